@@ -1,1 +1,33 @@
-//! Runtime crate: see the workspace README.
+//! # ws-mio: a mio runtime for the ws-proto core
+//!
+//! One [`EventLoop`] per thread: a `mio::Poll`, a slab of connections, a
+//! timer heap and a command queue with a `mio::Waker`. It moves bytes between
+//! sockets and [`ws_proto::Connection`]s and sleeps until the earliest
+//! deadline; it never parses or builds a frame. What to do with each event is
+//! up to the caller's [`Endpoint`] (one per loop) and [`Session`]s (one per
+//! connection); the `ws` crate implements them with the ws-rs API.
+//!
+//! ## How a connection is driven
+//!
+//! - Readable: read into one buffer shared by the whole loop until the
+//!   socket is drained, feeding each chunk to the core and handing its
+//!   events to the session (so a handler's replies are queued before the
+//!   next chunk is read).
+//! - After every batch of input and commands: drain the core's output into
+//!   the connection's write buffer and write it with as few system calls as
+//!   the socket allows. `WRITABLE` interest is registered only while output
+//!   is pending. While more than [`LoopConfig::write_high_water`] bytes wait,
+//!   the loop stops reading from that peer, so a peer that sends without
+//!   reading cannot make us buffer without bound.
+//! - When the core asks for the transport to be closed, the loop shuts down
+//!   the write side, then reads and discards until the peer's end of stream
+//!   (bounded by the close timeout), so the last frames are not lost to a reset.
+
+#![deny(missing_docs)]
+
+mod event_loop;
+mod handle;
+
+pub use event_loop::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+pub use handle::{Handle, SendFailed, Target};
+pub use ws_proto;

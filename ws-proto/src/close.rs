@@ -132,8 +132,13 @@ mod tests {
 
     #[test]
     fn allowed_codes_table() {
-        let allowed = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
-        let refused = [0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
+        let allowed = [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999,
+            4000, 4999,
+        ];
+        let refused = [
+            0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        ];
         for c in allowed {
             assert!(CloseCode(c).is_allowed(), "{c}");
         }
@@ -145,12 +150,21 @@ mod tests {
     #[test]
     fn parse_payloads() {
         assert_eq!(CloseFrame::parse(&[]), Ok(None));
-        assert_eq!(CloseFrame::parse(&[3]), Err(ProtocolError::InvalidClosePayload));
+        assert_eq!(
+            CloseFrame::parse(&[3]),
+            Err(ProtocolError::InvalidClosePayload)
+        );
         assert_eq!(
             CloseFrame::parse(&[0x03, 0xe8, b'o', b'k']),
-            Ok(Some(CloseFrame { code: CloseCode::NORMAL, reason: "ok".into() }))
+            Ok(Some(CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: "ok".into()
+            }))
         );
-        assert_eq!(CloseFrame::parse(&[0x03, 0xed]), Err(ProtocolError::InvalidCloseCode(1005)));
+        assert_eq!(
+            CloseFrame::parse(&[0x03, 0xed]),
+            Err(ProtocolError::InvalidCloseCode(1005))
+        );
         assert_eq!(
             CloseFrame::parse(&[0x03, 0xe8, 0xff]),
             Err(ProtocolError::InvalidCloseReason)
@@ -160,7 +174,10 @@ mod tests {
     #[test]
     fn long_reason_is_cut_on_char_boundary() {
         let reason = "é".repeat(100); // 200 bytes
-        let frame = CloseFrame { code: CloseCode::NORMAL, reason };
+        let frame = CloseFrame {
+            code: CloseCode::NORMAL,
+            reason,
+        };
         let mut out = Vec::new();
         frame.write_payload(&mut out);
         assert!(out.len() <= 125);

@@ -90,7 +90,11 @@ enum State {
         early: Vec<u8>,
     },
     /// Client: request sent, reading the response head.
-    ReadResponse { head: HeadReader, request: Request, key: String },
+    ReadResponse {
+        head: HeadReader,
+        request: Request,
+        key: String,
+    },
     /// Messages flow; `close_sent`/`close_received` track the close handshake.
     Open,
     /// Nothing more will be read.
@@ -194,13 +198,21 @@ impl Connection {
                 let mut raw = [0u8; 16];
                 conn.rng.fill(&mut raw);
                 let key = BASE64.encode(raw);
-                request.headers.push(("Sec-WebSocket-Key".into(), key.clone().into_bytes()));
+                request
+                    .headers
+                    .push(("Sec-WebSocket-Key".into(), key.clone().into_bytes()));
                 key
             }
         };
-        for (name, value) in [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13")] {
+        for (name, value) in [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Version", "13"),
+        ] {
             if request.header(name).is_none() {
-                request.headers.push((name.into(), value.as_bytes().to_vec()));
+                request
+                    .headers
+                    .push((name.into(), value.as_bytes().to_vec()));
             }
         }
         request.write_to(&mut conn.out);
@@ -267,7 +279,9 @@ impl Connection {
     /// Whether the connection is over: `Closed` was reported and the
     /// transport needs nothing more. Drain the outputs first.
     pub fn is_finished(&self) -> bool {
-        self.closed_reported && (self.close_transport_sent || matches!(self.state, State::Finished) && self.out.is_empty())
+        self.closed_reported
+            && (self.close_transport_sent
+                || matches!(self.state, State::Finished) && self.out.is_empty())
     }
 
     // ---------------------------------------------------------------- inputs
@@ -333,7 +347,8 @@ impl Connection {
                 res.headers.push(("Connection".into(), b"close".to_vec()));
                 res.write_to(&mut self.out);
             }
-            self.error.get_or_insert(Error::Timeout(TimeoutKind::Handshake));
+            self.error
+                .get_or_insert(Error::Timeout(TimeoutKind::Handshake));
             self.finish_now();
         }
         if self.close_deadline.is_some_and(|d| d <= now) {
@@ -383,7 +398,9 @@ impl Connection {
             }
         }
         check_headers(&accept.headers)?;
-        let State::AwaitAnswer { upgrade, early, .. } = std::mem::replace(&mut self.state, State::Open) else {
+        let State::AwaitAnswer { upgrade, early, .. } =
+            std::mem::replace(&mut self.state, State::Open)
+        else {
             unreachable!("checked above");
         };
         match upgrade {
@@ -420,7 +437,11 @@ impl Connection {
         let _ = now;
         self.check_can_send(message.len())?;
         if matches!(self.state, State::Open) {
-            let opcode = if matches!(message, Message::Text(_)) { OpCode::Text } else { OpCode::Binary };
+            let opcode = if matches!(message, Message::Text(_)) {
+                OpCode::Text
+            } else {
+                OpCode::Binary
+            };
             self.write_message(opcode, message.as_bytes());
         } else {
             self.queued_bytes += message.len();
@@ -475,7 +496,10 @@ impl Connection {
             return Ok(());
         }
         if !matches!(self.state, State::Open) {
-            self.error.get_or_insert(Error::Handshake(HandshakeError::Malformed("closed before the handshake completed")));
+            self.error
+                .get_or_insert(Error::Handshake(HandshakeError::Malformed(
+                    "closed before the handshake completed",
+                )));
             self.finish_now();
             return Ok(());
         }
@@ -534,7 +558,11 @@ impl Connection {
         if self.is_open() && !self.closed_reported {
             match self.ping_outstanding {
                 Some(sent) => consider(Some(sent + self.config.keepalive_timeout)),
-                None => consider(self.config.keepalive_interval.map(|i| self.last_received + i)),
+                None => consider(
+                    self.config
+                        .keepalive_interval
+                        .map(|i| self.last_received + i),
+                ),
             }
             consider(self.config.idle_timeout.map(|i| self.last_received + i));
         }
@@ -559,20 +587,28 @@ impl Connection {
             .validate_upgrade(self.config.request_checks)
             .map(|key| String::from_utf8_lossy(key).into_owned());
         let protocols = request.protocols().map(str::to_owned).collect();
-        self.state = State::AwaitAnswer { upgrade, protocols, early: buf[end..].to_vec() };
+        self.state = State::AwaitAnswer {
+            upgrade,
+            protocols,
+            early: buf[end..].to_vec(),
+        };
         let _ = now;
         self.events.push_back(Event::Request(request));
     }
 
     fn on_response_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
-        let State::ReadResponse { request, key, .. } = std::mem::replace(&mut self.state, State::Finished) else {
+        let State::ReadResponse { request, key, .. } =
+            std::mem::replace(&mut self.state, State::Finished)
+        else {
             return;
         };
         let result = Response::parse(&buf[..end], self.config.max_headers).and_then(|parsed| {
             let (response, _) = parsed.ok_or(HandshakeError::Malformed("incomplete head"))?;
             handshake::validate_response(&response, &request, key.as_bytes())?;
             if let Some(ext) = response.extensions().next() {
-                return Err(HandshakeError::UnofferedExtension(handshake::extension_name(ext).to_owned()));
+                return Err(HandshakeError::UnofferedExtension(
+                    handshake::extension_name(ext).to_owned(),
+                ));
             }
             Ok(response)
         });
@@ -586,9 +622,14 @@ impl Connection {
         self.state = State::Open;
         self.handshake_deadline = None;
         self.last_received = now;
-        self.events.push_back(Event::Open(Opened { request, response }));
+        self.events
+            .push_back(Event::Open(Opened { request, response }));
         for message in std::mem::take(&mut self.queued) {
-            let opcode = if matches!(message, Message::Text(_)) { OpCode::Text } else { OpCode::Binary };
+            let opcode = if matches!(message, Message::Text(_)) {
+                OpCode::Text
+            } else {
+                OpCode::Binary
+            };
             self.write_message(opcode, message.as_bytes());
         }
         self.queued_bytes = 0;
@@ -695,7 +736,11 @@ impl Connection {
             (None, _) => (CloseCode::ABNORMAL, String::new()),
         };
         let error = self.error.clone();
-        self.events.push_back(Event::Closed(Closed { code, reason, error }));
+        self.events.push_back(Event::Closed(Closed {
+            code,
+            reason,
+            error,
+        }));
     }
 
     fn check_can_send(&self, len: usize) -> Result<(), SendError> {
@@ -704,7 +749,10 @@ impl Connection {
         }
         let buffered = self.buffered_amount();
         if buffered + len > self.config.max_write_buffer {
-            return Err(SendError::BufferFull { buffered, max: self.config.max_write_buffer });
+            return Err(SendError::BufferFull {
+                buffered,
+                max: self.config.max_write_buffer,
+            });
         }
         Ok(())
     }
@@ -738,7 +786,11 @@ impl Connection {
 
     fn write_close_frame(&mut self, code: CloseCode, reason: &str) {
         let mut payload = Vec::with_capacity(2 + reason.len().min(123));
-        CloseFrame { code, reason: truncate_reason(reason).to_owned() }.write_payload(&mut payload);
+        CloseFrame {
+            code,
+            reason: truncate_reason(reason).to_owned(),
+        }
+        .write_payload(&mut payload);
         self.write_close_payload(&payload);
     }
 
@@ -753,7 +805,13 @@ impl Connection {
             Role::Client => Some(self.rng.mask_key()),
             Role::Server => None,
         };
-        let header = FrameHeader { fin, rsv: 0, opcode, mask, payload_len: payload.len() as u64 };
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
         self.out.reserve(header.encoded_len() + payload.len());
         header.write_to(&mut self.out);
         match mask {
@@ -764,7 +822,10 @@ impl Connection {
 }
 
 fn check_headers(headers: &handshake::Headers) -> Result<(), StateError> {
-    match headers.iter().find(|(n, v)| !handshake::header_is_valid(n, v)) {
+    match headers
+        .iter()
+        .find(|(n, v)| !handshake::header_is_valid(n, v))
+    {
         Some((name, _)) => Err(StateError::InvalidHeader(name.clone())),
         None => Ok(()),
     }

@@ -136,7 +136,9 @@ impl Decoder {
             }
             let header = current.header;
             let left = header.payload_len - current.read;
-            let take = usize::try_from(left).unwrap_or(usize::MAX).min(input.len() - pos);
+            let take = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(input.len() - pos);
             let chunk = &input[pos..pos + take];
             let phase = current.read as usize;
             let done = take as u64 == left;
@@ -150,7 +152,9 @@ impl Decoder {
                 // once; the chunk that completes the message is left to the
                 // single check that makes the final String.
                 if msg.text && !(done && header.fin) {
-                    msg.utf8.feed(&msg.data[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+                    msg.utf8
+                        .feed(&msg.data[start..])
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
             }
             pos += take;
@@ -197,17 +201,30 @@ impl Decoder {
         let expect_masked = c.expect_masked && !(c.allow_unmasked && header.mask.is_none());
         header.validate(expect_masked, c.allowed_rsv)?;
         if header.payload_len > c.max_frame_size as u64 {
-            return Err(ProtocolError::FrameTooLarge { len: header.payload_len, max: c.max_frame_size });
+            return Err(ProtocolError::FrameTooLarge {
+                len: header.payload_len,
+                max: c.max_frame_size,
+            });
         }
-        let reserve = usize::try_from(header.payload_len).unwrap_or(usize::MAX).min(available);
+        let reserve = usize::try_from(header.payload_len)
+            .unwrap_or(usize::MAX)
+            .min(available);
         match header.opcode {
             OpCode::Continuation => {
-                let msg = self.message.as_mut().ok_or(ProtocolError::UnexpectedContinuation)?;
+                let msg = self
+                    .message
+                    .as_mut()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?;
                 msg.fragments += 1;
                 if msg.fragments > c.max_fragments {
-                    return Err(ProtocolError::TooManyFragments { max: c.max_fragments });
+                    return Err(ProtocolError::TooManyFragments {
+                        max: c.max_fragments,
+                    });
                 }
-                check_size(msg.data.len() as u64 + header.payload_len, c.max_message_size)?;
+                check_size(
+                    msg.data.len() as u64 + header.payload_len,
+                    c.max_message_size,
+                )?;
                 msg.data.reserve(reserve);
             }
             OpCode::Text | OpCode::Binary => {
@@ -239,7 +256,8 @@ impl Decoder {
             _ => {
                 let msg = self.message.take().expect("data frame has a message");
                 if msg.text {
-                    let text = String::from_utf8(msg.data).map_err(|_| ProtocolError::InvalidUtf8)?;
+                    let text =
+                        String::from_utf8(msg.data).map_err(|_| ProtocolError::InvalidUtf8)?;
                     Decoded::Message(Message::Text(text))
                 } else {
                     Decoded::Message(Message::Binary(msg.data))
@@ -316,16 +334,32 @@ mod tests {
     fn rfc_section_5_7_examples() {
         let key = Some([0x37, 0xfa, 0x21, 0x3d]);
         let table: &[(&[u8], bool, Decoded)] = &[
-            (&[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], false, Decoded::Message(Message::Text("Hello".into()))),
             (
-                &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+                &[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f],
+                false,
+                Decoded::Message(Message::Text("Hello".into())),
+            ),
+            (
+                &[
+                    0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+                ],
                 true,
                 Decoded::Message(Message::Text("Hello".into())),
             ),
-            (&[0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f], false, Decoded::Message(Message::Text("Hello".into()))),
-            (&[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], false, Decoded::Ping(b"Hello".to_vec())),
             (
-                &[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+                &[0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f],
+                false,
+                Decoded::Message(Message::Text("Hello".into())),
+            ),
+            (
+                &[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f],
+                false,
+                Decoded::Ping(b"Hello".to_vec()),
+            ),
+            (
+                &[
+                    0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+                ],
                 true,
                 Decoded::Pong(b"Hello".to_vec()),
             ),
@@ -333,7 +367,11 @@ mod tests {
         let _ = key;
         for (wire, masked, expect) in table {
             let mut dec = Decoder::new(config(*masked));
-            assert_eq!(run(&mut dec, wire).unwrap(), vec![expect.clone()], "{wire:02x?}");
+            assert_eq!(
+                run(&mut dec, wire).unwrap(),
+                vec![expect.clone()],
+                "{wire:02x?}"
+            );
             assert!(dec.is_idle());
         }
     }
@@ -359,18 +397,27 @@ mod tests {
         }
         assert_eq!(
             whole.last(),
-            Some(&Decoded::Close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })))
+            Some(&Decoded::Close(Some(CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: "bye".into()
+            })))
         );
     }
 
     #[test]
     fn fragment_order_errors() {
         let mut dec = Decoder::new(config(false));
-        assert_eq!(run(&mut dec, &frame(true, 0, None, b"x")), Err(ProtocolError::UnexpectedContinuation));
+        assert_eq!(
+            run(&mut dec, &frame(true, 0, None, b"x")),
+            Err(ProtocolError::UnexpectedContinuation)
+        );
         let mut dec = Decoder::new(config(false));
         let mut wire = frame(false, 1, None, b"a");
         wire.extend(frame(true, 2, None, b"b"));
-        assert_eq!(run(&mut dec, &wire), Err(ProtocolError::ExpectedContinuation));
+        assert_eq!(
+            run(&mut dec, &wire),
+            Err(ProtocolError::ExpectedContinuation)
+        );
     }
 
     #[test]
@@ -378,13 +425,19 @@ mod tests {
         // A declared 2^63 - 1 length is refused at once, nothing allocated.
         let mut dec = Decoder::new(config(false));
         let wire = [0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
-        assert!(matches!(run(&mut dec, &wire), Err(ProtocolError::FrameTooLarge { .. })));
+        assert!(matches!(
+            run(&mut dec, &wire),
+            Err(ProtocolError::FrameTooLarge { .. })
+        ));
         // Two frames under the frame limit that together pass the message limit.
         let mut dec = Decoder::new(config(false));
         let mut wire = frame(false, 2, None, &vec![0; 1 << 16]);
         wire.extend(frame(false, 0, None, &vec![0; 1 << 16]));
         wire.extend(frame(true, 0, None, &[0; 1]));
-        assert!(matches!(run(&mut dec, &wire), Err(ProtocolError::MessageTooLarge { .. })));
+        assert!(matches!(
+            run(&mut dec, &wire),
+            Err(ProtocolError::MessageTooLarge { .. })
+        ));
         // Too many fragments: 1008.
         let mut dec = Decoder::new(config(false));
         let mut wire = frame(false, 2, None, b"");
@@ -411,7 +464,10 @@ mod tests {
         assert_eq!(run(&mut dec, &wire), Err(ProtocolError::InvalidUtf8));
         // Complete in one frame: checked once at the end.
         let mut dec = Decoder::new(config(false));
-        assert_eq!(run(&mut dec, &frame(true, 1, None, b"a\xffb")), Err(ProtocolError::InvalidUtf8));
+        assert_eq!(
+            run(&mut dec, &frame(true, 1, None, b"a\xffb")),
+            Err(ProtocolError::InvalidUtf8)
+        );
         // A message ending inside a code point.
         let mut dec = Decoder::new(config(false));
         let mut wire = frame(false, 1, None, b"\xe2\x82");
@@ -422,10 +478,19 @@ mod tests {
     #[test]
     fn masking_rules_by_role() {
         let mut server = Decoder::new(config(true));
-        assert_eq!(run(&mut server, &frame(true, 2, None, b"x")), Err(ProtocolError::UnmaskedFrame));
+        assert_eq!(
+            run(&mut server, &frame(true, 2, None, b"x")),
+            Err(ProtocolError::UnmaskedFrame)
+        );
         let mut client = Decoder::new(config(false));
-        assert_eq!(run(&mut client, &frame(true, 2, Some([1; 4]), b"x")), Err(ProtocolError::MaskedFrame));
-        let mut lax = Decoder::new(DecoderConfig { allow_unmasked: true, ..config(true) });
+        assert_eq!(
+            run(&mut client, &frame(true, 2, Some([1; 4]), b"x")),
+            Err(ProtocolError::MaskedFrame)
+        );
+        let mut lax = Decoder::new(DecoderConfig {
+            allow_unmasked: true,
+            ..config(true)
+        });
         assert_eq!(run(&mut lax, &frame(true, 2, None, b"x")).unwrap().len(), 1);
     }
 

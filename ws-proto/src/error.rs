@@ -78,21 +78,34 @@ impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
-            Self::ReservedBits(bits) => write!(f, "reserved bits {bits:#05b} set without an extension"),
+            Self::ReservedBits(bits) => {
+                write!(f, "reserved bits {bits:#05b} set without an extension")
+            }
             Self::InvalidLength => f.write_str("64-bit payload length with the top bit set"),
-            Self::ControlFrameTooLong(len) => write!(f, "control frame of {len} bytes (at most 125)"),
+            Self::ControlFrameTooLong(len) => {
+                write!(f, "control frame of {len} bytes (at most 125)")
+            }
             Self::FragmentedControlFrame => f.write_str("fragmented control frame"),
             Self::UnmaskedFrame => f.write_str("unmasked frame from a client"),
             Self::MaskedFrame => f.write_str("masked frame from a server"),
-            Self::UnexpectedContinuation => f.write_str("continuation frame without a message to continue"),
+            Self::UnexpectedContinuation => {
+                f.write_str("continuation frame without a message to continue")
+            }
             Self::ExpectedContinuation => f.write_str("new data frame inside a fragmented message"),
             Self::InvalidUtf8 => f.write_str("invalid UTF-8 in a text message"),
             Self::InvalidClosePayload => f.write_str("close frame with a one-byte payload"),
-            Self::InvalidCloseCode(code) => write!(f, "close code {code} is not allowed on the wire"),
+            Self::InvalidCloseCode(code) => {
+                write!(f, "close code {code} is not allowed on the wire")
+            }
             Self::InvalidCloseReason => f.write_str("invalid UTF-8 in a close reason"),
-            Self::FrameTooLarge { len, max } => write!(f, "frame of {len} bytes exceeds the limit of {max}"),
+            Self::FrameTooLarge { len, max } => {
+                write!(f, "frame of {len} bytes exceeds the limit of {max}")
+            }
             Self::MessageTooLarge { len, max } => {
-                write!(f, "message of {len} bytes or more exceeds the limit of {max}")
+                write!(
+                    f,
+                    "message of {len} bytes or more exceeds the limit of {max}"
+                )
             }
             Self::TooManyFragments { max } => write!(f, "message has more than {max} fragments"),
             Self::Extension(what) => write!(f, "extension error: {what}"),
@@ -173,13 +186,19 @@ impl fmt::Display for HandshakeError {
             Self::Method(m) => write!(f, "method {m} is not GET"),
             Self::MissingHeader(h) => write!(f, "missing header {h}"),
             Self::InvalidHeader(h) => write!(f, "invalid value for header {h}"),
-            Self::UnsupportedVersion(v) => write!(f, "unsupported WebSocket version {v:?} (13 is supported)"),
+            Self::UnsupportedVersion(v) => {
+                write!(f, "unsupported WebSocket version {v:?} (13 is supported)")
+            }
             Self::InvalidKey => f.write_str("Sec-WebSocket-Key is not 16 bytes in base64"),
             Self::NotUpgrade => f.write_str("not a WebSocket upgrade request"),
             Self::Status(s) => write!(f, "server answered with status {s} instead of 101"),
             Self::AcceptMismatch => f.write_str("Sec-WebSocket-Accept does not match the key"),
-            Self::UnofferedProtocol(p) => write!(f, "server chose subprotocol {p:?} that was not offered"),
-            Self::UnofferedExtension(e) => write!(f, "server chose extension {e:?} that was not offered"),
+            Self::UnofferedProtocol(p) => {
+                write!(f, "server chose subprotocol {p:?} that was not offered")
+            }
+            Self::UnofferedExtension(e) => {
+                write!(f, "server chose extension {e:?} that was not offered")
+            }
             Self::Url(why) => write!(f, "invalid WebSocket URL: {why}"),
             Self::Extension(why) => write!(f, "extension negotiation failed: {why}"),
         }
@@ -280,7 +299,9 @@ impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoPendingRequest => f.write_str("no handshake request is waiting for an answer"),
-            Self::UnofferedProtocol(p) => write!(f, "subprotocol {p:?} was not offered by the client"),
+            Self::UnofferedProtocol(p) => {
+                write!(f, "subprotocol {p:?} was not offered by the client")
+            }
             Self::InvalidHeader(h) => write!(f, "invalid header {h:?}"),
         }
     }
@@ -315,7 +336,10 @@ impl fmt::Display for SendError {
             Self::ControlTooLong(len) => write!(f, "control payload of {len} bytes (at most 125)"),
             Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             Self::BufferFull { buffered, max } => {
-                write!(f, "outgoing buffer full ({buffered} bytes queued, limit {max})")
+                write!(
+                    f,
+                    "outgoing buffer full ({buffered} bytes queued, limit {max})"
+                )
             }
         }
     }

@@ -251,17 +251,38 @@ mod tests {
     fn rfc_examples() {
         let table: &[(&[u8], bool, OpCode, Option<[u8; 4]>, u64)] = &[
             (&[0x81, 0x05], true, OpCode::Text, None, 5),
-            (&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d], true, OpCode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), 5),
+            (
+                &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d],
+                true,
+                OpCode::Text,
+                Some([0x37, 0xfa, 0x21, 0x3d]),
+                5,
+            ),
             (&[0x01, 0x03], false, OpCode::Text, None, 3),
             (&[0x80, 0x02], true, OpCode::Continuation, None, 2),
             (&[0x89, 0x05], true, OpCode::Ping, None, 5),
-            (&[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d], true, OpCode::Pong, Some([0x37, 0xfa, 0x21, 0x3d]), 5),
+            (
+                &[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d],
+                true,
+                OpCode::Pong,
+                Some([0x37, 0xfa, 0x21, 0x3d]),
+                5,
+            ),
             (&[0x82, 0x7e, 0x01, 0x00], true, OpCode::Binary, None, 256),
-            (&[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0], true, OpCode::Binary, None, 65536),
+            (
+                &[0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0],
+                true,
+                OpCode::Binary,
+                None,
+                65536,
+            ),
         ];
         for &(wire, fin, opcode, mask, len) in table {
             let (h, n) = parse_ok(wire);
-            assert_eq!((h.fin, h.opcode, h.mask, h.payload_len, n), (fin, opcode, mask, len, wire.len()));
+            assert_eq!(
+                (h.fin, h.opcode, h.mask, h.payload_len, n),
+                (fin, opcode, mask, len, wire.len())
+            );
             let mut out = Vec::new();
             h.write_to(&mut out);
             assert_eq!(out, wire, "re-encode {wire:?}");
@@ -274,7 +295,10 @@ mod tests {
     #[test]
     fn refuses_reserved_opcodes_and_huge_lengths() {
         for op in [3u8, 4, 5, 6, 7, 11, 12, 13, 14, 15] {
-            assert_eq!(FrameHeader::parse(&[0x80 | op, 0]), Err(ProtocolError::ReservedOpcode(op)));
+            assert_eq!(
+                FrameHeader::parse(&[0x80 | op, 0]),
+                Err(ProtocolError::ReservedOpcode(op))
+            );
         }
         let wire = [0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 0];
         assert_eq!(FrameHeader::parse(&wire), Err(ProtocolError::InvalidLength));
@@ -297,9 +321,15 @@ mod tests {
     #[test]
     fn control_frame_rules() {
         let (h, _) = parse_ok(&[0x09, 0x00]); // ping without FIN
-        assert_eq!(h.validate(false, 0), Err(ProtocolError::FragmentedControlFrame));
+        assert_eq!(
+            h.validate(false, 0),
+            Err(ProtocolError::FragmentedControlFrame)
+        );
         let (h, _) = parse_ok(&[0x89, 0x7e, 0x00, 0x7e]); // ping of 126 bytes
-        assert_eq!(h.validate(false, 0), Err(ProtocolError::ControlFrameTooLong(126)));
+        assert_eq!(
+            h.validate(false, 0),
+            Err(ProtocolError::ControlFrameTooLong(126))
+        );
         let (h, _) = parse_ok(&[0x88, 0x7d]);
         assert_eq!(h.validate(false, 0), Ok(()));
     }
@@ -308,7 +338,13 @@ mod tests {
     fn encoded_len_matches_encode_at_boundaries() {
         for len in [0u64, 125, 126, 65535, 65536, u32::MAX as u64 + 1] {
             for mask in [None, Some([1, 2, 3, 4])] {
-                let h = FrameHeader { fin: true, rsv: 0, opcode: OpCode::Binary, mask, payload_len: len };
+                let h = FrameHeader {
+                    fin: true,
+                    rsv: 0,
+                    opcode: OpCode::Binary,
+                    mask,
+                    payload_len: len,
+                };
                 let mut buf = [0; MAX_HEADER_LEN];
                 let n = h.encode(&mut buf);
                 assert_eq!(n, h.encoded_len());

@@ -108,7 +108,10 @@ impl Request {
     /// Returns the request and the length of its head, or `Ok(None)` when
     /// the head is not complete yet. Only HTTP/1.1 is accepted. At most
     /// `max_headers` header lines are allowed.
-    pub fn parse(buf: &[u8], max_headers: usize) -> Result<Option<(Request, usize)>, HandshakeError> {
+    pub fn parse(
+        buf: &[u8],
+        max_headers: usize,
+    ) -> Result<Option<(Request, usize)>, HandshakeError> {
         let mut raw = vec![httparse::EMPTY_HEADER; max_headers];
         let mut req = httparse::Request::new(&mut raw);
         match req.parse(buf).map_err(|e| map_httparse(e, max_headers))? {
@@ -195,7 +198,11 @@ impl Request {
         let default_port = match url.scheme() {
             "ws" => 80,
             "wss" => 443,
-            other => return Err(HandshakeError::Url(format!("scheme {other:?} is not ws or wss"))),
+            other => {
+                return Err(HandshakeError::Url(format!(
+                    "scheme {other:?} is not ws or wss"
+                )));
+            }
         };
         let host = url
             .host_str()
@@ -222,9 +229,16 @@ impl Request {
             let user = percent_decode(url.username());
             let pass = percent_decode(url.password().unwrap_or(""));
             let creds = BASE64.encode([user.as_slice(), b":", pass.as_slice()].concat());
-            headers.push(("Authorization".into(), format!("Basic {creds}").into_bytes()));
+            headers.push((
+                "Authorization".into(),
+                format!("Basic {creds}").into_bytes(),
+            ));
         }
-        Ok(Request { method: "GET".into(), path, headers })
+        Ok(Request {
+            method: "GET".into(),
+            path,
+            headers,
+        })
     }
 }
 
@@ -275,7 +289,10 @@ impl Response {
     ///
     /// Returns the response and the length of its head, or `Ok(None)` when the
     /// head is not complete yet.
-    pub fn parse(buf: &[u8], max_headers: usize) -> Result<Option<(Response, usize)>, HandshakeError> {
+    pub fn parse(
+        buf: &[u8],
+        max_headers: usize,
+    ) -> Result<Option<(Response, usize)>, HandshakeError> {
         let mut raw = vec![httparse::EMPTY_HEADER; max_headers];
         let mut res = httparse::Response::new(&mut raw);
         match res.parse(buf).map_err(|e| map_httparse(e, max_headers))? {
@@ -325,7 +342,10 @@ impl Response {
         out.extend_from_slice(b"\r\n");
         write_headers(&self.headers, out);
         let bodiless = self.status < 200 || self.status == 204 || self.status == 304;
-        if !bodiless && self.header("Content-Length").is_none() && self.header("Transfer-Encoding").is_none() {
+        if !bodiless
+            && self.header("Content-Length").is_none()
+            && self.header("Transfer-Encoding").is_none()
+        {
             out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
         }
         out.extend_from_slice(b"\r\n");
@@ -338,9 +358,11 @@ impl Response {
     pub fn for_error(error: &HandshakeError) -> Self {
         let mut res = Response::new(error.status());
         res.headers.push(("Connection".into(), b"close".to_vec()));
-        res.headers.push(("Content-Type".into(), b"text/plain; charset=utf-8".to_vec()));
+        res.headers
+            .push(("Content-Type".into(), b"text/plain; charset=utf-8".to_vec()));
         if matches!(error, HandshakeError::UnsupportedVersion(_)) {
-            res.headers.push(("Sec-WebSocket-Version".into(), b"13".to_vec()));
+            res.headers
+                .push(("Sec-WebSocket-Version".into(), b"13".to_vec()));
         }
         res.body = format!("{error}\n").into_bytes();
         res
@@ -388,20 +410,28 @@ pub struct HeadReader {
 impl HeadReader {
     /// A reader that refuses heads longer than `max_bytes`.
     pub fn new(max_bytes: usize) -> Self {
-        Self { buf: Vec::new(), scanned: 0, max_bytes }
+        Self {
+            buf: Vec::new(),
+            scanned: 0,
+            max_bytes,
+        }
     }
 
     /// Takes more bytes. Returns the length of the head once it is complete.
     pub fn push(&mut self, data: &[u8]) -> Result<Option<usize>, HandshakeError> {
         // Never hold more than the head limit plus what completes it.
-        let take = data.len().min(self.max_bytes.saturating_sub(self.buf.len()));
+        let take = data
+            .len()
+            .min(self.max_bytes.saturating_sub(self.buf.len()));
         self.buf.extend_from_slice(&data[..take]);
         if let Some(end) = self.find_end() {
             self.buf.extend_from_slice(&data[take..]);
             return Ok(Some(end));
         }
         if self.buf.len() >= self.max_bytes {
-            return Err(HandshakeError::TooLarge { max: self.max_bytes });
+            return Err(HandshakeError::TooLarge {
+                max: self.max_bytes,
+            });
         }
         Ok(None)
     }
@@ -438,7 +468,10 @@ pub struct RequestChecks {
 
 impl Default for RequestChecks {
     fn default() -> Self {
-        Self { method: true, key: true }
+        Self {
+            method: true,
+            key: true,
+        }
     }
 }
 
@@ -465,7 +498,9 @@ impl Request {
         match self.header("Sec-WebSocket-Version") {
             None => return Err(HandshakeError::MissingHeader("Sec-WebSocket-Version")),
             Some(v) if v.trim_ascii() != b"13" => {
-                return Err(HandshakeError::UnsupportedVersion(String::from_utf8_lossy(v).into_owned()));
+                return Err(HandshakeError::UnsupportedVersion(
+                    String::from_utf8_lossy(v).into_owned(),
+                ));
             }
             Some(_) => {}
         }
@@ -499,19 +534,26 @@ pub(crate) fn accept_response(key: &[u8], accept: &Accept, extensions: Option<&s
     let mut res = Response::new(101);
     res.headers.push(("Upgrade".into(), b"websocket".to_vec()));
     res.headers.push(("Connection".into(), b"Upgrade".to_vec()));
-    res.headers.push(("Sec-WebSocket-Accept".into(), accept_key(key).into_bytes()));
+    res.headers
+        .push(("Sec-WebSocket-Accept".into(), accept_key(key).into_bytes()));
     if let Some(p) = &accept.protocol {
-        res.headers.push(("Sec-WebSocket-Protocol".into(), p.clone().into_bytes()));
+        res.headers
+            .push(("Sec-WebSocket-Protocol".into(), p.clone().into_bytes()));
     }
     if let Some(e) = extensions {
-        res.headers.push(("Sec-WebSocket-Extensions".into(), e.as_bytes().to_vec()));
+        res.headers
+            .push(("Sec-WebSocket-Extensions".into(), e.as_bytes().to_vec()));
     }
     res.headers.extend(accept.headers.iter().cloned());
     res
 }
 
 /// Client-side checks of the server's response (RFC 6455 section 4.1).
-pub(crate) fn validate_response(res: &Response, req: &Request, key: &[u8]) -> Result<(), HandshakeError> {
+pub(crate) fn validate_response(
+    res: &Response,
+    req: &Request,
+    key: &[u8],
+) -> Result<(), HandshakeError> {
     if res.status != 101 {
         return Err(HandshakeError::Status(res.status));
     }
@@ -564,17 +606,34 @@ mod tests {
         assert_eq!(req.origin(), Some("http://example.com"));
         assert_eq!(req.protocols().collect::<Vec<_>>(), ["chat", "superchat"]);
         let key = req.validate_upgrade(RequestChecks::default()).unwrap();
-        let res = accept_response(key, &Accept { protocol: Some("chat".into()), headers: vec![] }, None);
-        assert_eq!(res.header_str("Sec-WebSocket-Accept"), Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+        let res = accept_response(
+            key,
+            &Accept {
+                protocol: Some("chat".into()),
+                headers: vec![],
+            },
+            None,
+        );
+        assert_eq!(
+            res.header_str("Sec-WebSocket-Accept"),
+            Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        );
         validate_response(&res, &req, key).unwrap();
     }
 
     #[test]
     fn partial_heads_and_limits() {
         for cut in 0..RFC_REQUEST.len() {
-            assert_eq!(Request::parse(&RFC_REQUEST[..cut], 64).unwrap(), None, "cut {cut}");
+            assert_eq!(
+                Request::parse(&RFC_REQUEST[..cut], 64).unwrap(),
+                None,
+                "cut {cut}"
+            );
         }
-        assert_eq!(Request::parse(RFC_REQUEST, 3), Err(HandshakeError::TooManyHeaders { max: 3 }));
+        assert_eq!(
+            Request::parse(RFC_REQUEST, 3),
+            Err(HandshakeError::TooManyHeaders { max: 3 })
+        );
         assert_eq!(
             Request::parse(b"GET / HTTP/1.0\r\n\r\n", 8),
             Err(HandshakeError::HttpVersion)
@@ -596,27 +655,69 @@ mod tests {
         let cases: &[(&str, Option<&str>, Option<HandshakeError>)] = &[
             ("Upgrade", Some("WebSocket"), None),
             ("Upgrade", Some("h2c, websocket"), None),
-            ("Upgrade", Some("h2c"), Some(HandshakeError::InvalidHeader("Upgrade"))),
+            (
+                "Upgrade",
+                Some("h2c"),
+                Some(HandshakeError::InvalidHeader("Upgrade")),
+            ),
             ("Upgrade", None, Some(HandshakeError::NotUpgrade)),
             ("Connection", Some("keep-alive, Upgrade"), None),
-            ("Connection", Some("keep-alive"), Some(HandshakeError::InvalidHeader("Connection"))),
+            (
+                "Connection",
+                Some("keep-alive"),
+                Some(HandshakeError::InvalidHeader("Connection")),
+            ),
             ("Host", None, Some(HandshakeError::MissingHeader("Host"))),
-            ("Sec-WebSocket-Version", Some("8"), Some(HandshakeError::UnsupportedVersion("8".into()))),
-            ("Sec-WebSocket-Version", None, Some(HandshakeError::MissingHeader("Sec-WebSocket-Version"))),
-            ("Sec-WebSocket-Key", Some("c2hvcnQ="), Some(HandshakeError::InvalidKey)),
-            ("Sec-WebSocket-Key", Some("not base64 at all!!!!!!!"), Some(HandshakeError::InvalidKey)),
-            ("Sec-WebSocket-Key", None, Some(HandshakeError::MissingHeader("Sec-WebSocket-Key"))),
+            (
+                "Sec-WebSocket-Version",
+                Some("8"),
+                Some(HandshakeError::UnsupportedVersion("8".into())),
+            ),
+            (
+                "Sec-WebSocket-Version",
+                None,
+                Some(HandshakeError::MissingHeader("Sec-WebSocket-Version")),
+            ),
+            (
+                "Sec-WebSocket-Key",
+                Some("c2hvcnQ="),
+                Some(HandshakeError::InvalidKey),
+            ),
+            (
+                "Sec-WebSocket-Key",
+                Some("not base64 at all!!!!!!!"),
+                Some(HandshakeError::InvalidKey),
+            ),
+            (
+                "Sec-WebSocket-Key",
+                None,
+                Some(HandshakeError::MissingHeader("Sec-WebSocket-Key")),
+            ),
         ];
         for (name, value, expected) in cases {
             let req = with_header(name, *value);
-            assert_eq!(req.validate_upgrade(checks).err(), *expected, "{name}: {value:?}");
+            assert_eq!(
+                req.validate_upgrade(checks).err(),
+                *expected,
+                "{name}: {value:?}"
+            );
         }
         let mut post = parse(RFC_REQUEST);
         post.method = "POST".into();
-        assert_eq!(post.validate_upgrade(checks).err().map(|e| e.status()), Some(405));
-        let lax = RequestChecks { method: false, key: false };
+        assert_eq!(
+            post.validate_upgrade(checks).err().map(|e| e.status()),
+            Some(405)
+        );
+        let lax = RequestChecks {
+            method: false,
+            key: false,
+        };
         assert!(post.validate_upgrade(lax).is_ok());
-        assert!(with_header("Sec-WebSocket-Key", Some("short")).validate_upgrade(lax).is_ok());
+        assert!(
+            with_header("Sec-WebSocket-Key", Some("short"))
+                .validate_upgrade(lax)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -635,14 +736,22 @@ mod tests {
         assert!(validate_response(&good, &req, key).is_ok());
         let mut bad = good.clone();
         bad.headers[2].1 = b"AAAA".to_vec();
-        assert_eq!(validate_response(&bad, &req, key), Err(HandshakeError::AcceptMismatch));
+        assert_eq!(
+            validate_response(&bad, &req, key),
+            Err(HandshakeError::AcceptMismatch)
+        );
         let mut proto = good.clone();
-        proto.headers.push(("Sec-WebSocket-Protocol".into(), b"other".to_vec()));
+        proto
+            .headers
+            .push(("Sec-WebSocket-Protocol".into(), b"other".to_vec()));
         assert_eq!(
             validate_response(&proto, &req, key),
             Err(HandshakeError::UnofferedProtocol("other".into()))
         );
-        assert_eq!(validate_response(&Response::new(403), &req, key), Err(HandshakeError::Status(403)));
+        assert_eq!(
+            validate_response(&Response::new(403), &req, key),
+            Err(HandshakeError::Status(403))
+        );
     }
 
     #[test]
@@ -663,11 +772,20 @@ mod tests {
         let req = Request::client("wss://example.com/").unwrap();
         assert_eq!(req.header_str("Host"), Some("example.com"));
         let req = Request::client("ws://[::1]:9001").unwrap();
-        assert_eq!((req.path.as_str(), req.header_str("Host")), ("/", Some("[::1]:9001")));
+        assert_eq!(
+            (req.path.as_str(), req.header_str("Host")),
+            ("/", Some("[::1]:9001"))
+        );
         let req = Request::client("ws://a%40b:p%3Aw@h/").unwrap();
         assert_eq!(req.header_str("Authorization"), Some("Basic YUBiOnA6dw=="));
-        assert!(matches!(Request::client("http://h/"), Err(HandshakeError::Url(_))));
-        assert!(matches!(Request::client("not a url"), Err(HandshakeError::Url(_))));
+        assert!(matches!(
+            Request::client("http://h/"),
+            Err(HandshakeError::Url(_))
+        ));
+        assert!(matches!(
+            Request::client("not a url"),
+            Err(HandshakeError::Url(_))
+        ));
         let mut out = Vec::new();
         req.write_to(&mut out);
         assert_eq!(parse(&out), req);
@@ -687,6 +805,9 @@ mod tests {
             assert_eq!(r.buffer(), &data[..held], "cut {cut}");
         }
         let mut r = HeadReader::new(16);
-        assert_eq!(r.push(&[b'a'; 40]), Err(HandshakeError::TooLarge { max: 16 }));
+        assert_eq!(
+            r.push(&[b'a'; 40]),
+            Err(HandshakeError::TooLarge { max: 16 })
+        );
     }
 }

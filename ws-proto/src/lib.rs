@@ -60,8 +60,12 @@ pub use config::Config;
 pub use connection::{Closed, Connection, Event, Opened, Role, Transmit};
 pub use decoder::{Decoded, Decoder, DecoderConfig};
 pub use error::{Error, HandshakeError, ProtocolError, SendError, StateError, TimeoutKind};
-pub use frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, RSV2, RSV3, Status};
-pub use handshake::{Accept, HeadReader, Headers, Request, RequestChecks, Response, accept_key, reason_phrase};
+pub use frame::{
+    FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, RSV2, RSV3, Status,
+};
+pub use handshake::{
+    Accept, HeadReader, Headers, Request, RequestChecks, Response, accept_key, reason_phrase,
+};
 pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;
 pub use utf8::{Utf8Error, Utf8Validator};

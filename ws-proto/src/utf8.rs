@@ -72,7 +72,9 @@ impl Utf8Validator {
                     }
                     Err(e) if e.error_len().is_none() => {}
                     Err(_) => {
-                        return Err(Utf8Error { position: self.consumed });
+                        return Err(Utf8Error {
+                            position: self.consumed,
+                        });
                     }
                 }
             }
@@ -149,7 +151,15 @@ mod tests {
 
     #[test]
     fn valid_text_in_any_split() {
-        for s in ["", "hello", "κόσμε", "€uro", "𝄞 music", "\u{10FFFF}", "\u{FFFF}"] {
+        for s in [
+            "",
+            "hello",
+            "κόσμε",
+            "€uro",
+            "𝄞 music",
+            "\u{10FFFF}",
+            "\u{FFFF}",
+        ] {
             assert!(check_all_splits(s.as_bytes()).is_ok(), "{s}");
         }
     }
@@ -158,15 +168,22 @@ mod tests {
     fn invalid_sequences_fail_at_first_bad_byte() {
         // (bytes, position of first bad byte)
         let cases: &[(&[u8], u64)] = &[
-            (b"\xc0\xaf", 0),           // overlong
-            (b"ab\xed\xa0\x80", 2),     // surrogate
-            (b"\xf4\x90\x80\x80", 0),   // above U+10FFFF
-            (b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited", 11),
-            (b"\x80", 0),               // lone continuation
+            (b"\xc0\xaf", 0),         // overlong
+            (b"ab\xed\xa0\x80", 2),   // surrogate
+            (b"\xf4\x90\x80\x80", 0), // above U+10FFFF
+            (
+                b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited",
+                11,
+            ),
+            (b"\x80", 0), // lone continuation
             (b"\xf8\x88\x80\x80\x80", 0),
         ];
         for (bytes, pos) in cases {
-            assert_eq!(check_all_splits(bytes), Err(Utf8Error { position: *pos }), "{bytes:?}");
+            assert_eq!(
+                check_all_splits(bytes),
+                Err(Utf8Error { position: *pos }),
+                "{bytes:?}"
+            );
         }
     }
 

@@ -1,0 +1,953 @@
+//! The event loop.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Registry, Token};
+use slab::Slab;
+use ws_proto::{Config, Connection, Event, Request, Role, Transmit};
+
+use crate::handle::{Handle, Target};
+
+const LISTENER: Token = Token(usize::MAX - 1);
+const WAKER: Token = Token(usize::MAX);
+
+/// Settings of the loop itself (the protocol's are in [`Config`]).
+#[derive(Clone, Debug)]
+pub struct LoopConfig {
+    /// Size of the read buffer shared by all connections. Default 64 KiB.
+    pub read_buffer: usize,
+    /// Stop reading from a peer while this many bytes wait to be written
+    /// to it. Default 4 MiB.
+    pub write_high_water: usize,
+    /// Most commands waiting in the queue. Default 65,536.
+    pub queue_capacity: usize,
+    /// Most connections at once; further ones are refused. Default 10,000.
+    pub max_connections: usize,
+    /// Set `TCP_NODELAY` on every connection. Default true.
+    pub nodelay: bool,
+    /// Capacity of the `mio::Events` buffer. Default 1,024.
+    pub events_capacity: usize,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        Self {
+            read_buffer: 64 * 1024,
+            write_high_water: 4 << 20,
+            queue_capacity: 65_536,
+            max_connections: 10_000,
+            nodelay: true,
+            events_capacity: 1024,
+        }
+    }
+}
+
+/// What the loop knows of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnInfo {
+    /// The connection's slot, reused after it ends.
+    pub token: usize,
+    /// The connection's id, never reused by this loop.
+    pub id: u64,
+    /// Client (we connected) or server (we accepted).
+    pub role: Role,
+    /// The peer's address (for a client, the address being connected to).
+    pub peer_addr: SocketAddr,
+    /// Our address, when the OS reports it.
+    pub local_addr: Option<SocketAddr>,
+}
+
+/// The per-loop half of the application: creates sessions and takes
+/// commands addressed to the loop as a whole.
+pub trait Endpoint {
+    /// The per-connection half.
+    type Session: Session;
+
+    /// A connection was accepted; return its session, or `None` to drop it.
+    fn accept(
+        &mut self,
+        ctl: &mut Control<'_, Self::Session>,
+        info: &ConnInfo,
+    ) -> Option<Self::Session>;
+
+    /// A command sent to [`Target::Endpoint`].
+    fn on_command(
+        &mut self,
+        ctl: &mut Control<'_, Self::Session>,
+        command: <Self::Session as Session>::Command,
+    );
+
+    /// A connection is gone; its session comes back for the last time.
+    fn on_session_end(
+        &mut self,
+        ctl: &mut Control<'_, Self::Session>,
+        info: &ConnInfo,
+        session: Self::Session,
+    ) {
+        let _ = (ctl, info, session);
+    }
+
+    /// The loop is about to return from [`EventLoop::run`].
+    fn on_loop_end(&mut self) {}
+}
+
+/// The per-connection half of the application.
+pub trait Session: Sized {
+    /// The commands the application sends through a [`Handle`].
+    type Command: Clone + Send + 'static;
+
+    /// An event from the core. Commands given to `conn` here are written
+    /// after the callback returns.
+    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event);
+
+    /// A command sent to this connection (or to [`Target::All`]).
+    fn on_command(
+        &mut self,
+        ctl: &mut Control<'_, Self>,
+        conn: &mut Connection,
+        command: Self::Command,
+    );
+
+    /// A timer set with [`Control::set_timer`] fired.
+    fn on_timer(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, id: u64) {
+        let _ = (ctl, conn, id);
+    }
+
+    /// The transport failed (connect refused, reset, ...). The core is told
+    /// end of stream right after, so `Event::Closed` follows.
+    fn on_io_error(
+        &mut self,
+        ctl: &mut Control<'_, Self>,
+        conn: &mut Connection,
+        error: &io::Error,
+    ) {
+        let _ = (ctl, conn, error);
+    }
+
+    /// The loop is shutting down: close the connection (the core's close
+    /// timeout bounds how long that takes).
+    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection);
+}
+
+/// A connection's transport state.
+struct Io {
+    stream: TcpStream,
+    info: ConnInfo,
+    wbuf: Vec<u8>,
+    wpos: usize,
+    /// Interest currently registered includes WRITABLE.
+    writable: bool,
+    /// Addresses left to try while connecting; `Some` until connected.
+    connecting: Option<Vec<SocketAddr>>,
+    /// The core asked for the transport to be closed after the write buffer.
+    close_requested: bool,
+    /// Our write side is shut down; reading until EOF or `linger_until`.
+    linger_until: Option<Instant>,
+    eof: bool,
+    read_paused: bool,
+    /// The earliest deadline with an entry in the timer heap.
+    registered: Option<Instant>,
+}
+
+struct Entry<S> {
+    io: Io,
+    conn: Connection,
+    session: S,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKey {
+    /// The core's or the transport's deadline for a connection.
+    Conn { token: usize, id: u64 },
+    /// A timer the session set.
+    User(u64),
+}
+
+struct UserTimer {
+    token: usize,
+    conn_id: u64,
+    at: Instant,
+}
+
+/// The loop's state that callbacks may touch.
+///
+/// Given to [`Endpoint`] and [`Session`] callbacks, for the things that
+/// reach beyond one connection: timers, new connections, shutdown.
+pub struct Control<'a, S: Session> {
+    inner: &'a mut Inner<S>,
+}
+
+struct Inner<S: Session> {
+    registry: Registry,
+    entries: Slab<Option<Entry<S>>>,
+    timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
+    user_timers: HashMap<u64, UserTimer>,
+    handle: Handle<S::Command>,
+    config: Arc<Config>,
+    loop_config: LoopConfig,
+    next_id: u64,
+    now: Instant,
+    shutdown: bool,
+    /// Connections with output or state changes to flush.
+    dirty: Vec<usize>,
+}
+
+impl<S: Session> Control<'_, S> {
+    /// The loop's idea of now (read once per turn).
+    pub fn now(&self) -> Instant {
+        self.inner.now
+    }
+
+    /// A handle for sending commands to this loop.
+    pub fn handle(&self) -> &Handle<S::Command> {
+        &self.inner.handle
+    }
+
+    /// The protocol configuration.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.inner.config
+    }
+
+    /// Number of connections.
+    pub fn connection_count(&self) -> usize {
+        self.inner.entries.len()
+    }
+
+    /// Sets timer `id` (chosen by the caller, unique per loop) for the
+    /// connection `token`/`conn_id` at `at`. Setting an id again moves it.
+    pub fn set_timer(&mut self, token: usize, conn_id: u64, id: u64, at: Instant) {
+        self.inner
+            .user_timers
+            .insert(id, UserTimer { token, conn_id, at });
+        self.inner.timers.push(Reverse((at, TimerKey::User(id))));
+    }
+
+    /// Cancels timer `id`; returns whether it was pending.
+    pub fn cancel_timer(&mut self, id: u64) -> bool {
+        self.inner.user_timers.remove(&id).is_some()
+    }
+
+    /// Starts shutting down: the listener closes, every session's
+    /// [`Session::on_shutdown`] runs, and [`EventLoop::run`] returns once
+    /// every connection is gone.
+    pub fn shutdown(&mut self) {
+        self.inner.shutdown = true;
+    }
+
+    /// Whether shutdown has started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown
+    }
+
+    /// Opens a client connection to `host:port` (name resolution blocks,
+    /// as in ws-rs). `make` is called at once with the new connection's
+    /// info, and returns its session and the upgrade request to send.
+    pub fn connect<F>(&mut self, host: &str, port: u16, make: F) -> io::Result<ConnInfo>
+    where
+        F: FnOnce(&ConnInfo) -> (S, Request),
+    {
+        let mut addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+        addrs.reverse();
+        let first = addrs
+            .pop()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address for host"))?;
+        self.connect_addrs(first, addrs, make)
+    }
+
+    fn connect_addrs<F>(
+        &mut self,
+        addr: SocketAddr,
+        rest: Vec<SocketAddr>,
+        make: F,
+    ) -> io::Result<ConnInfo>
+    where
+        F: FnOnce(&ConnInfo) -> (S, Request),
+    {
+        let inner = &mut *self.inner;
+        if inner.entries.len() >= inner.loop_config.max_connections {
+            return Err(io::Error::other("too many connections"));
+        }
+        let mut stream = TcpStream::connect(addr)?;
+        let slot = inner.entries.vacant_entry();
+        let token = slot.key();
+        inner.registry.register(
+            &mut stream,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        inner.next_id += 1;
+        let info = ConnInfo {
+            token,
+            id: inner.next_id,
+            role: Role::Client,
+            peer_addr: addr,
+            local_addr: stream.local_addr().ok(),
+        };
+        let (session, request) = make(&info);
+        let conn = Connection::client(inner.config.clone(), request, inner.now, seed());
+        let mut io = Io::new(stream, info);
+        io.writable = true;
+        io.connecting = Some(rest);
+        slot.insert(Some(Entry { io, conn, session }));
+        inner.dirty.push(token);
+        Ok(info)
+    }
+}
+
+fn seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    if getrandom::fill(&mut seed).is_err() {
+        // No OS randomness: fall back on the clock and the address of a
+        // local, which still differ between connections.
+        let t = Instant::now();
+        let bits = format!("{t:?}{:p}", &seed);
+        for (i, b) in bits.bytes().enumerate() {
+            seed[i % 32] ^= b.rotate_left(i as u32);
+        }
+    }
+    seed
+}
+
+impl Io {
+    fn new(stream: TcpStream, info: ConnInfo) -> Self {
+        Self {
+            stream,
+            info,
+            wbuf: Vec::new(),
+            wpos: 0,
+            writable: false,
+            connecting: None,
+            close_requested: false,
+            linger_until: None,
+            eof: false,
+            read_paused: false,
+            registered: None,
+        }
+    }
+
+    fn pending_write(&self) -> usize {
+        self.wbuf.len() - self.wpos
+    }
+}
+
+/// An event loop serving one [`Endpoint`].
+pub struct EventLoop<E: Endpoint> {
+    poll: Poll,
+    events: Events,
+    listener: Option<TcpListener>,
+    inner: Inner<E::Session>,
+    endpoint: E,
+    rbuf: Vec<u8>,
+    commands: VecDeque<(Target, <E::Session as Session>::Command)>,
+    shutdown_started: bool,
+}
+
+impl<E: Endpoint> EventLoop<E> {
+    /// A loop with no listener and no connection yet.
+    pub fn new(endpoint: E, config: Arc<Config>, loop_config: LoopConfig) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER)?;
+        let registry = poll.registry().try_clone()?;
+        let handle = Handle::new(waker, loop_config.queue_capacity);
+        Ok(Self {
+            events: Events::with_capacity(loop_config.events_capacity.max(16)),
+            rbuf: vec![0; loop_config.read_buffer.max(1024)],
+            poll,
+            listener: None,
+            inner: Inner {
+                registry,
+                entries: Slab::new(),
+                timers: BinaryHeap::new(),
+                user_timers: HashMap::new(),
+                handle,
+                config,
+                loop_config,
+                next_id: 0,
+                now: Instant::now(),
+                shutdown: false,
+                dirty: Vec::new(),
+            },
+            endpoint,
+            commands: VecDeque::new(),
+            shutdown_started: false,
+        })
+    }
+
+    /// Binds a listener; accepted connections go to [`Endpoint::accept`].
+    pub fn listen(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let mut listener = TcpListener::bind(addr)?;
+        self.poll
+            .registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let local = listener.local_addr()?;
+        self.listener = Some(listener);
+        Ok(local)
+    }
+
+    /// The listener's address, once bound.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// A handle for sending commands to this loop from any thread.
+    pub fn handle(&self) -> Handle<<E::Session as Session>::Command> {
+        self.inner.handle.clone()
+    }
+
+    /// The endpoint.
+    pub fn endpoint_mut(&mut self) -> &mut E {
+        &mut self.endpoint
+    }
+
+    /// Runs `f` with the endpoint and a [`Control`], outside of `run` (to
+    /// open connections before the loop starts, for example).
+    pub fn with_control<R>(
+        &mut self,
+        f: impl FnOnce(&mut E, &mut Control<'_, E::Session>) -> R,
+    ) -> R {
+        self.inner.now = Instant::now();
+        f(
+            &mut self.endpoint,
+            &mut Control {
+                inner: &mut self.inner,
+            },
+        )
+    }
+
+    /// Runs until shutdown completes, or until there is no listener and no
+    /// connection left.
+    pub fn run(mut self) -> io::Result<E> {
+        let result = self.run_inner();
+        self.inner.handle.close();
+        // Whatever is left goes now, without ceremony.
+        let tokens: Vec<usize> = self.inner.entries.iter().map(|(t, _)| t).collect();
+        for token in tokens {
+            self.remove(token);
+        }
+        self.endpoint.on_loop_end();
+        result.map(|()| self.endpoint)
+    }
+
+    fn run_inner(&mut self) -> io::Result<()> {
+        loop {
+            self.inner.now = Instant::now();
+            self.run_commands();
+            self.fire_timers();
+            self.run_commands();
+            if self.inner.shutdown && !self.shutdown_started {
+                self.start_shutdown();
+            }
+            self.flush_dirty();
+            if self.listener.is_none() && self.inner.entries.is_empty() {
+                return Ok(());
+            }
+            let timeout = self
+                .inner
+                .timers
+                .peek()
+                .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
+            let sleep = self.inner.handle.prepare_sleep();
+            let timeout = if sleep { timeout } else { Some(Duration::ZERO) };
+            match self.poll.poll(&mut self.events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            self.inner.handle.woke();
+            self.inner.now = Instant::now();
+            let ready: Vec<(Token, bool, bool)> = self
+                .events
+                .iter()
+                .map(|e| {
+                    (
+                        e.token(),
+                        e.is_readable() || e.is_read_closed() || e.is_error(),
+                        e.is_writable(),
+                    )
+                })
+                .collect();
+            for (token, readable, writable) in ready {
+                match token {
+                    LISTENER => self.accept_all(),
+                    WAKER => {}
+                    Token(t) => {
+                        if writable {
+                            self.on_writable(t);
+                        }
+                        if readable {
+                            self.on_readable(t);
+                        }
+                    }
+                }
+                self.run_commands();
+                self.flush_dirty();
+            }
+        }
+    }
+
+    fn accept_all(&mut self) {
+        loop {
+            let Some(listener) = &self.listener else {
+                return;
+            };
+            let (mut stream, peer) = match listener.accept() {
+                Ok(pair) => pair,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Out of descriptors and the like: try again on the next turn.
+                Err(_) => return,
+            };
+            let inner = &mut self.inner;
+            if inner.shutdown || inner.entries.len() >= inner.loop_config.max_connections {
+                continue;
+            }
+            if inner.loop_config.nodelay {
+                let _ = stream.set_nodelay(true);
+            }
+            let token = inner.entries.vacant_key();
+            if inner
+                .registry
+                .register(&mut stream, Token(token), Interest::READABLE)
+                .is_err()
+            {
+                continue;
+            }
+            inner.next_id += 1;
+            let info = ConnInfo {
+                token,
+                id: inner.next_id,
+                role: Role::Server,
+                peer_addr: peer,
+                local_addr: stream.local_addr().ok(),
+            };
+            let session = self.endpoint.accept(
+                &mut Control {
+                    inner: &mut self.inner,
+                },
+                &info,
+            );
+            let inner = &mut self.inner;
+            match session {
+                Some(session) => {
+                    let conn = Connection::server(inner.config.clone(), inner.now, seed());
+                    let key = inner.entries.insert(Some(Entry {
+                        io: Io::new(stream, info),
+                        conn,
+                        session,
+                    }));
+                    debug_assert_eq!(key, token);
+                    inner.dirty.push(token);
+                }
+                None => {
+                    let _ = inner.registry.deregister(&mut stream);
+                }
+            }
+        }
+    }
+
+    /// Takes a connection out of the slab for a callback.
+    fn take(&mut self, token: usize) -> Option<Entry<E::Session>> {
+        self.inner.entries.get_mut(token).and_then(Option::take)
+    }
+
+    fn put(&mut self, token: usize, entry: Entry<E::Session>) {
+        if let Some(slot) = self.inner.entries.get_mut(token) {
+            *slot = Some(entry);
+        }
+    }
+
+    /// Hands every pending core event to the session.
+    fn dispatch(&mut self, entry: &mut Entry<E::Session>) {
+        while let Some(event) = entry.conn.poll_event() {
+            let mut ctl = Control {
+                inner: &mut self.inner,
+            };
+            entry.session.on_event(&mut ctl, &mut entry.conn, event);
+        }
+    }
+
+    fn on_readable(&mut self, token: usize) {
+        let Some(mut entry) = self.take(token) else {
+            return;
+        };
+        self.read(&mut entry);
+        self.put(token, entry);
+        self.inner.dirty.push(token);
+    }
+
+    fn read(&mut self, entry: &mut Entry<E::Session>) {
+        if entry.io.connecting.is_some() {
+            return;
+        }
+        let high_water = self.inner.loop_config.write_high_water;
+        while !entry.io.eof {
+            if entry.io.pending_write() > high_water {
+                entry.io.read_paused = true;
+                return;
+            }
+            match entry.io.stream.read(&mut self.rbuf) {
+                Ok(0) => {
+                    entry.io.eof = true;
+                    entry.conn.handle_eof(self.inner.now);
+                    self.dispatch(entry);
+                }
+                Ok(n) => {
+                    if entry.io.linger_until.is_none() {
+                        entry.conn.handle_input(self.inner.now, &self.rbuf[..n]);
+                        self.dispatch(entry);
+                        // Replies the session queued through its handle go
+                        // out with this batch.
+                        self.run_commands_for(entry);
+                    }
+                    if n < self.rbuf.len() {
+                        // A short read drained the socket: a TCP socket
+                        // returns all it holds, and later data raises a new
+                        // edge. This saves a read that would block.
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return self.io_failed(entry, &e),
+            }
+        }
+    }
+
+    fn io_failed(&mut self, entry: &mut Entry<E::Session>, error: &io::Error) {
+        entry.io.eof = true;
+        entry.io.wbuf.clear();
+        entry.io.wpos = 0;
+        let mut ctl = Control {
+            inner: &mut self.inner,
+        };
+        entry.session.on_io_error(&mut ctl, &mut entry.conn, error);
+        entry.conn.handle_eof(self.inner.now);
+        self.dispatch(entry);
+    }
+
+    fn on_writable(&mut self, token: usize) {
+        let Some(mut entry) = self.take(token) else {
+            return;
+        };
+        if let Some(rest) = entry.io.connecting.as_mut() {
+            match entry.io.stream.take_error() {
+                Ok(None) => match entry.io.stream.peer_addr() {
+                    Ok(peer) => {
+                        entry.io.connecting = None;
+                        entry.io.info.peer_addr = peer;
+                        entry.io.info.local_addr = entry.io.stream.local_addr().ok();
+                        if self.inner.loop_config.nodelay {
+                            let _ = entry.io.stream.set_nodelay(true);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+                    Err(e) => self.connect_failed(&mut entry, e),
+                },
+                Ok(Some(e)) | Err(e) => {
+                    if let Some(next) = rest.pop() {
+                        // Try the next address with a fresh socket.
+                        if let Ok(mut stream) = TcpStream::connect(next) {
+                            let _ = self.inner.registry.deregister(&mut entry.io.stream);
+                            let ok = self
+                                .inner
+                                .registry
+                                .register(
+                                    &mut stream,
+                                    Token(token),
+                                    Interest::READABLE | Interest::WRITABLE,
+                                )
+                                .is_ok();
+                            if ok {
+                                entry.io.stream = stream;
+                                entry.io.info.peer_addr = next;
+                                self.put(token, entry);
+                                return;
+                            }
+                        }
+                    }
+                    self.connect_failed(&mut entry, e);
+                }
+            }
+        }
+        self.put(token, entry);
+        self.inner.dirty.push(token);
+    }
+
+    fn connect_failed(&mut self, entry: &mut Entry<E::Session>, error: io::Error) {
+        entry.io.connecting = None;
+        self.io_failed(entry, &error);
+        entry.io.close_requested = true;
+    }
+
+    /// Runs queued commands that target `entry` itself (it is out of the
+    /// slab), keeping the others for `run_commands`.
+    fn run_commands_for(&mut self, entry: &mut Entry<E::Session>) {
+        self.inner.handle.drain(&mut self.commands);
+        if self.commands.is_empty() {
+            return;
+        }
+        let me = (entry.io.info.token, entry.io.info.id);
+        let mut others = VecDeque::new();
+        while let Some((target, command)) = self.commands.pop_front() {
+            match target {
+                Target::Conn { token, id } if (token, id) == me => {
+                    let mut ctl = Control {
+                        inner: &mut self.inner,
+                    };
+                    entry.session.on_command(&mut ctl, &mut entry.conn, command);
+                    self.dispatch(entry);
+                    self.inner.handle.drain(&mut self.commands);
+                }
+                other => others.push_back((other, command)),
+            }
+        }
+        self.commands = others;
+    }
+
+    fn run_commands(&mut self) {
+        loop {
+            self.inner.handle.drain(&mut self.commands);
+            let Some((target, command)) = self.commands.pop_front() else {
+                return;
+            };
+            match target {
+                Target::Conn { token, id } => self.command_to(token, id, command),
+                Target::All => {
+                    let targets: Vec<(usize, u64)> = self
+                        .inner
+                        .entries
+                        .iter()
+                        .filter_map(|(t, e)| e.as_ref().map(|e| (t, e.io.info.id)))
+                        .collect();
+                    for (token, id) in targets {
+                        self.command_to(token, id, command.clone());
+                    }
+                }
+                Target::Endpoint => {
+                    let mut ctl = Control {
+                        inner: &mut self.inner,
+                    };
+                    self.endpoint.on_command(&mut ctl, command);
+                }
+            }
+        }
+    }
+
+    fn command_to(&mut self, token: usize, id: u64, command: <E::Session as Session>::Command) {
+        let Some(mut entry) = self.take(token) else {
+            return;
+        };
+        if entry.io.info.id == id {
+            let mut ctl = Control {
+                inner: &mut self.inner,
+            };
+            entry.session.on_command(&mut ctl, &mut entry.conn, command);
+            self.dispatch(&mut entry);
+            self.inner.dirty.push(token);
+        }
+        self.put(token, entry);
+    }
+
+    fn fire_timers(&mut self) {
+        let now = self.inner.now;
+        while let Some(&Reverse((at, key))) = self.inner.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.inner.timers.pop();
+            match key {
+                TimerKey::User(id) => {
+                    let due = self.inner.user_timers.get(&id).is_some_and(|t| t.at == at);
+                    if !due {
+                        continue;
+                    }
+                    let timer = self.inner.user_timers.remove(&id).expect("checked");
+                    let Some(mut entry) = self.take(timer.token) else {
+                        continue;
+                    };
+                    if entry.io.info.id == timer.conn_id {
+                        let mut ctl = Control {
+                            inner: &mut self.inner,
+                        };
+                        entry.session.on_timer(&mut ctl, &mut entry.conn, id);
+                        self.dispatch(&mut entry);
+                        self.inner.dirty.push(timer.token);
+                    }
+                    self.put(timer.token, entry);
+                }
+                TimerKey::Conn { token, id } => {
+                    let Some(mut entry) = self.take(token) else {
+                        continue;
+                    };
+                    if entry.io.info.id == id && entry.io.registered == Some(at) {
+                        entry.io.registered = None;
+                        entry.conn.handle_timeout(now);
+                        self.dispatch(&mut entry);
+                        if entry.io.linger_until.is_some_and(|l| l <= now) {
+                            entry.io.eof = true;
+                        }
+                        self.inner.dirty.push(token);
+                    }
+                    self.put(token, entry);
+                }
+            }
+        }
+    }
+
+    fn start_shutdown(&mut self) {
+        self.shutdown_started = true;
+        if let Some(mut listener) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut listener);
+        }
+        let tokens: Vec<usize> = self.inner.entries.iter().map(|(t, _)| t).collect();
+        for token in tokens {
+            let Some(mut entry) = self.take(token) else {
+                continue;
+            };
+            let mut ctl = Control {
+                inner: &mut self.inner,
+            };
+            entry.session.on_shutdown(&mut ctl, &mut entry.conn);
+            self.dispatch(&mut entry);
+            self.put(token, entry);
+            self.inner.dirty.push(token);
+        }
+    }
+
+    fn flush_dirty(&mut self) {
+        while let Some(token) = self.inner.dirty.pop() {
+            let Some(mut entry) = self.take(token) else {
+                continue;
+            };
+            let resume_reading = self.flush(&mut entry);
+            if resume_reading {
+                self.read(&mut entry);
+                // Reading may have queued more output.
+                self.flush(&mut entry);
+            }
+            if self.finished(&entry) {
+                self.put(token, entry);
+                self.remove(token);
+                continue;
+            }
+            self.schedule(&mut entry);
+            self.put(token, entry);
+        }
+    }
+
+    /// Moves the core's output to the socket. Returns true when reading was
+    /// paused for back-pressure and can resume.
+    fn flush(&mut self, entry: &mut Entry<E::Session>) -> bool {
+        let now = self.inner.now;
+        let io = &mut entry.io;
+        if io.wpos > 0 && io.wpos == io.wbuf.len() {
+            io.wbuf.clear();
+            io.wpos = 0;
+        }
+        while let Some(t) = entry.conn.poll_transmit(now, &mut io.wbuf) {
+            if t == Transmit::Close {
+                io.close_requested = true;
+            }
+        }
+        if io.connecting.is_some() {
+            return false;
+        }
+        while io.wpos < io.wbuf.len() && !io.eof {
+            match io.stream.write(&io.wbuf[io.wpos..]) {
+                Ok(0) => break,
+                Ok(n) => io.wpos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.io_failed(entry, &e);
+                    entry.io.close_requested = true;
+                    return false;
+                }
+            }
+        }
+        let io = &mut entry.io;
+        let drained = io.wpos == io.wbuf.len();
+        if drained {
+            io.wbuf.clear();
+            io.wpos = 0;
+            // Do not keep a large buffer for an idle connection.
+            if io.wbuf.capacity() > self.inner.loop_config.read_buffer {
+                io.wbuf = Vec::new();
+            }
+            if io.close_requested && io.linger_until.is_none() {
+                let _ = io.stream.shutdown(Shutdown::Write);
+                io.linger_until =
+                    Some(now + self.inner.config.close_timeout.min(Duration::from_secs(5)));
+            }
+        }
+        let want_writable = !drained;
+        if want_writable != io.writable {
+            let interest = if want_writable {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if self
+                .inner
+                .registry
+                .reregister(&mut io.stream, Token(io.info.token), interest)
+                .is_ok()
+            {
+                io.writable = want_writable;
+            }
+        }
+        if io.read_paused && io.pending_write() <= self.inner.loop_config.write_high_water / 2 {
+            io.read_paused = false;
+            return true;
+        }
+        false
+    }
+
+    fn finished(&self, entry: &Entry<E::Session>) -> bool {
+        let io = &entry.io;
+        let transport_done =
+            io.eof && (io.linger_until.is_some() || io.close_requested || io.pending_write() == 0);
+        transport_done && entry.conn.is_finished() || io.eof && io.linger_until.is_some()
+    }
+
+    /// Puts the connection's next deadline in the timer heap.
+    fn schedule(&mut self, entry: &mut Entry<E::Session>) {
+        let mut next = entry.conn.poll_timeout();
+        if let Some(l) = entry.io.linger_until {
+            next = Some(next.map_or(l, |n| n.min(l)));
+        }
+        let Some(at) = next else { return };
+        // Keep only the earliest entry per connection: a later deadline is
+        // picked up when the earlier one fires (spurious calls are harmless).
+        if entry.io.registered.is_none_or(|r| at < r) {
+            entry.io.registered = Some(at);
+            let key = TimerKey::Conn {
+                token: entry.io.info.token,
+                id: entry.io.info.id,
+            };
+            self.inner.timers.push(Reverse((at, key)));
+        }
+    }
+
+    fn remove(&mut self, token: usize) {
+        if !self.inner.entries.contains(token) {
+            return;
+        }
+        let Some(mut entry) = self.inner.entries.remove(token) else {
+            return;
+        };
+        let _ = self.inner.registry.deregister(&mut entry.io.stream);
+        let info = entry.io.info;
+        drop(entry.io);
+        let mut ctl = Control {
+            inner: &mut self.inner,
+        };
+        self.endpoint.on_session_end(&mut ctl, &info, entry.session);
+    }
+}
