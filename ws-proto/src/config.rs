@@ -1,0 +1,81 @@
+//! Limits and timeouts. Every limit is finite by default.
+
+use std::time::Duration;
+
+use crate::handshake::RequestChecks;
+
+/// Configuration shared by connections (wrap it in an `Arc`).
+///
+/// ```
+/// use std::time::Duration;
+/// let config = ws_proto::Config {
+///     max_message_size: 1 << 20,
+///     keepalive_interval: Some(Duration::from_secs(30)),
+///     ..Default::default()
+/// };
+/// assert_eq!(config.max_frame_size, 16 << 20);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Largest payload a single received frame may declare. Larger frames
+    /// close the connection with 1009 as soon as the header arrives, before
+    /// anything is allocated. Default 16 MiB.
+    pub max_frame_size: usize,
+    /// Largest message, reassembled from its fragments. Exceeding it closes
+    /// with 1009 as soon as a frame header would take the message past it.
+    /// Default 64 MiB.
+    pub max_message_size: usize,
+    /// Most frames in one message. Exceeding it closes with 1008. Default 100,000.
+    pub max_fragments: usize,
+    /// Largest handshake head (request line or status line and headers).
+    /// Exceeding it answers 431 on the server. Default 16 KiB.
+    pub max_handshake_bytes: usize,
+    /// Most header lines in a handshake head. Exceeding it answers 431. Default 64.
+    pub max_headers: usize,
+    /// Outgoing messages longer than this are sent as several frames of at
+    /// most this many payload bytes. Default: no fragmentation.
+    pub fragment_size: usize,
+    /// Most bytes queued by `send` and not yet taken by `poll_transmit`
+    /// (and, before the handshake completes, held for later). A send that
+    /// would pass it fails with `SendError::BufferFull`. Default 64 MiB.
+    pub max_write_buffer: usize,
+    /// How long the opening handshake may take. Default 10 s.
+    pub handshake_timeout: Duration,
+    /// How long to wait for the peer's part of the close handshake (its close
+    /// frame, or for a client the server's closing of TCP). Default 10 s.
+    pub close_timeout: Duration,
+    /// Send a ping after this long without receiving anything. Default: off.
+    pub keepalive_interval: Option<Duration>,
+    /// With keepalive on, how long to wait for the pong before giving up
+    /// (the connection ends with 1006 and a keepalive timeout). Default 20 s.
+    pub keepalive_timeout: Duration,
+    /// Close the connection (code 1001) after this long without receiving
+    /// anything. Default: off.
+    pub idle_timeout: Option<Duration>,
+    /// Server: refuse unmasked client frames (RFC 6455 section 5.1 requires
+    /// it). Turning it off accepts them. Default true.
+    pub masking_strict: bool,
+    /// Server: what the upgrade request must satisfy beyond the RFC's core.
+    pub request_checks: RequestChecks,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_frame_size: 16 << 20,
+            max_message_size: 64 << 20,
+            max_fragments: 100_000,
+            max_handshake_bytes: 16 << 10,
+            max_headers: 64,
+            fragment_size: usize::MAX,
+            max_write_buffer: 64 << 20,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(10),
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(20),
+            idle_timeout: None,
+            masking_strict: true,
+            request_checks: RequestChecks::default(),
+        }
+    }
+}

@@ -1,0 +1,771 @@
+//! The connection state machine: handshake, messages, close handshake and
+//! timers, driven by the caller's bytes and clock.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::close::{CloseCode, CloseFrame, truncate_reason};
+use crate::config::Config;
+use crate::decoder::{Decoded, Decoder, DecoderConfig};
+use crate::error::{Error, HandshakeError, ProtocolError, SendError, StateError, TimeoutKind};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
+use crate::handshake::{self, Accept, HeadReader, Request, Response};
+use crate::mask::mask_into;
+use crate::message::Message;
+use crate::rng::Rng;
+
+/// Which end of the connection this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The end that opened the connection and sends masked frames.
+    Client,
+    /// The end that accepted the connection and sends unmasked frames.
+    Server,
+}
+
+/// Something the application should know about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Server: a complete HTTP request arrived. Answer it with
+    /// [`Connection::accept`] or [`Connection::reject`]. It may not be a
+    /// WebSocket upgrade at all (a browser asking for a page);
+    /// [`Request::validate_upgrade`] tells.
+    Request(Request),
+    /// The opening handshake succeeded: messages can flow.
+    Open(Opened),
+    /// A complete message.
+    Message(Message),
+    /// A ping arrived (the core has already queued the pong).
+    Ping(Vec<u8>),
+    /// A pong arrived.
+    Pong(Vec<u8>),
+    /// The connection is over; reported exactly once, and last.
+    Closed(Closed),
+}
+
+/// The two heads of a successful opening handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Opened {
+    /// The request the client sent. On the server it was handed out with
+    /// [`Event::Request`], so this is `None`.
+    pub request: Option<Request>,
+    /// The server's 101 response: received by a client, sent by a server.
+    pub response: Response,
+}
+
+/// How a connection ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closed {
+    /// The close code: the peer's when it closed first or answered our close;
+    /// ours when we failed the connection; 1005 when a close frame carried no
+    /// code; 1006 when no close frame was exchanged.
+    pub code: CloseCode,
+    /// The reason that came with the code (may be empty).
+    pub reason: String,
+    /// Why the connection ended other than by a clean close handshake.
+    pub error: Option<Error>,
+}
+
+/// What [`Connection::poll_transmit`] produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transmit {
+    /// This many bytes were appended to the buffer; write them in order.
+    Data(usize),
+    /// Close the transport once everything before it is written.
+    Close,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Server: reading the request head.
+    ReadRequest(HeadReader),
+    /// Server: the request was handed out; waiting for accept or reject.
+    AwaitAnswer {
+        upgrade: Result<String, HandshakeError>,
+        protocols: Vec<String>,
+        early: Vec<u8>,
+    },
+    /// Client: request sent, reading the response head.
+    ReadResponse { head: HeadReader, request: Request, key: String },
+    /// Messages flow; `close_sent`/`close_received` track the close handshake.
+    Open,
+    /// Nothing more will be read.
+    Finished,
+}
+
+/// A WebSocket connection as a pure state machine.
+///
+/// Feed it what the transport received and the time, then drain its
+/// outputs. It never blocks, never reads a clock and never touches a socket.
+///
+/// # The run loop
+///
+/// ```no_run
+/// use std::io::{Read, Write};
+/// use std::sync::Arc;
+/// use std::time::Instant;
+/// use ws_proto::{Config, Connection, Event, Transmit};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let (mut tcp, _) = listener.accept()?;
+/// let mut conn = Connection::server(Arc::new(Config::default()), Instant::now(), [7; 32]);
+/// let (mut rbuf, mut wbuf) = (vec![0; 64 * 1024], Vec::new());
+/// loop {
+///     // 1. Outputs: events, then bytes to write.
+///     while let Some(event) = conn.poll_event() {
+///         match event {
+///             Event::Request(_) => conn.accept(Instant::now(), Default::default()).unwrap(),
+///             Event::Message(msg) => { let _ = conn.send(Instant::now(), msg); }
+///             Event::Closed(_) => {}
+///             _ => {}
+///         }
+///     }
+///     let mut close = false;
+///     while let Some(t) = conn.poll_transmit(Instant::now(), &mut wbuf) {
+///         close |= t == Transmit::Close;
+///     }
+///     tcp.write_all(&wbuf)?;
+///     wbuf.clear();
+///     if close || conn.is_finished() { return Ok(()); }
+///     // 2. Inputs: bytes (0 means end of stream). A real loop also sleeps
+///     //    no later than `poll_timeout()` and then calls `handle_timeout`.
+///     let n = tcp.read(&mut rbuf)?;
+///     if n == 0 { conn.handle_eof(Instant::now()) } else { conn.handle_input(Instant::now(), &rbuf[..n]) }
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Connection {
+    config: Arc<Config>,
+    role: Role,
+    state: State,
+    rng: Rng,
+    decoder: Decoder,
+    events: VecDeque<Event>,
+    /// Encoded bytes not yet handed to the caller.
+    out: Vec<u8>,
+    /// Messages sent before the handshake completed.
+    queued: Vec<Message>,
+    queued_bytes: usize,
+    /// The payload of the pong owed to the peer (at most one is kept).
+    pong: Option<Vec<u8>>,
+    close_sent: bool,
+    close_received: bool,
+    /// The peer's close frame, once received.
+    peer_close: Option<Option<CloseFrame>>,
+    /// Set when the connection ends for a reason other than a clean close.
+    error: Option<Error>,
+    closed_reported: bool,
+    /// The transport should be closed once `out` is written.
+    close_transport: bool,
+    close_transport_sent: bool,
+    handshake_deadline: Option<Instant>,
+    close_deadline: Option<Instant>,
+    last_received: Instant,
+    ping_outstanding: Option<Instant>,
+}
+
+impl Connection {
+    /// A server connection, waiting for the client's request.
+    ///
+    /// `seed` feeds the generator of mask keys; draw it from the OS.
+    pub fn server(config: Arc<Config>, now: Instant, seed: [u8; 32]) -> Self {
+        let head = HeadReader::new(config.max_handshake_bytes);
+        let mut conn = Self::new(config, Role::Server, State::ReadRequest(head), now, seed);
+        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn
+    }
+
+    /// A client connection. `request` is the upgrade request, usually from
+    /// [`Request::client`]; `Upgrade`, `Connection`, `Sec-WebSocket-Version`
+    /// and a fresh `Sec-WebSocket-Key` are added when missing. The request
+    /// is queued for [`Connection::poll_transmit`] at once.
+    pub fn client(config: Arc<Config>, mut request: Request, now: Instant, seed: [u8; 32]) -> Self {
+        let head = HeadReader::new(config.max_handshake_bytes);
+        let mut conn = Self::new(config, Role::Client, State::Finished, now, seed);
+        let key = match request.header_str("Sec-WebSocket-Key") {
+            Some(key) => key.trim().to_owned(),
+            None => {
+                let mut raw = [0u8; 16];
+                conn.rng.fill(&mut raw);
+                let key = BASE64.encode(raw);
+                request.headers.push(("Sec-WebSocket-Key".into(), key.clone().into_bytes()));
+                key
+            }
+        };
+        for (name, value) in [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Version", "13")] {
+            if request.header(name).is_none() {
+                request.headers.push((name.into(), value.as_bytes().to_vec()));
+            }
+        }
+        request.write_to(&mut conn.out);
+        conn.state = State::ReadResponse { head, request, key };
+        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn
+    }
+
+    /// A connection whose opening handshake was done elsewhere (by hyper or
+    /// axum, for example). It starts open.
+    pub fn established(config: Arc<Config>, role: Role, now: Instant, seed: [u8; 32]) -> Self {
+        Self::new(config, role, State::Open, now, seed)
+    }
+
+    fn new(config: Arc<Config>, role: Role, state: State, now: Instant, seed: [u8; 32]) -> Self {
+        let decoder = Decoder::new(DecoderConfig {
+            expect_masked: role == Role::Server,
+            allow_unmasked: role == Role::Server && !config.masking_strict,
+            allowed_rsv: 0,
+            max_frame_size: config.max_frame_size,
+            max_message_size: config.max_message_size,
+            max_fragments: config.max_fragments,
+        });
+        Self {
+            config,
+            role,
+            state,
+            rng: Rng::new(seed),
+            decoder,
+            events: VecDeque::new(),
+            out: Vec::new(),
+            queued: Vec::new(),
+            queued_bytes: 0,
+            pong: None,
+            close_sent: false,
+            close_received: false,
+            peer_close: None,
+            error: None,
+            closed_reported: false,
+            close_transport: false,
+            close_transport_sent: false,
+            handshake_deadline: None,
+            close_deadline: None,
+            last_received: now,
+            ping_outstanding: None,
+        }
+    }
+
+    /// This end's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// Whether messages can be sent now (handshake done, no close sent).
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, State::Open) && !self.close_sent
+    }
+
+    /// Whether the connection is over: `Closed` was reported and the
+    /// transport needs nothing more. Drain the outputs first.
+    pub fn is_finished(&self) -> bool {
+        self.closed_reported && (self.close_transport_sent || matches!(self.state, State::Finished) && self.out.is_empty())
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /// Takes bytes from the transport. Any split of the stream gives the same
+    /// events and output.
+    pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.last_received = now;
+        match &mut self.state {
+            State::ReadRequest(head) => match head.push(data) {
+                Ok(None) => {}
+                Ok(Some(end)) => {
+                    let buf = head.take();
+                    self.on_request_head(now, buf, end);
+                }
+                Err(e) => self.fail_handshake(e),
+            },
+            State::AwaitAnswer { early, .. } => {
+                if early.len() + data.len() > self.config.max_handshake_bytes {
+                    let max = self.config.max_handshake_bytes;
+                    self.fail_handshake(HandshakeError::TooLarge { max });
+                } else {
+                    early.extend_from_slice(data);
+                }
+            }
+            State::ReadResponse { head, .. } => match head.push(data) {
+                Ok(None) => {}
+                Ok(Some(end)) => {
+                    let buf = head.take();
+                    self.on_response_head(now, buf, end);
+                }
+                Err(e) => self.fail_handshake(e),
+            },
+            State::Open => self.read_frames(now, data),
+            State::Finished => {}
+        }
+    }
+
+    /// The transport reached end of stream.
+    pub fn handle_eof(&mut self, _now: Instant) {
+        if !matches!(self.state, State::Finished) || !self.closed_reported {
+            if !self.close_received && self.error.is_none() {
+                self.error = Some(Error::UnexpectedEof);
+            }
+            self.state = State::Finished;
+            self.report_closed();
+        }
+        self.close_deadline = None;
+        self.handshake_deadline = None;
+        // Our side of TCP can go too.
+        self.close_transport = true;
+    }
+
+    /// Fires the deadlines that are due. Calling it early is harmless.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.handshake_deadline.is_some_and(|d| d <= now) {
+            self.handshake_deadline = None;
+            if let State::ReadRequest(_) | State::AwaitAnswer { .. } = self.state {
+                let mut res = Response::new(408);
+                res.headers.push(("Connection".into(), b"close".to_vec()));
+                res.write_to(&mut self.out);
+            }
+            self.error.get_or_insert(Error::Timeout(TimeoutKind::Handshake));
+            self.finish_now();
+        }
+        if self.close_deadline.is_some_and(|d| d <= now) {
+            self.close_deadline = None;
+            if !self.close_received {
+                self.error.get_or_insert(Error::Timeout(TimeoutKind::Close));
+            }
+            self.finish_now();
+        }
+        if !self.is_open() || self.closed_reported {
+            return;
+        }
+        if let Some(sent) = self.ping_outstanding {
+            if sent + self.config.keepalive_timeout <= now {
+                self.error = Some(Error::Timeout(TimeoutKind::Keepalive));
+                // Best effort: tell the peer, then drop the transport.
+                self.write_close_frame(CloseCode::INTERNAL, "keepalive timeout");
+                self.finish_now();
+                return;
+            }
+        } else if let Some(interval) = self.config.keepalive_interval {
+            if self.last_received + interval <= now {
+                self.write_control(OpCode::Ping, b"");
+                self.ping_outstanding = Some(now);
+            }
+        }
+        if let Some(idle) = self.config.idle_timeout {
+            if self.last_received + idle <= now {
+                self.error = Some(Error::Timeout(TimeoutKind::Idle));
+                let _ = self.close(now, CloseCode::AWAY, "idle timeout");
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- commands
+
+    /// Server: accepts the pending request. When the request is not a valid
+    /// upgrade, the core answers with the matching HTTP error instead and
+    /// reports `Closed` with the reason.
+    pub fn accept(&mut self, now: Instant, accept: Accept) -> Result<(), StateError> {
+        let State::AwaitAnswer { protocols, .. } = &self.state else {
+            return Err(StateError::NoPendingRequest);
+        };
+        if let Some(p) = &accept.protocol {
+            if !protocols.iter().any(|o| o == p) {
+                return Err(StateError::UnofferedProtocol(p.clone()));
+            }
+        }
+        check_headers(&accept.headers)?;
+        let State::AwaitAnswer { upgrade, early, .. } = std::mem::replace(&mut self.state, State::Open) else {
+            unreachable!("checked above");
+        };
+        match upgrade {
+            Err(e) => {
+                self.state = State::Finished;
+                self.fail_handshake(e);
+            }
+            Ok(key) => {
+                let response = handshake::accept_response(key.as_bytes(), &accept, None);
+                response.write_to(&mut self.out);
+                self.open(now, None, response, &early);
+            }
+        }
+        Ok(())
+    }
+
+    /// Server: answers the pending request with `response` (any status,
+    /// headers and body) and closes. Use it to refuse an upgrade or to serve
+    /// a plain HTTP page.
+    pub fn reject(&mut self, _now: Instant, response: Response) -> Result<(), StateError> {
+        if !matches!(self.state, State::AwaitAnswer { .. }) {
+            return Err(StateError::NoPendingRequest);
+        }
+        check_headers(&response.headers)?;
+        response.write_to(&mut self.out);
+        self.error = Some(Error::Rejected(response.status));
+        self.finish_now();
+        Ok(())
+    }
+
+    /// Queues a message. Before the handshake completes it is held and sent
+    /// once the connection opens.
+    pub fn send(&mut self, now: Instant, message: Message) -> Result<(), SendError> {
+        let _ = now;
+        self.check_can_send(message.len())?;
+        if matches!(self.state, State::Open) {
+            let opcode = if matches!(message, Message::Text(_)) { OpCode::Text } else { OpCode::Binary };
+            self.write_message(opcode, message.as_bytes());
+        } else {
+            self.queued_bytes += message.len();
+            self.queued.push(message);
+        }
+        Ok(())
+    }
+
+    /// Queues a binary message from borrowed bytes (no intermediate `Vec`).
+    pub fn send_binary(&mut self, now: Instant, data: &[u8]) -> Result<(), SendError> {
+        if !matches!(self.state, State::Open) {
+            return self.send(now, Message::Binary(data.to_vec()));
+        }
+        self.check_can_send(data.len())?;
+        self.write_message(OpCode::Binary, data);
+        Ok(())
+    }
+
+    /// Queues a text message from a borrowed string (no intermediate `String`).
+    pub fn send_text(&mut self, now: Instant, text: &str) -> Result<(), SendError> {
+        if !matches!(self.state, State::Open) {
+            return self.send(now, Message::Text(text.to_owned()));
+        }
+        self.check_can_send(text.len())?;
+        self.write_message(OpCode::Text, text.as_bytes());
+        Ok(())
+    }
+
+    /// Queues a ping (payload at most 125 bytes).
+    pub fn ping(&mut self, _now: Instant, payload: &[u8]) -> Result<(), SendError> {
+        self.control_allowed(payload)?;
+        self.write_control(OpCode::Ping, payload);
+        Ok(())
+    }
+
+    /// Queues an unsolicited pong (payload at most 125 bytes), which RFC 6455
+    /// section 5.5.3 allows as a heartbeat.
+    pub fn pong(&mut self, _now: Instant, payload: &[u8]) -> Result<(), SendError> {
+        self.control_allowed(payload)?;
+        self.write_control(OpCode::Pong, payload);
+        Ok(())
+    }
+
+    /// Starts the close handshake with `code` and `reason` (cut to 123
+    /// bytes). Closing again is a no-op. Closing before the handshake
+    /// completes drops the connection.
+    pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if !code.is_allowed() {
+            return Err(SendError::InvalidCloseCode(code.0));
+        }
+        if self.close_sent || self.closed_reported {
+            return Ok(());
+        }
+        if !matches!(self.state, State::Open) {
+            self.error.get_or_insert(Error::Handshake(HandshakeError::Malformed("closed before the handshake completed")));
+            self.finish_now();
+            return Ok(());
+        }
+        self.write_close_frame(code, reason);
+        if self.close_received {
+            self.after_close_handshake(now);
+        } else {
+            self.close_deadline = Some(now + self.config.close_timeout);
+        }
+        Ok(())
+    }
+
+    // --------------------------------------------------------------- outputs
+
+    /// The next event, if any. Drain after every input and command.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Appends the bytes to write to `buf` and says how many, or says that
+    /// the transport should be closed (after the bytes before it are written).
+    /// Drain until it returns `None` after every input and command.
+    #[must_use]
+    pub fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if let Some(payload) = self.pong.take() {
+            self.write_control(OpCode::Pong, &payload);
+        }
+        if !self.out.is_empty() {
+            let len = self.out.len();
+            if buf.is_empty() {
+                std::mem::swap(buf, &mut self.out);
+            } else {
+                buf.extend_from_slice(&self.out);
+                self.out.clear();
+            }
+            return Some(Transmit::Data(len));
+        }
+        if self.close_transport && !self.close_transport_sent {
+            self.close_transport_sent = true;
+            return Some(Transmit::Close);
+        }
+        None
+    }
+
+    /// The earliest deadline; call [`Connection::handle_timeout`] then.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next = self.handshake_deadline;
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        };
+        consider(self.close_deadline);
+        if self.is_open() && !self.closed_reported {
+            match self.ping_outstanding {
+                Some(sent) => consider(Some(sent + self.config.keepalive_timeout)),
+                None => consider(self.config.keepalive_interval.map(|i| self.last_received + i)),
+            }
+            consider(self.config.idle_timeout.map(|i| self.last_received + i));
+        }
+        next
+    }
+
+    /// Bytes encoded and not yet taken by `poll_transmit`, plus messages held
+    /// until the handshake completes.
+    pub fn buffered_amount(&self) -> usize {
+        self.out.len() + self.queued_bytes
+    }
+
+    // ------------------------------------------------------------- internals
+
+    fn on_request_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
+        let request = match Request::parse(&buf[..end], self.config.max_headers) {
+            Ok(Some((request, _))) => request,
+            Ok(None) => return self.fail_handshake(HandshakeError::Malformed("incomplete head")),
+            Err(e) => return self.fail_handshake(e),
+        };
+        let upgrade = request
+            .validate_upgrade(self.config.request_checks)
+            .map(|key| String::from_utf8_lossy(key).into_owned());
+        let protocols = request.protocols().map(str::to_owned).collect();
+        self.state = State::AwaitAnswer { upgrade, protocols, early: buf[end..].to_vec() };
+        let _ = now;
+        self.events.push_back(Event::Request(request));
+    }
+
+    fn on_response_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
+        let State::ReadResponse { request, key, .. } = std::mem::replace(&mut self.state, State::Finished) else {
+            return;
+        };
+        let result = Response::parse(&buf[..end], self.config.max_headers).and_then(|parsed| {
+            let (response, _) = parsed.ok_or(HandshakeError::Malformed("incomplete head"))?;
+            handshake::validate_response(&response, &request, key.as_bytes())?;
+            if let Some(ext) = response.extensions().next() {
+                return Err(HandshakeError::UnofferedExtension(handshake::extension_name(ext).to_owned()));
+            }
+            Ok(response)
+        });
+        match result {
+            Ok(response) => self.open(now, Some(request), response, &buf[end..]),
+            Err(e) => self.fail_handshake(e),
+        }
+    }
+
+    fn open(&mut self, now: Instant, request: Option<Request>, response: Response, early: &[u8]) {
+        self.state = State::Open;
+        self.handshake_deadline = None;
+        self.last_received = now;
+        self.events.push_back(Event::Open(Opened { request, response }));
+        for message in std::mem::take(&mut self.queued) {
+            let opcode = if matches!(message, Message::Text(_)) { OpCode::Text } else { OpCode::Binary };
+            self.write_message(opcode, message.as_bytes());
+        }
+        self.queued_bytes = 0;
+        if !early.is_empty() {
+            self.read_frames(now, early);
+        }
+    }
+
+    fn read_frames(&mut self, now: Instant, mut data: &[u8]) {
+        while !data.is_empty() && !self.close_received && !self.closed_reported {
+            match self.decoder.decode(data) {
+                Ok((used, item)) => {
+                    data = &data[used..];
+                    if let Some(item) = item {
+                        self.on_item(now, item);
+                    }
+                }
+                Err(e) => return self.fail(now, e),
+            }
+        }
+    }
+
+    fn on_item(&mut self, now: Instant, item: Decoded) {
+        match item {
+            Decoded::Message(m) => self.events.push_back(Event::Message(m)),
+            Decoded::Ping(payload) => {
+                if !self.close_sent {
+                    self.pong = Some(payload.clone());
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            Decoded::Pong(payload) => {
+                self.ping_outstanding = None;
+                self.events.push_back(Event::Pong(payload));
+            }
+            Decoded::Close(frame) => {
+                self.close_received = true;
+                if !self.close_sent {
+                    // Echo the peer's code (section 5.5.1); a close without
+                    // a code is answered without one.
+                    match &frame {
+                        Some(f) => self.write_close_frame(f.code, ""),
+                        None => self.write_close_payload(&[]),
+                    }
+                }
+                self.peer_close = Some(frame);
+                self.after_close_handshake(now);
+            }
+        }
+    }
+
+    /// Both close frames are exchanged: report, and end the transport as the
+    /// role requires (section 7.1.1: the server closes TCP first; a client
+    /// waits for it, within the close timeout).
+    fn after_close_handshake(&mut self, now: Instant) {
+        self.report_closed();
+        self.close_deadline = None;
+        match self.role {
+            Role::Server => self.finish_now(),
+            Role::Client => {
+                self.state = State::Finished;
+                self.close_deadline = Some(now + self.config.close_timeout);
+            }
+        }
+    }
+
+    /// Fails the connection (section 7.1.7): send the error's close code,
+    /// report, and close the transport.
+    fn fail(&mut self, _now: Instant, error: ProtocolError) {
+        if !self.close_sent {
+            let reason = error.to_string();
+            self.write_close_frame(error.close_code(), &reason);
+        }
+        self.error = Some(Error::Protocol(error));
+        self.finish_now();
+    }
+
+    fn fail_handshake(&mut self, error: HandshakeError) {
+        if self.role == Role::Server {
+            Response::for_error(&error).write_to(&mut self.out);
+        }
+        self.error = Some(Error::Handshake(error));
+        self.finish_now();
+    }
+
+    /// Reports `Closed` (once) and asks for the transport to be closed.
+    fn finish_now(&mut self) {
+        self.state = State::Finished;
+        self.handshake_deadline = None;
+        self.close_deadline = None;
+        self.report_closed();
+        self.close_transport = true;
+    }
+
+    fn report_closed(&mut self) {
+        if self.closed_reported {
+            return;
+        }
+        self.closed_reported = true;
+        let (code, reason) = match (&self.peer_close, &self.error) {
+            (Some(Some(f)), _) => (f.code, f.reason.clone()),
+            (Some(None), _) => (CloseCode::NO_STATUS, String::new()),
+            (None, Some(Error::Protocol(e))) => (e.close_code(), e.to_string()),
+            (None, _) => (CloseCode::ABNORMAL, String::new()),
+        };
+        let error = self.error.clone();
+        self.events.push_back(Event::Closed(Closed { code, reason, error }));
+    }
+
+    fn check_can_send(&self, len: usize) -> Result<(), SendError> {
+        if self.close_sent || self.closed_reported || matches!(self.state, State::Finished) {
+            return Err(SendError::Closed);
+        }
+        let buffered = self.buffered_amount();
+        if buffered + len > self.config.max_write_buffer {
+            return Err(SendError::BufferFull { buffered, max: self.config.max_write_buffer });
+        }
+        Ok(())
+    }
+
+    fn control_allowed(&self, payload: &[u8]) -> Result<(), SendError> {
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlTooLong(payload.len()));
+        }
+        if !matches!(self.state, State::Open) || self.close_sent {
+            return Err(SendError::Closed);
+        }
+        Ok(())
+    }
+
+    fn write_message(&mut self, opcode: OpCode, payload: &[u8]) {
+        let size = self.config.fragment_size.max(1);
+        if payload.len() <= size {
+            return self.write_frame(true, opcode, payload);
+        }
+        let mut chunks = payload.chunks(size).peekable();
+        let mut op = opcode;
+        while let Some(chunk) = chunks.next() {
+            self.write_frame(chunks.peek().is_none(), op, chunk);
+            op = OpCode::Continuation;
+        }
+    }
+
+    fn write_control(&mut self, opcode: OpCode, payload: &[u8]) {
+        self.write_frame(true, opcode, payload);
+    }
+
+    fn write_close_frame(&mut self, code: CloseCode, reason: &str) {
+        let mut payload = Vec::with_capacity(2 + reason.len().min(123));
+        CloseFrame { code, reason: truncate_reason(reason).to_owned() }.write_payload(&mut payload);
+        self.write_close_payload(&payload);
+    }
+
+    fn write_close_payload(&mut self, payload: &[u8]) {
+        self.write_frame(true, OpCode::Close, payload);
+        self.close_sent = true;
+        self.pong = None;
+    }
+
+    fn write_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) {
+        let mask = match self.role {
+            Role::Client => Some(self.rng.mask_key()),
+            Role::Server => None,
+        };
+        let header = FrameHeader { fin, rsv: 0, opcode, mask, payload_len: payload.len() as u64 };
+        self.out.reserve(header.encoded_len() + payload.len());
+        header.write_to(&mut self.out);
+        match mask {
+            Some(key) => mask_into(&mut self.out, payload, key, 0),
+            None => self.out.extend_from_slice(payload),
+        }
+    }
+}
+
+fn check_headers(headers: &handshake::Headers) -> Result<(), StateError> {
+    match headers.iter().find(|(n, v)| !handshake::header_is_valid(n, v)) {
+        Some((name, _)) => Err(StateError::InvalidHeader(name.clone())),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,443 @@
+//! The streaming frame decoder and fragment assembler.
+//!
+//! [`Decoder`] takes bytes in any split and gives back whole messages and
+//! control frames. Payload bytes are unmasked while they are copied out of
+//! the input, straight into the message being assembled: one copy, no
+//! intermediate frame buffer. Limits are checked on each frame header, before
+//! anything is allocated for its payload.
+
+use crate::close::CloseFrame;
+use crate::error::ProtocolError;
+use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, Status};
+use crate::mask::mask_into;
+use crate::message::Message;
+use crate::utf8::Utf8Validator;
+
+/// What the decoder produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// A complete data message.
+    Message(Message),
+    /// A ping with its payload.
+    Ping(Vec<u8>),
+    /// A pong with its payload.
+    Pong(Vec<u8>),
+    /// A close frame, already checked; `None` when it carried no status.
+    Close(Option<CloseFrame>),
+}
+
+/// The limits and rules the decoder applies.
+#[derive(Clone, Copy, Debug)]
+pub struct DecoderConfig {
+    /// Refuse unmasked frames (a server) or masked frames (a client, when false).
+    pub expect_masked: bool,
+    /// Accept unmasked frames even though `expect_masked` is set.
+    pub allow_unmasked: bool,
+    /// The reserved bits an extension negotiated.
+    pub allowed_rsv: u8,
+    /// See [`Config::max_frame_size`](crate::Config::max_frame_size).
+    pub max_frame_size: usize,
+    /// See [`Config::max_message_size`](crate::Config::max_message_size).
+    pub max_message_size: usize,
+    /// See [`Config::max_fragments`](crate::Config::max_fragments).
+    pub max_fragments: usize,
+}
+
+/// The frame being read.
+#[derive(Clone, Copy, Debug)]
+struct Current {
+    header: FrameHeader,
+    /// Payload bytes read so far.
+    read: u64,
+}
+
+/// A data message being assembled.
+#[derive(Debug)]
+struct Partial {
+    text: bool,
+    data: Vec<u8>,
+    fragments: usize,
+    utf8: Utf8Validator,
+}
+
+/// Streaming decoder: bytes in, [`Decoded`] items out.
+///
+/// ```
+/// use ws_proto::{Decoded, Decoder, DecoderConfig, Message};
+/// let mut dec = Decoder::new(DecoderConfig {
+///     expect_masked: false, allow_unmasked: false, allowed_rsv: 0,
+///     max_frame_size: 1 << 20, max_message_size: 1 << 20, max_fragments: 100,
+/// });
+/// // "Hel" then "lo" as two fragments, as in RFC 6455 section 5.7.
+/// let wire = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f];
+/// let (used, item) = dec.decode(&wire[..4]).unwrap();
+/// assert_eq!((used, item), (4, None)); // all consumed, message not complete
+/// let (used, item) = dec.decode(&wire[4..]).unwrap();
+/// assert_eq!(used, 5);
+/// assert_eq!(item, Some(Decoded::Message(Message::Text("Hello".into()))));
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    config: DecoderConfig,
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    current: Option<Current>,
+    message: Option<Partial>,
+    control: Vec<u8>,
+}
+
+impl Decoder {
+    /// A decoder at the start of a stream.
+    pub fn new(config: DecoderConfig) -> Self {
+        Self {
+            config,
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            current: None,
+            message: None,
+            control: Vec::new(),
+        }
+    }
+
+    /// Changes the reserved bits allowed (after extension negotiation).
+    pub fn set_allowed_rsv(&mut self, rsv: u8) {
+        self.config.allowed_rsv = rsv;
+    }
+
+    /// Whether the decoder is between frames with no message open.
+    pub fn is_idle(&self) -> bool {
+        self.header_len == 0 && self.current.is_none() && self.message.is_none()
+    }
+
+    /// Consumes bytes from `input` until one item is complete or the input
+    /// runs out. Returns how many bytes were used and the item, if any; call
+    /// again with the rest of the input. After an error, the decoder must not
+    /// be used again (the connection is failed).
+    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Option<Decoded>), ProtocolError> {
+        let mut pos = 0;
+        loop {
+            let Some(current) = self.current else {
+                match self.read_header(&input[pos..])? {
+                    (used, None) => return Ok((pos + used, None)),
+                    (used, Some(header)) => {
+                        pos += used;
+                        self.start_frame(header, input.len() - pos)?;
+                        if header.payload_len == 0 {
+                            if let Some(item) = self.finish_frame()? {
+                                return Ok((pos, Some(item)));
+                            }
+                        }
+                        continue;
+                    }
+                }
+            };
+            if pos == input.len() {
+                return Ok((pos, None));
+            }
+            let header = current.header;
+            let left = header.payload_len - current.read;
+            let take = usize::try_from(left).unwrap_or(usize::MAX).min(input.len() - pos);
+            let chunk = &input[pos..pos + take];
+            let phase = current.read as usize;
+            let done = take as u64 == left;
+            if header.opcode.is_control() {
+                copy_payload(&mut self.control, chunk, header.mask, phase);
+            } else {
+                let msg = self.message.as_mut().expect("data frame has a message");
+                let start = msg.data.len();
+                copy_payload(&mut msg.data, chunk, header.mask, phase);
+                // Text is validated as it arrives, so a bad sequence fails at
+                // once; the chunk that completes the message is left to the
+                // single check that makes the final String.
+                if msg.text && !(done && header.fin) {
+                    msg.utf8.feed(&msg.data[start..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+            }
+            pos += take;
+            if done {
+                if let Some(item) = self.finish_frame()? {
+                    return Ok((pos, Some(item)));
+                }
+            } else if let Some(cur) = self.current.as_mut() {
+                cur.read += take as u64;
+            }
+        }
+    }
+
+    /// Reads a header from `input`, using the bytes stashed from earlier calls.
+    fn read_header(&mut self, input: &[u8]) -> Result<(usize, Option<FrameHeader>), ProtocolError> {
+        if self.header_len == 0 {
+            return match FrameHeader::parse(input)? {
+                Status::Complete((header, len)) => Ok((len, Some(header))),
+                Status::Partial => {
+                    self.header[..input.len()].copy_from_slice(input);
+                    self.header_len = input.len();
+                    Ok((input.len(), None))
+                }
+            };
+        }
+        let old = self.header_len;
+        let take = (MAX_HEADER_LEN - old).min(input.len());
+        self.header[old..old + take].copy_from_slice(&input[..take]);
+        match FrameHeader::parse(&self.header[..old + take])? {
+            Status::Complete((header, len)) => {
+                self.header_len = 0;
+                Ok((len - old, Some(header)))
+            }
+            Status::Partial => {
+                self.header_len = old + take;
+                Ok((take, None))
+            }
+        }
+    }
+
+    /// Applies the rules and limits to a new frame header.
+    fn start_frame(&mut self, header: FrameHeader, available: usize) -> Result<(), ProtocolError> {
+        let c = &self.config;
+        let expect_masked = c.expect_masked && !(c.allow_unmasked && header.mask.is_none());
+        header.validate(expect_masked, c.allowed_rsv)?;
+        if header.payload_len > c.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge { len: header.payload_len, max: c.max_frame_size });
+        }
+        let reserve = usize::try_from(header.payload_len).unwrap_or(usize::MAX).min(available);
+        match header.opcode {
+            OpCode::Continuation => {
+                let msg = self.message.as_mut().ok_or(ProtocolError::UnexpectedContinuation)?;
+                msg.fragments += 1;
+                if msg.fragments > c.max_fragments {
+                    return Err(ProtocolError::TooManyFragments { max: c.max_fragments });
+                }
+                check_size(msg.data.len() as u64 + header.payload_len, c.max_message_size)?;
+                msg.data.reserve(reserve);
+            }
+            OpCode::Text | OpCode::Binary => {
+                if self.message.is_some() {
+                    return Err(ProtocolError::ExpectedContinuation);
+                }
+                check_size(header.payload_len, c.max_message_size)?;
+                self.message = Some(Partial {
+                    text: header.opcode == OpCode::Text,
+                    data: Vec::with_capacity(reserve),
+                    fragments: 1,
+                    utf8: Utf8Validator::new(),
+                });
+            }
+            OpCode::Close | OpCode::Ping | OpCode::Pong => self.control.clear(),
+        }
+        self.current = Some(Current { header, read: 0 });
+        Ok(())
+    }
+
+    /// Ends the current frame; returns an item when it completes one.
+    fn finish_frame(&mut self) -> Result<Option<Decoded>, ProtocolError> {
+        let header = self.current.take().expect("a frame is being read").header;
+        let item = match header.opcode {
+            OpCode::Ping => Decoded::Ping(std::mem::take(&mut self.control)),
+            OpCode::Pong => Decoded::Pong(std::mem::take(&mut self.control)),
+            OpCode::Close => Decoded::Close(CloseFrame::parse(&self.control)?),
+            _ if !header.fin => return Ok(None),
+            _ => {
+                let msg = self.message.take().expect("data frame has a message");
+                if msg.text {
+                    let text = String::from_utf8(msg.data).map_err(|_| ProtocolError::InvalidUtf8)?;
+                    Decoded::Message(Message::Text(text))
+                } else {
+                    Decoded::Message(Message::Binary(msg.data))
+                }
+            }
+        };
+        Ok(Some(item))
+    }
+}
+
+fn check_size(len: u64, max: usize) -> Result<(), ProtocolError> {
+    if len > max as u64 {
+        Err(ProtocolError::MessageTooLarge { len, max })
+    } else {
+        Ok(())
+    }
+}
+
+fn copy_payload(dst: &mut Vec<u8>, src: &[u8], mask: Option<[u8; 4]>, phase: usize) {
+    match mask {
+        Some(key) => mask_into(dst, src, key, phase),
+        None => dst.extend_from_slice(src),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::close::CloseCode;
+
+    fn config(expect_masked: bool) -> DecoderConfig {
+        DecoderConfig {
+            expect_masked,
+            allow_unmasked: false,
+            allowed_rsv: 0,
+            max_frame_size: 1 << 16,
+            max_message_size: 1 << 17,
+            max_fragments: 8,
+        }
+    }
+
+    /// Feeds all of `wire`, collecting items until the input ends or an error.
+    fn run(dec: &mut Decoder, mut wire: &[u8]) -> Result<Vec<Decoded>, ProtocolError> {
+        let mut out = Vec::new();
+        while !wire.is_empty() {
+            let (used, item) = dec.decode(wire)?;
+            out.extend(item);
+            wire = &wire[used..];
+            if used == 0 && out.is_empty() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn frame(fin: bool, opcode: u8, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode: OpCode::from_u8(opcode).unwrap(),
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        let mut out = Vec::new();
+        header.write_to(&mut out);
+        match mask {
+            Some(key) => mask_into(&mut out, payload, key, 0),
+            None => out.extend_from_slice(payload),
+        }
+        out
+    }
+
+    #[test]
+    fn rfc_section_5_7_examples() {
+        let key = Some([0x37, 0xfa, 0x21, 0x3d]);
+        let table: &[(&[u8], bool, Decoded)] = &[
+            (&[0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], false, Decoded::Message(Message::Text("Hello".into()))),
+            (
+                &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+                true,
+                Decoded::Message(Message::Text("Hello".into())),
+            ),
+            (&[0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f], false, Decoded::Message(Message::Text("Hello".into()))),
+            (&[0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f], false, Decoded::Ping(b"Hello".to_vec())),
+            (
+                &[0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58],
+                true,
+                Decoded::Pong(b"Hello".to_vec()),
+            ),
+        ];
+        let _ = key;
+        for (wire, masked, expect) in table {
+            let mut dec = Decoder::new(config(*masked));
+            assert_eq!(run(&mut dec, wire).unwrap(), vec![expect.clone()], "{wire:02x?}");
+            assert!(dec.is_idle());
+        }
+    }
+
+    #[test]
+    fn any_split_gives_the_same_items() {
+        let key = Some([1, 2, 3, 4]);
+        let mut wire = frame(false, 1, key, "κό".as_bytes());
+        wire.extend(frame(true, 9, key, b"ping"));
+        wire.extend(frame(true, 0, key, "σμε".as_bytes()));
+        wire.extend(frame(true, 2, key, &[7; 300]));
+        wire.extend(frame(true, 8, key, &[0x03, 0xe8, b'b', b'y', b'e']));
+        let whole = run(&mut Decoder::new(config(true)), &wire).unwrap();
+        assert_eq!(whole.len(), 4);
+        for a in 0..wire.len() {
+            for b in a..wire.len().min(a + 40) {
+                let mut dec = Decoder::new(config(true));
+                let mut items = run(&mut dec, &wire[..a]).unwrap();
+                items.extend(run(&mut dec, &wire[a..b]).unwrap());
+                items.extend(run(&mut dec, &wire[b..]).unwrap());
+                assert_eq!(items, whole, "split {a} {b}");
+            }
+        }
+        assert_eq!(
+            whole.last(),
+            Some(&Decoded::Close(Some(CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() })))
+        );
+    }
+
+    #[test]
+    fn fragment_order_errors() {
+        let mut dec = Decoder::new(config(false));
+        assert_eq!(run(&mut dec, &frame(true, 0, None, b"x")), Err(ProtocolError::UnexpectedContinuation));
+        let mut dec = Decoder::new(config(false));
+        let mut wire = frame(false, 1, None, b"a");
+        wire.extend(frame(true, 2, None, b"b"));
+        assert_eq!(run(&mut dec, &wire), Err(ProtocolError::ExpectedContinuation));
+    }
+
+    #[test]
+    fn limits_are_checked_on_the_header() {
+        // A declared 2^63 - 1 length is refused at once, nothing allocated.
+        let mut dec = Decoder::new(config(false));
+        let wire = [0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert!(matches!(run(&mut dec, &wire), Err(ProtocolError::FrameTooLarge { .. })));
+        // Two frames under the frame limit that together pass the message limit.
+        let mut dec = Decoder::new(config(false));
+        let mut wire = frame(false, 2, None, &vec![0; 1 << 16]);
+        wire.extend(frame(false, 0, None, &vec![0; 1 << 16]));
+        wire.extend(frame(true, 0, None, &[0; 1]));
+        assert!(matches!(run(&mut dec, &wire), Err(ProtocolError::MessageTooLarge { .. })));
+        // Too many fragments: 1008.
+        let mut dec = Decoder::new(config(false));
+        let mut wire = frame(false, 2, None, b"");
+        for _ in 0..8 {
+            wire.extend(frame(false, 0, None, b""));
+        }
+        let err = run(&mut dec, &wire).unwrap_err();
+        assert_eq!(err, ProtocolError::TooManyFragments { max: 8 });
+        assert_eq!(err.close_code(), CloseCode::POLICY);
+    }
+
+    #[test]
+    fn invalid_utf8_fails_mid_frame() {
+        // A frame declaring 20 bytes whose first bytes are already invalid
+        // fails before the rest of the payload arrives.
+        let mut dec = Decoder::new(config(false));
+        let mut wire = vec![0x81, 20];
+        wire.extend_from_slice(b"ok\xf4\x90");
+        assert_eq!(run(&mut dec, &wire), Err(ProtocolError::InvalidUtf8));
+        // Split across fragments: the second fragment's first byte is bad.
+        let mut dec = Decoder::new(config(false));
+        let mut wire = frame(false, 1, None, b"\xce");
+        wire.extend(frame(false, 0, None, b"\x20"));
+        assert_eq!(run(&mut dec, &wire), Err(ProtocolError::InvalidUtf8));
+        // Complete in one frame: checked once at the end.
+        let mut dec = Decoder::new(config(false));
+        assert_eq!(run(&mut dec, &frame(true, 1, None, b"a\xffb")), Err(ProtocolError::InvalidUtf8));
+        // A message ending inside a code point.
+        let mut dec = Decoder::new(config(false));
+        let mut wire = frame(false, 1, None, b"\xe2\x82");
+        wire.extend(frame(true, 0, None, b""));
+        assert_eq!(run(&mut dec, &wire), Err(ProtocolError::InvalidUtf8));
+    }
+
+    #[test]
+    fn masking_rules_by_role() {
+        let mut server = Decoder::new(config(true));
+        assert_eq!(run(&mut server, &frame(true, 2, None, b"x")), Err(ProtocolError::UnmaskedFrame));
+        let mut client = Decoder::new(config(false));
+        assert_eq!(run(&mut client, &frame(true, 2, Some([1; 4]), b"x")), Err(ProtocolError::MaskedFrame));
+        let mut lax = Decoder::new(DecoderConfig { allow_unmasked: true, ..config(true) });
+        assert_eq!(run(&mut lax, &frame(true, 2, None, b"x")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn close_payload_errors() {
+        for (payload, err) in [
+            (&[1u8][..], ProtocolError::InvalidClosePayload),
+            (&[0x03, 0xed][..], ProtocolError::InvalidCloseCode(1005)),
+            (&[0x03, 0xe8, 0xc0][..], ProtocolError::InvalidCloseReason),
+        ] {
+            let mut dec = Decoder::new(config(false));
+            assert_eq!(run(&mut dec, &frame(true, 8, None, payload)), Err(err));
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Error types. Every variant says what went wrong and, where the peer is at
+//! fault, which close code or HTTP status the core answers with.
+
+use std::fmt;
+
+use crate::close::CloseCode;
+
+/// A violation of RFC 6455 by the peer, found while reading frames.
+///
+/// The core answers each with a close frame carrying [`ProtocolError::close_code`]
+/// and reports it in [`Closed::error`](crate::Closed::error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// An opcode the RFC reserves (3-7, 11-15) was used (section 5.2).
+    ReservedOpcode(u8),
+    /// RSV1-3 bits were set without an extension that defines them (section 5.2).
+    ReservedBits(u8),
+    /// A 64-bit payload length had its most significant bit set (section 5.2).
+    InvalidLength,
+    /// A control frame carried more than 125 bytes (section 5.5).
+    ControlFrameTooLong(u64),
+    /// A control frame had FIN clear (section 5.5).
+    FragmentedControlFrame,
+    /// A client sent an unmasked frame to a server (section 5.1).
+    UnmaskedFrame,
+    /// A server sent a masked frame to a client (section 5.1).
+    MaskedFrame,
+    /// A continuation frame arrived with no fragmented message to continue (section 5.4).
+    UnexpectedContinuation,
+    /// A text or binary frame started while a fragmented message was still open (section 5.4).
+    ExpectedContinuation,
+    /// A text message (or a close reason) was not valid UTF-8 (section 8.1).
+    InvalidUtf8,
+    /// A close frame carried exactly one byte (section 5.5.1).
+    InvalidClosePayload,
+    /// A close frame carried a code that may not appear on the wire (section 7.4).
+    InvalidCloseCode(u16),
+    /// A close frame's reason was not valid UTF-8 (section 5.5.1).
+    InvalidCloseReason,
+    /// A frame declared more payload than `Config::max_frame_size`.
+    FrameTooLarge {
+        /// The declared length.
+        len: u64,
+        /// The configured limit.
+        max: usize,
+    },
+    /// A message grew past `Config::max_message_size`.
+    MessageTooLarge {
+        /// The size the message would have reached.
+        len: u64,
+        /// The configured limit.
+        max: usize,
+    },
+    /// A message had more fragments than `Config::max_fragments`.
+    TooManyFragments {
+        /// The configured limit.
+        max: usize,
+    },
+    /// An extension (such as permessage-deflate) could not process a message.
+    Extension(String),
+}
+
+impl ProtocolError {
+    /// The close code the core sends for this error.
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::TOO_BIG,
+            Self::TooManyFragments { .. } => CloseCode::POLICY,
+            Self::Extension(_) => CloseCode::INVALID_PAYLOAD,
+            _ => CloseCode::PROTOCOL,
+        }
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
+            Self::ReservedBits(bits) => write!(f, "reserved bits {bits:#05b} set without an extension"),
+            Self::InvalidLength => f.write_str("64-bit payload length with the top bit set"),
+            Self::ControlFrameTooLong(len) => write!(f, "control frame of {len} bytes (at most 125)"),
+            Self::FragmentedControlFrame => f.write_str("fragmented control frame"),
+            Self::UnmaskedFrame => f.write_str("unmasked frame from a client"),
+            Self::MaskedFrame => f.write_str("masked frame from a server"),
+            Self::UnexpectedContinuation => f.write_str("continuation frame without a message to continue"),
+            Self::ExpectedContinuation => f.write_str("new data frame inside a fragmented message"),
+            Self::InvalidUtf8 => f.write_str("invalid UTF-8 in a text message"),
+            Self::InvalidClosePayload => f.write_str("close frame with a one-byte payload"),
+            Self::InvalidCloseCode(code) => write!(f, "close code {code} is not allowed on the wire"),
+            Self::InvalidCloseReason => f.write_str("invalid UTF-8 in a close reason"),
+            Self::FrameTooLarge { len, max } => write!(f, "frame of {len} bytes exceeds the limit of {max}"),
+            Self::MessageTooLarge { len, max } => {
+                write!(f, "message of {len} bytes or more exceeds the limit of {max}")
+            }
+            Self::TooManyFragments { max } => write!(f, "message has more than {max} fragments"),
+            Self::Extension(what) => write!(f, "extension error: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// A failed opening handshake.
+///
+/// On the server side each variant maps to the HTTP status the core answers
+/// with ([`HandshakeError::status`]); on the client side it says what was
+/// wrong with the server's response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The bytes were not a well-formed HTTP/1.x message.
+    Malformed(&'static str),
+    /// The HTTP version was not 1.1 (RFC 6455 section 4.1 requires it).
+    HttpVersion,
+    /// The head exceeded `Config::max_handshake_bytes`.
+    TooLarge {
+        /// The configured limit.
+        max: usize,
+    },
+    /// The head had more than `Config::max_headers` header lines.
+    TooManyHeaders {
+        /// The configured limit.
+        max: usize,
+    },
+    /// The request method was not GET.
+    Method(String),
+    /// A required header was missing.
+    MissingHeader(&'static str),
+    /// A header had a value the handshake does not allow.
+    InvalidHeader(&'static str),
+    /// The client asked for a protocol version other than 13.
+    UnsupportedVersion(String),
+    /// `Sec-WebSocket-Key` was not the base64 encoding of 16 bytes.
+    InvalidKey,
+    /// The request is not a WebSocket upgrade (no `Upgrade: websocket`).
+    NotUpgrade,
+    /// The server answered with a status other than 101.
+    Status(u16),
+    /// `Sec-WebSocket-Accept` did not match the key the client sent.
+    AcceptMismatch,
+    /// The server chose a subprotocol the client did not offer.
+    UnofferedProtocol(String),
+    /// The server chose an extension the client did not offer.
+    UnofferedExtension(String),
+    /// The URL could not be used for a WebSocket connection.
+    Url(String),
+    /// The extension negotiation failed.
+    Extension(String),
+}
+
+impl HandshakeError {
+    /// The HTTP status a server answers this error with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::TooLarge { .. } | Self::TooManyHeaders { .. } => 431,
+            Self::Method(_) => 405,
+            Self::UnsupportedVersion(_) => 426,
+            Self::HttpVersion => 505,
+            _ => 400,
+        }
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(what) => write!(f, "malformed HTTP: {what}"),
+            Self::HttpVersion => f.write_str("HTTP version is not 1.1"),
+            Self::TooLarge { max } => write!(f, "handshake larger than {max} bytes"),
+            Self::TooManyHeaders { max } => write!(f, "more than {max} headers"),
+            Self::Method(m) => write!(f, "method {m} is not GET"),
+            Self::MissingHeader(h) => write!(f, "missing header {h}"),
+            Self::InvalidHeader(h) => write!(f, "invalid value for header {h}"),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported WebSocket version {v:?} (13 is supported)"),
+            Self::InvalidKey => f.write_str("Sec-WebSocket-Key is not 16 bytes in base64"),
+            Self::NotUpgrade => f.write_str("not a WebSocket upgrade request"),
+            Self::Status(s) => write!(f, "server answered with status {s} instead of 101"),
+            Self::AcceptMismatch => f.write_str("Sec-WebSocket-Accept does not match the key"),
+            Self::UnofferedProtocol(p) => write!(f, "server chose subprotocol {p:?} that was not offered"),
+            Self::UnofferedExtension(e) => write!(f, "server chose extension {e:?} that was not offered"),
+            Self::Url(why) => write!(f, "invalid WebSocket URL: {why}"),
+            Self::Extension(why) => write!(f, "extension negotiation failed: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {}
+
+/// Which deadline expired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// The opening handshake did not complete in `Config::handshake_timeout`.
+    Handshake,
+    /// The peer did not finish the close handshake in `Config::close_timeout`.
+    Close,
+    /// No pong came back within `Config::keepalive_timeout` of a keepalive ping.
+    Keepalive,
+    /// Nothing was received for `Config::idle_timeout`.
+    Idle,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Handshake => "opening handshake timed out",
+            Self::Close => "close handshake timed out",
+            Self::Keepalive => "no pong before the keepalive deadline",
+            Self::Idle => "connection idle for too long",
+        })
+    }
+}
+
+/// Why a connection ended other than by a clean close handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer violated the protocol; the core sent the matching close code.
+    Protocol(ProtocolError),
+    /// The opening handshake failed.
+    Handshake(HandshakeError),
+    /// The server application rejected the handshake with this HTTP status.
+    Rejected(u16),
+    /// A deadline expired.
+    Timeout(TimeoutKind),
+    /// The transport reached end of stream before the close handshake finished.
+    UnexpectedEof,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Protocol(e) => write!(f, "protocol error: {e}"),
+            Self::Handshake(e) => write!(f, "handshake failed: {e}"),
+            Self::Rejected(status) => write!(f, "handshake rejected with status {status}"),
+            Self::Timeout(kind) => kind.fmt(f),
+            Self::UnexpectedEof => f.write_str("connection closed without a close handshake"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Protocol(e) => Some(e),
+            Self::Handshake(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(e: ProtocolError) -> Self {
+        Self::Protocol(e)
+    }
+}
+
+impl From<HandshakeError> for Error {
+    fn from(e: HandshakeError) -> Self {
+        Self::Handshake(e)
+    }
+}
+
+/// A command was given in a state where it makes no sense (local misuse).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// `accept` or `reject` without a pending request (client, already
+    /// answered, or the request has not arrived yet).
+    NoPendingRequest,
+    /// The chosen subprotocol was not offered by the client.
+    UnofferedProtocol(String),
+    /// A header given to `accept` or `reject` is not a valid HTTP header.
+    InvalidHeader(String),
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoPendingRequest => f.write_str("no handshake request is waiting for an answer"),
+            Self::UnofferedProtocol(p) => write!(f, "subprotocol {p:?} was not offered by the client"),
+            Self::InvalidHeader(h) => write!(f, "invalid header {h:?}"),
+        }
+    }
+}
+
+impl std::error::Error for StateError {}
+
+/// A message, ping or close could not be queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The connection is closing or closed: nothing more can be sent.
+    Closed,
+    /// A ping or pong payload was longer than 125 bytes.
+    ControlTooLong(usize),
+    /// The close code may not be sent on the wire (see [`CloseCode::is_allowed`]).
+    InvalidCloseCode(u16),
+    /// Queuing the message would take the outgoing buffer past
+    /// `Config::max_write_buffer`.
+    BufferFull {
+        /// Bytes already queued.
+        buffered: usize,
+        /// The configured limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => f.write_str("the connection is closing or closed"),
+            Self::ControlTooLong(len) => write!(f, "control payload of {len} bytes (at most 125)"),
+            Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
+            Self::BufferFull { buffered, max } => {
+                write!(f, "outgoing buffer full ({buffered} bytes queued, limit {max})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SendError {}

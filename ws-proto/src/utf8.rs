@@ -1,0 +1,191 @@
+//! Incremental UTF-8 validation.
+//!
+//! A text message may arrive in many fragments, and a fragment in many reads.
+//! RFC 6455 section 8.1 asks an endpoint to fail the connection as soon as it
+//! sees an invalid sequence; [`Utf8Validator`] checks bytes as they come and
+//! reports the first bad one, keeping at most three bytes of an incomplete
+//! code point between calls.
+
+use std::fmt;
+
+/// The bytes seen so far are not a prefix of valid UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Utf8Error {
+    /// Offset where the invalid sequence starts, counted from the start of
+    /// the stream (the bytes before it are valid UTF-8).
+    pub position: u64,
+}
+
+impl fmt::Display for Utf8Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid UTF-8 at byte {}", self.position)
+    }
+}
+
+impl std::error::Error for Utf8Error {}
+
+/// Validates a UTF-8 stream fed in arbitrary pieces.
+///
+/// ```
+/// use ws_proto::Utf8Validator;
+/// let mut v = Utf8Validator::new();
+/// let euro = "€".as_bytes(); // three bytes
+/// v.feed(&euro[..1]).unwrap();
+/// v.feed(&euro[1..]).unwrap();
+/// assert!(v.finish().is_ok());
+/// assert!(v.feed(&[0xc0]).is_err()); // never valid as a first byte
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Utf8Validator {
+    /// Bytes of a code point that is not complete yet.
+    pending: [u8; 4],
+    pending_len: usize,
+    /// Bytes consumed so far, for error positions.
+    consumed: u64,
+}
+
+impl Utf8Validator {
+    /// A validator at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets all state, ready for a new stream.
+    pub fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Checks the next piece of the stream. Fails at the first byte that
+    /// cannot be part of valid UTF-8, even when the code point it starts or
+    /// continues is not complete yet.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<(), Utf8Error> {
+        if self.pending_len > 0 {
+            // Complete the pending code point one byte at a time.
+            while self.pending_len > 0 && !data.is_empty() {
+                self.pending[self.pending_len] = data[0];
+                self.pending_len += 1;
+                data = &data[1..];
+                match std::str::from_utf8(&self.pending[..self.pending_len]) {
+                    Ok(_) => {
+                        self.consumed += self.pending_len as u64;
+                        self.pending_len = 0;
+                    }
+                    Err(e) if e.error_len().is_none() => {}
+                    Err(_) => {
+                        return Err(Utf8Error { position: self.consumed });
+                    }
+                }
+            }
+            if self.pending_len > 0 {
+                return Ok(());
+            }
+        }
+        match std::str::from_utf8(data) {
+            Ok(_) => {
+                self.consumed += data.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                match e.error_len() {
+                    Some(_) => Err(Utf8Error {
+                        position: self.consumed + good as u64,
+                    }),
+                    None => {
+                        // A valid but incomplete code point ends the piece.
+                        let tail = &data[good..];
+                        self.pending[..tail.len()].copy_from_slice(tail);
+                        self.pending_len = tail.len();
+                        self.consumed += good as u64;
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks that the stream does not end inside a code point.
+    pub fn finish(&self) -> Result<(), Utf8Error> {
+        if self.pending_len == 0 {
+            Ok(())
+        } else {
+            Err(Utf8Error {
+                position: self.consumed,
+            })
+        }
+    }
+
+    /// Whether the stream so far ends on a code point boundary.
+    pub fn is_complete(&self) -> bool {
+        self.pending_len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_all_splits(bytes: &[u8]) -> Result<(), Utf8Error> {
+        let whole = {
+            let mut v = Utf8Validator::new();
+            v.feed(bytes).and_then(|_| v.finish())
+        };
+        for cut in 0..=bytes.len() {
+            let mut v = Utf8Validator::new();
+            let r = v
+                .feed(&bytes[..cut])
+                .and_then(|_| v.feed(&bytes[cut..]))
+                .and_then(|_| v.finish());
+            assert_eq!(r, whole, "cut at {cut} of {bytes:?}");
+        }
+        let mut v = Utf8Validator::new();
+        let bytewise = bytes
+            .iter()
+            .try_for_each(|b| v.feed(std::slice::from_ref(b)))
+            .and_then(|_| v.finish());
+        assert_eq!(bytewise, whole);
+        whole
+    }
+
+    #[test]
+    fn valid_text_in_any_split() {
+        for s in ["", "hello", "κόσμε", "€uro", "𝄞 music", "\u{10FFFF}", "\u{FFFF}"] {
+            assert!(check_all_splits(s.as_bytes()).is_ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn invalid_sequences_fail_at_first_bad_byte() {
+        // (bytes, position of first bad byte)
+        let cases: &[(&[u8], u64)] = &[
+            (b"\xc0\xaf", 0),           // overlong
+            (b"ab\xed\xa0\x80", 2),     // surrogate
+            (b"\xf4\x90\x80\x80", 0),   // above U+10FFFF
+            (b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited", 11),
+            (b"\x80", 0),               // lone continuation
+            (b"\xf8\x88\x80\x80\x80", 0),
+        ];
+        for (bytes, pos) in cases {
+            assert_eq!(check_all_splits(bytes), Err(Utf8Error { position: *pos }), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn fails_fast_before_code_point_is_complete() {
+        // F4 90 can never start a valid sequence: fail at the second byte.
+        let mut v = Utf8Validator::new();
+        v.feed(b"\xf4").unwrap();
+        assert!(v.feed(b"\x90").is_err());
+        // E0 80 is overlong from the second byte on.
+        let mut v = Utf8Validator::new();
+        assert!(v.feed(b"\xe0\x80").is_err());
+    }
+
+    #[test]
+    fn truncated_stream_fails_on_finish_only() {
+        let mut v = Utf8Validator::new();
+        v.feed(b"ok\xe2\x82").unwrap();
+        assert!(!v.is_complete());
+        assert_eq!(v.finish(), Err(Utf8Error { position: 2 }));
+    }
+}
