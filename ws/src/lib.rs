@@ -2,7 +2,8 @@
 //!
 //! This crate keeps the names, methods and behaviour of the data types of `ws` 0.9
 //! ([`Message`], [`CloseCode`], [`OpCode`], [`Frame`], [`Error`] and [`ErrorKind`],
-//! [`Settings`], [`util::Token`] and [`util::Timeout`]) on top of `ws-proto`, a sans-IO
+//! [`Settings`], [`Request`], [`Response`] and [`Handshake`], [`util::Token`] and
+//! [`util::Timeout`]) on top of `ws-proto`, a sans-IO
 //! WebSocket core that does all the protocol work.
 //!
 //! ```
@@ -25,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod frame;
+mod handshake;
 mod message;
 mod protocol;
 mod random;
@@ -34,6 +36,7 @@ mod settings;
 pub mod util;
 
 pub use frame::Frame;
+pub use handshake::{Handshake, Request, Response};
 pub use message::Message;
 pub use protocol::{CloseCode, OpCode};
 pub use result::{Error, ErrorKind, QueueError, Result};
