@@ -247,9 +247,7 @@ impl Frame {
     /// Call it once, on a frame whose payload is still masked (as received from a client).
     pub fn remove_mask(&mut self) -> &mut Frame {
         if let Some(key) = self.mask.take() {
-            for (byte, key_byte) in self.payload.iter_mut().zip(key.iter().cycle()) {
-                *byte ^= key_byte;
-            }
+            ws_proto::apply_mask(&mut self.payload, key, 0);
         }
         self
     }

@@ -180,6 +180,26 @@ impl From<Message> for Vec<u8> {
     }
 }
 
+impl From<ws_proto::Message> for Message {
+    /// The same message, without copying.
+    fn from(msg: ws_proto::Message) -> Message {
+        match msg {
+            ws_proto::Message::Text(string) => Message::Text(string),
+            ws_proto::Message::Binary(data) => Message::Binary(data),
+        }
+    }
+}
+
+impl From<Message> for ws_proto::Message {
+    /// The same message, without copying.
+    fn from(msg: Message) -> ws_proto::Message {
+        match msg {
+            Message::Text(string) => ws_proto::Message::Text(string),
+            Message::Binary(data) => ws_proto::Message::Binary(data),
+        }
+    }
+}
+
 impl fmt::Display for Message {
     /// Writes the payload when it is valid UTF-8 (also for a binary message, as in ws-rs),
     /// and `Binary Data<length=N>` otherwise.
@@ -261,6 +281,16 @@ mod tests {
             msg.into_text().map_err(|e| e.kind),
             Err(ErrorKind::Encoding(_))
         ));
+    }
+
+    #[test]
+    fn core_message_round_trips() {
+        for msg in [Message::text("t"), Message::binary(vec![0xFF])] {
+            let core = ws_proto::Message::from(msg.clone());
+            assert_eq!(core.as_bytes(), msg.as_binary());
+            assert_eq!(Message::from(core), msg);
+        }
+        assert!(ws_proto::Message::from(Message::text("t")) == ws_proto::Message::Text("t".into()));
     }
 
     #[test]

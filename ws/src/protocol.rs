@@ -88,6 +88,47 @@ impl From<OpCode> for u8 {
     }
 }
 
+impl From<ws_proto::OpCode> for OpCode {
+    /// The same opcode (the core calls `Continue` `Continuation`).
+    fn from(opcode: ws_proto::OpCode) -> OpCode {
+        match opcode {
+            ws_proto::OpCode::Continuation => OpCode::Continue,
+            ws_proto::OpCode::Text => OpCode::Text,
+            ws_proto::OpCode::Binary => OpCode::Binary,
+            ws_proto::OpCode::Close => OpCode::Close,
+            ws_proto::OpCode::Ping => OpCode::Ping,
+            ws_proto::OpCode::Pong => OpCode::Pong,
+        }
+    }
+}
+
+impl TryFrom<OpCode> for ws_proto::OpCode {
+    type Error = crate::Error;
+
+    /// The same opcode.
+    ///
+    /// # Errors
+    ///
+    /// A [`Protocol`](crate::ErrorKind::Protocol) error for [`OpCode::Bad`], which the core
+    /// cannot represent (it refuses reserved opcodes).
+    fn try_from(opcode: OpCode) -> Result<ws_proto::OpCode, crate::Error> {
+        Ok(match opcode {
+            OpCode::Continue => ws_proto::OpCode::Continuation,
+            OpCode::Text => ws_proto::OpCode::Text,
+            OpCode::Binary => ws_proto::OpCode::Binary,
+            OpCode::Close => ws_proto::OpCode::Close,
+            OpCode::Ping => ws_proto::OpCode::Ping,
+            OpCode::Pong => ws_proto::OpCode::Pong,
+            OpCode::Bad => {
+                return Err(crate::Error::new(
+                    crate::ErrorKind::Protocol,
+                    "a reserved opcode cannot be sent",
+                ));
+            }
+        })
+    }
+}
+
 /// The status code of a Close frame: why an endpoint is closing the connection
 /// (RFC 6455 section 7.4).
 ///
@@ -223,6 +264,22 @@ impl From<CloseCode> for u16 {
     }
 }
 
+impl From<ws_proto::CloseCode> for CloseCode {
+    /// The same number (the core's code is a plain `u16`).
+    fn from(code: ws_proto::CloseCode) -> CloseCode {
+        CloseCode::from(code.0)
+    }
+}
+
+impl From<CloseCode> for ws_proto::CloseCode {
+    /// The same number. [`CloseCode::Empty`] becomes `0`, which the core refuses to send
+    /// (`Connection::close` fails with `SendError::InvalidCloseCode`), like every code
+    /// [`CloseCode::is_allowed`] rejects.
+    fn from(code: CloseCode) -> ws_proto::CloseCode {
+        ws_proto::CloseCode(u16::from(code))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +402,24 @@ mod tests {
         ];
         for &(value, allowed) in table {
             assert_eq!(CloseCode::from(value).is_allowed(), allowed, "code {value}");
+        }
+    }
+
+    #[test]
+    fn core_conversions() {
+        for byte in [0x0, 0x1, 0x2, 0x8, 0x9, 0xA] {
+            let core = ws_proto::OpCode::from_u8(byte).unwrap();
+            let ours = OpCode::from(core);
+            assert_eq!(u8::from(ours), core.as_u8());
+            assert_eq!(ws_proto::OpCode::try_from(ours).unwrap(), core);
+        }
+        assert!(ws_proto::OpCode::try_from(OpCode::Bad).is_err());
+
+        for value in [0, 1000, 1005, 1012, 1014, 4999, u16::MAX] {
+            let ours = CloseCode::from(ws_proto::CloseCode(value));
+            assert_eq!(u16::from(ours), value);
+            assert_eq!(ws_proto::CloseCode::from(ours), ws_proto::CloseCode(value));
+            assert_eq!(ours.is_allowed(), ws_proto::CloseCode(value).is_allowed());
         }
     }
 

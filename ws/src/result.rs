@@ -31,29 +31,35 @@ pub enum ErrorKind {
     /// `Settings::panic_on_internal` is set (the default, as in ws-rs).
     Internal,
     /// A size limit was exceeded: a message or frame larger than `Settings::max_message_size`
-    /// / `max_frame_size`, too many fragments, a full buffer, or no room for another
-    /// connection (`Settings::max_connections`).
+    /// / `max_frame_size`, too many fragments, an oversized handshake, a full buffer, or no
+    /// room for another connection (`Settings::max_connections`).
     ///
-    /// An open connection is closed with [`CloseCode::Size`](crate::CloseCode::Size) (1009).
+    /// When a `Handler` method returns it, the connection is closed with
+    /// [`CloseCode::Size`](crate::CloseCode::Size) (1009). When a peer exceeds a limit the
+    /// core has already closed with 1009 (1008 for too many fragments).
     Capacity,
-    /// A violation of the WebSocket protocol, by the peer or (for a command issued in the
-    /// wrong state) by the application.
+    /// A violation of the WebSocket protocol, by the peer (including a failed opening
+    /// handshake) or, for a command issued in the wrong state, by the application.
     ///
     /// An open connection is closed with [`CloseCode::Protocol`](crate::CloseCode::Protocol)
-    /// (1002); during the opening handshake a server answers `400 Bad Request` instead.
+    /// (1002); during the opening handshake a server answers with an HTTP error status
+    /// (usually `400 Bad Request`) instead.
     Protocol,
     /// Data that must be UTF-8 (a text message, a close reason, a header value read as text)
     /// was not.
     ///
     /// An open connection is closed with [`CloseCode::Invalid`](crate::CloseCode::Invalid)
-    /// (1007).
+    /// (1007). For invalid UTF-8 from a peer the core does not report the position, so the
+    /// `Utf8Error` does not locate the bad byte; `details` says what was invalid.
     Encoding(Utf8Error),
     /// An I/O error from the socket or the operating system. The connection is dropped.
     Io(io::Error),
-    /// An HTTP message of the opening handshake could not be parsed.
+    /// An HTTP message could not be parsed by `httparse`.
     ///
-    /// Only happens during the opening handshake; a server answers with an HTTP error
-    /// response and drops the connection.
+    /// Differs from ws-rs: the library itself no longer raises this kind, since the core
+    /// reports a malformed handshake as a [`ErrorKind::Protocol`] error (and an oversized
+    /// one as [`ErrorKind::Capacity`]); it remains so that code matching it compiles and so
+    /// that applications can propagate `httparse` errors with `?`.
     Http(httparse::Error),
     /// A command could not be queued for the event loop (see [`QueueError`]).
     ///
@@ -219,6 +225,107 @@ impl From<httparse::Error> for Error {
     }
 }
 
+impl From<ws_proto::HandshakeError> for Error {
+    /// A failed opening handshake, as the core reports it: a [`ErrorKind::Capacity`] error
+    /// when the request or response exceeded `Settings::max_handshake_bytes` or
+    /// `max_headers`, a [`ErrorKind::Protocol`] error for anything else (malformed HTTP, a
+    /// missing or wrong header, a refused status, a wrong `Sec-WebSocket-Accept` ...). The
+    /// details are the core error's message.
+    ///
+    /// ws-rs reported malformed HTTP as [`ErrorKind::Http`] with the `httparse` error; the
+    /// core does not expose that error, so such failures are Protocol errors here.
+    fn from(err: ws_proto::HandshakeError) -> Error {
+        let kind = match err {
+            ws_proto::HandshakeError::TooLarge { .. }
+            | ws_proto::HandshakeError::TooManyHeaders { .. } => ErrorKind::Capacity,
+            _ => ErrorKind::Protocol,
+        };
+        Error::new(kind, err.to_string())
+    }
+}
+
+impl From<ws_proto::ProtocolError> for Error {
+    /// A protocol violation by the peer, as the core reports it (it has already queued the
+    /// matching close frame): a [`ErrorKind::Capacity`] error for a frame, message or
+    /// fragment count over the limits, an [`ErrorKind::Encoding`] error for invalid UTF-8 in
+    /// a text message or close reason, a [`ErrorKind::Protocol`] error otherwise. The
+    /// details are the core error's message.
+    ///
+    /// The core does not say where invalid UTF-8 was found, so the `Utf8Error` of an
+    /// Encoding error made here does not locate the bad byte; rely on `details`.
+    fn from(err: ws_proto::ProtocolError) -> Error {
+        use ws_proto::ProtocolError as P;
+        let kind = match err {
+            P::FrameTooLarge { .. } | P::MessageTooLarge { .. } | P::TooManyFragments { .. } => {
+                ErrorKind::Capacity
+            }
+            P::InvalidUtf8 | P::InvalidCloseReason => ErrorKind::Encoding(opaque_utf8_error()),
+            _ => ErrorKind::Protocol,
+        };
+        Error::new(kind, err.to_string())
+    }
+}
+
+/// A `Utf8Error` standing for invalid UTF-8 whose position is unknown.
+fn opaque_utf8_error() -> Utf8Error {
+    // 0xFF never appears in UTF-8 (the array is a local so that the conversion
+    // is not linted as always failing).
+    let invalid = [u8::MAX];
+    match std::str::from_utf8(&invalid) {
+        Err(err) => err,
+        Ok(_) => unreachable!("0xFF is never valid UTF-8"),
+    }
+}
+
+impl From<ws_proto::Error> for Error {
+    /// Why a connection ended, as the core reports it in `Closed::error`:
+    ///
+    /// - `Protocol`: as `From<ProtocolError>` (Capacity, Encoding or Protocol);
+    /// - `Handshake`: as `From<HandshakeError>` (Capacity or Protocol);
+    /// - `Rejected(status)`: a [`ErrorKind::Protocol`] error (the server application refused
+    ///   the handshake with that status);
+    /// - `Timeout(kind)`: a [`ErrorKind::Timeout`] error whose details name the deadline;
+    /// - `UnexpectedEof`: an [`ErrorKind::Io`] error of kind `UnexpectedEof`.
+    fn from(err: ws_proto::Error) -> Error {
+        match err {
+            ws_proto::Error::Protocol(err) => Error::from(err),
+            ws_proto::Error::Handshake(err) => Error::from(err),
+            ws_proto::Error::Timeout(kind) => Error::new(ErrorKind::Timeout, kind.to_string()),
+            ws_proto::Error::UnexpectedEof => Error::from(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                err.to_string(),
+            )),
+            other => Error::new(ErrorKind::Protocol, other.to_string()),
+        }
+    }
+}
+
+impl From<ws_proto::SendError> for Error {
+    /// A command the core refused (a local error, never the peer's): a
+    /// [`ErrorKind::Capacity`] error when the outgoing buffer is full, a
+    /// [`ErrorKind::Queue`] error with [`QueueError::Disconnected`] when the connection is
+    /// closing or closed, a [`ErrorKind::Protocol`] error for an invalid command (a control
+    /// payload over 125 bytes, a close code that may not be sent). The details are the core
+    /// error's message.
+    fn from(err: ws_proto::SendError) -> Error {
+        let kind = match err {
+            ws_proto::SendError::BufferFull { .. } => ErrorKind::Capacity,
+            ws_proto::SendError::Closed => ErrorKind::Queue(QueueError::Disconnected),
+            _ => ErrorKind::Protocol,
+        };
+        Error::new(kind, err.to_string())
+    }
+}
+
+impl From<ws_proto::StateError> for Error {
+    /// A command given in the wrong state (accepting a handshake that is not pending,
+    /// choosing a subprotocol the client did not offer, an invalid header): a
+    /// [`ErrorKind::Protocol`] error with the core error's message.
+    fn from(err: ws_proto::StateError) -> Error {
+        Error::new(ErrorKind::Protocol, err.to_string())
+    }
+}
+
 impl From<QueueError> for Error {
     /// An [`ErrorKind::Queue`] error with empty details.
     fn from(err: QueueError) -> Error {
@@ -320,6 +427,73 @@ mod tests {
             err.kind,
             ErrorKind::Queue(QueueError::Disconnected)
         ));
+    }
+
+    #[test]
+    fn handshake_errors_map_to_capacity_or_protocol() {
+        let err = Error::from(ws_proto::HandshakeError::TooLarge { max: 16 });
+        assert!(matches!(err.kind, ErrorKind::Capacity));
+        assert_eq!(err.details, "handshake larger than 16 bytes");
+        let err = Error::from(ws_proto::HandshakeError::TooManyHeaders { max: 2 });
+        assert!(matches!(err.kind, ErrorKind::Capacity));
+        let err = Error::from(ws_proto::HandshakeError::AcceptMismatch);
+        assert!(matches!(err.kind, ErrorKind::Protocol));
+        let err = Error::from(ws_proto::HandshakeError::Malformed("invalid token"));
+        assert!(matches!(err.kind, ErrorKind::Protocol));
+        assert!(err.to_string().starts_with("WebSocket Protocol Error: "));
+    }
+
+    #[test]
+    fn core_errors_map_to_ws_rs_kinds() {
+        use ws_proto::ProtocolError as P;
+        let capacity = [
+            P::FrameTooLarge { len: 2, max: 1 },
+            P::MessageTooLarge { len: 2, max: 1 },
+            P::TooManyFragments { max: 1 },
+        ];
+        for err in capacity {
+            assert!(matches!(Error::from(err).kind, ErrorKind::Capacity));
+        }
+        for err in [P::InvalidUtf8, P::InvalidCloseReason] {
+            let err = Error::from(err);
+            assert!(matches!(err.kind, ErrorKind::Encoding(_)));
+            assert!(err.details.contains("UTF-8"));
+        }
+        let err = Error::from(P::UnmaskedFrame);
+        assert!(matches!(err.kind, ErrorKind::Protocol));
+        assert_eq!(err.details, "unmasked frame from a client");
+
+        let err = Error::from(ws_proto::Error::Protocol(P::ReservedOpcode(3)));
+        assert!(matches!(err.kind, ErrorKind::Protocol));
+        let err = Error::from(ws_proto::Error::Handshake(
+            ws_proto::HandshakeError::TooLarge { max: 1 },
+        ));
+        assert!(matches!(err.kind, ErrorKind::Capacity));
+        let err = Error::from(ws_proto::Error::Rejected(404));
+        assert!(matches!(err.kind, ErrorKind::Protocol));
+        assert!(err.details.contains("404"));
+        let err = Error::from(ws_proto::Error::Timeout(ws_proto::TimeoutKind::Close));
+        assert!(matches!(err.kind, ErrorKind::Timeout));
+        assert_eq!(err.details, "close handshake timed out");
+        let err = Error::from(ws_proto::Error::UnexpectedEof);
+        assert!(
+            matches!(err.kind, ErrorKind::Io(ref e) if e.kind() == io::ErrorKind::UnexpectedEof)
+        );
+
+        let err = Error::from(ws_proto::SendError::BufferFull {
+            buffered: 1,
+            max: 1,
+        });
+        assert!(matches!(err.kind, ErrorKind::Capacity));
+        let err = Error::from(ws_proto::SendError::Closed);
+        assert!(matches!(
+            err.kind,
+            ErrorKind::Queue(QueueError::Disconnected)
+        ));
+        let err = Error::from(ws_proto::SendError::ControlTooLong(126));
+        assert!(matches!(err.kind, ErrorKind::Protocol));
+        let err = Error::from(ws_proto::StateError::NoPendingRequest);
+        assert!(matches!(err.kind, ErrorKind::Protocol));
     }
 
     #[test]
