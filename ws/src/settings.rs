@@ -31,7 +31,9 @@ use std::time::Duration;
 ///   Raise the limits if your application needs larger messages.
 /// - **Strict by default.** [`masking_strict`](Settings::masking_strict) and
 ///   [`key_strict`](Settings::key_strict) default to `true` (ws-rs: `false`), as RFC 6455
-///   requires.
+///   requires; a client always checks the server's `Sec-WebSocket-Accept` and refuses masked
+///   frames, and `key_strict` now governs the server's check of the client's key (see the
+///   field).
 /// - **Peer input never panics.** The `panic_on_*` flags are accepted for source
 ///   compatibility, but they only apply to errors raised by the local application: an error
 ///   of the matching kind returned by a `Factory` or `Handler` method (including an error the
@@ -91,8 +93,8 @@ pub struct Settings {
     /// If `true`, the limit on fragments per message is
     /// [`max_fragments`](Settings::max_fragments); if `false`, it is the smaller of
     /// `fragments_capacity` and `max_fragments`. A message with too many fragments closes the
-    /// connection with 1009 and reports a Capacity error. ws-rs grew without bound when this
-    /// was `true`.
+    /// connection with 1008 (policy) and reports a Capacity error. ws-rs grew without bound
+    /// when this was `true`.
     ///
     /// Default: true (as in ws-rs).
     pub fragments_grow: bool,
@@ -175,21 +177,30 @@ pub struct Settings {
     ///
     /// Default: true (as in ws-rs).
     pub shutdown_on_interrupt: bool,
-    /// Whether to enforce masking as RFC 6455 section 5.1 requires: a server fails the
-    /// connection (1002) when a client frame is not masked, and a client fails it when a
-    /// server frame is masked. Frames this endpoint sends are always masked correctly,
-    /// whatever this flag says.
+    /// Whether a server enforces masking as RFC 6455 section 5.1 requires, failing the
+    /// connection with 1002 when a client frame is not masked; with `false` unmasked client
+    /// frames are accepted.
+    ///
+    /// Differences from ws-rs: the default; and a client always fails the connection (1002)
+    /// when a server frame is masked, whatever this flag says (ws-rs only checked that when
+    /// the flag was set). Frames this endpoint sends are always masked correctly.
     ///
     /// Default: true. ws-rs's default was false.
     pub masking_strict: bool,
-    /// Whether a client checks the server's `Sec-WebSocket-Accept` header against the key it
-    /// sent, failing the handshake when they differ (RFC 6455 section 4.1 requires it).
+    /// Whether a server requires the client's `Sec-WebSocket-Key` to be the base64 encoding
+    /// of 16 bytes (RFC 6455 section 4.1), answering `400 Bad Request` otherwise; with
+    /// `false` any non-empty key is accepted.
     ///
-    /// Default: true. ws-rs's default was false (accept any key, fail late).
+    /// Differences from ws-rs: in ws-rs this flag made a client check the server's
+    /// `Sec-WebSocket-Accept` against its key. A client here always checks it (RFC 6455
+    /// section 4.1 requires it), failing the handshake with a Protocol error when they
+    /// differ, whatever this flag says.
+    ///
+    /// Default: true. ws-rs's default was false.
     pub key_strict: bool,
     /// Whether a server rejects opening handshakes whose method is not `GET` (RFC 6455
-    /// section 4.1) with `400 Bad Request`, as ws-rs did; otherwise any method is accepted,
-    /// as only WebSocket upgrades are served anyway.
+    /// section 4.1), answering `405 Method Not Allowed` (ws-rs answered 400); otherwise any
+    /// method is accepted, as only WebSocket upgrades are served anyway.
     ///
     /// Default: false (as in ws-rs).
     pub method_strict: bool,
@@ -217,20 +228,21 @@ pub struct Settings {
     /// Default: 16 MiB. New in this crate.
     pub max_frame_size: usize,
     /// The maximum number of frames an incoming message may be split into (see also
-    /// [`fragments_grow`](Settings::fragments_grow)). Bounds the per-frame overhead a peer
-    /// can impose by sending a message in tiny pieces; the default admits a 4 MiB message
-    /// sent in 64-byte fragments (65,536 fragments).
+    /// [`fragments_grow`](Settings::fragments_grow)). A message with more closes the
+    /// connection with 1008 (policy) and reports a Capacity error. Bounds the per-frame
+    /// overhead a peer can impose by sending a message in tiny pieces; the default admits a
+    /// 4 MiB message sent in 64-byte fragments (65,536 fragments).
     ///
     /// Default: 100,000. New in this crate.
     pub max_fragments: usize,
     /// The maximum size in bytes of the HTTP request (server) or response (client) of the
-    /// opening handshake. A larger one fails the handshake (a server answers with an HTTP
-    /// error status) and is reported as a Capacity error.
+    /// opening handshake. A larger one fails the handshake (a server answers
+    /// `431 Request Header Fields Too Large`) and is reported as a Capacity error.
     ///
     /// Default: 16 KiB. New in this crate.
     pub max_handshake_bytes: usize,
     /// The maximum number of header fields in the HTTP request or response of the opening
-    /// handshake. More fail the handshake like an oversized one.
+    /// handshake. More fail the handshake like an oversized one (431, Capacity error).
     ///
     /// Default: 64. New in this crate (ws-rs had a fixed limit of 124).
     pub max_headers: usize,
@@ -252,9 +264,10 @@ pub struct Settings {
     ///
     /// Default: `None` (no keepalive pings). New in this crate.
     pub keepalive_interval: Option<Duration>,
-    /// How long to wait for any input (normally the Pong) after a keepalive Ping before
-    /// giving up on the peer: the connection is dropped and a Timeout error is reported. Only
-    /// used when [`keepalive_interval`](Settings::keepalive_interval) is set.
+    /// How long to wait for the Pong after a keepalive Ping before giving up on the peer: the
+    /// connection is dropped (`on_close` sees [`CloseCode::Abnormal`](crate::CloseCode::Abnormal))
+    /// and a Timeout error is reported. Only used when
+    /// [`keepalive_interval`](Settings::keepalive_interval) is set.
     ///
     /// Default: 20 s. New in this crate.
     pub keepalive_timeout: Duration,
@@ -263,6 +276,47 @@ pub struct Settings {
     ///
     /// Default: `None` (no idle limit). New in this crate.
     pub idle_timeout: Option<Duration>,
+}
+
+// Used by the runtime dispatch (written separately) to configure each connection.
+#[allow(dead_code)]
+impl Settings {
+    /// The core configuration these settings describe.
+    ///
+    /// Only the fields the core knows are mapped; the runtime applies the others
+    /// (connections, queue, buffers, `panic_on_*`, `tcp_nodelay`, `encrypt_server`,
+    /// `shutdown_on_interrupt`).
+    pub(crate) fn core_config(&self) -> ws_proto::Config {
+        let max_fragments = if self.fragments_grow {
+            self.max_fragments
+        } else {
+            self.max_fragments.min(self.fragments_capacity)
+        };
+        let max_write_buffer = if self.out_buffer_grow {
+            ws_proto::Config::default().max_write_buffer
+        } else {
+            self.out_buffer_capacity
+        };
+        ws_proto::Config {
+            max_frame_size: self.max_frame_size.min(self.max_fragment_size),
+            max_message_size: self.max_message_size,
+            max_fragments,
+            max_handshake_bytes: self.max_handshake_bytes,
+            max_headers: self.max_headers,
+            fragment_size: self.fragment_size,
+            max_write_buffer,
+            handshake_timeout: self.handshake_timeout,
+            close_timeout: self.close_timeout,
+            keepalive_interval: self.keepalive_interval,
+            keepalive_timeout: self.keepalive_timeout,
+            idle_timeout: self.idle_timeout,
+            masking_strict: self.masking_strict,
+            request_checks: ws_proto::RequestChecks {
+                method: self.method_strict,
+                key: self.key_strict,
+            },
+        }
+    }
 }
 
 impl Default for Settings {
@@ -370,6 +424,57 @@ mod tests {
         assert!(s.max_frame_size <= s.max_message_size);
         // The queue size does not overflow.
         assert!(s.queue_size.checked_mul(s.max_connections).is_some());
+    }
+
+    #[test]
+    fn default_limits_match_the_core_defaults() {
+        let ours = Settings::default().core_config();
+        let core = ws_proto::Config::default();
+        assert_eq!(ours.max_frame_size, core.max_frame_size);
+        assert_eq!(ours.max_message_size, core.max_message_size);
+        assert_eq!(ours.max_fragments, core.max_fragments);
+        assert_eq!(ours.max_handshake_bytes, core.max_handshake_bytes);
+        assert_eq!(ours.max_headers, core.max_headers);
+        assert_eq!(ours.max_write_buffer, core.max_write_buffer);
+        assert_eq!(ours.handshake_timeout, core.handshake_timeout);
+        assert_eq!(ours.close_timeout, core.close_timeout);
+        assert_eq!(ours.keepalive_interval, core.keepalive_interval);
+        assert_eq!(ours.keepalive_timeout, core.keepalive_timeout);
+        assert_eq!(ours.idle_timeout, core.idle_timeout);
+        assert_eq!(ours.masking_strict, core.masking_strict);
+        assert!(ours.request_checks.key);
+        // ws-rs's defaults where they differ from the core's.
+        assert!(!ours.request_checks.method);
+        assert_eq!(ours.fragment_size, 65_535);
+    }
+
+    #[test]
+    fn core_config_applies_ws_rs_fields() {
+        let settings = Settings {
+            max_fragment_size: 1000,
+            max_frame_size: 2000,
+            fragments_grow: false,
+            fragments_capacity: 7,
+            out_buffer_grow: false,
+            out_buffer_capacity: 4096,
+            method_strict: true,
+            key_strict: false,
+            masking_strict: false,
+            ..Settings::default()
+        };
+        let config = settings.core_config();
+        assert_eq!(config.max_frame_size, 1000);
+        assert_eq!(config.max_fragments, 7);
+        assert_eq!(config.max_write_buffer, 4096);
+        assert!(config.request_checks.method);
+        assert!(!config.request_checks.key);
+        assert!(!config.masking_strict);
+
+        let settings = Settings {
+            max_frame_size: 10,
+            ..Settings::default()
+        };
+        assert_eq!(settings.core_config().max_frame_size, 10);
     }
 
     #[test]
