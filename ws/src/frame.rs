@@ -1,0 +1,395 @@
+//! One WebSocket frame as an owned value (RFC 6455 section 5.2).
+
+use std::fmt;
+
+use crate::protocol::{CloseCode, OpCode};
+use crate::random;
+
+/// A WebSocket frame: header bits, opcode, optional masking key and payload.
+///
+/// This is the value the frame-level `Handler` hooks (`on_frame`, `on_send_frame`) see and
+/// may edit. It is plain data: it does no validation of its own, so it can represent frames a
+/// conforming endpoint would never send (a reserved opcode, a control frame longer than 125
+/// bytes, a non-final control frame); the protocol core checks every frame it receives or is
+/// asked to send.
+///
+/// The payload is stored as given: for a frame with a masking key it is whatever the owner
+/// put there (masked bytes straight from the wire, or clear bytes to be masked on sending).
+/// [`Frame::remove_mask`] unmasks in place and forgets the key.
+///
+/// `Default` gives a final, unmasked Close frame with an empty payload, as in ws-rs.
+///
+/// ```
+/// use ws::{Frame, OpCode};
+///
+/// let frame = Frame::message(b"hello".to_vec(), OpCode::Text, true);
+/// assert!(frame.is_final());
+/// assert!(!frame.is_control());
+/// assert_eq!(frame.payload(), b"hello");
+/// assert_eq!(frame.len(), 2 + 5); // two header bytes, five payload bytes
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Frame {
+    finished: bool,
+    rsv1: bool,
+    rsv2: bool,
+    rsv3: bool,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    payload: Vec<u8>,
+}
+
+impl Default for Frame {
+    fn default() -> Frame {
+        Frame {
+            finished: true,
+            rsv1: false,
+            rsv2: false,
+            rsv3: false,
+            opcode: OpCode::Close,
+            mask: None,
+            payload: Vec::new(),
+        }
+    }
+}
+
+impl Frame {
+    /// Creates a data frame: `code` should be [`OpCode::Text`], [`OpCode::Binary`] or
+    /// [`OpCode::Continue`], and `finished` says whether it is the last frame of its message.
+    ///
+    /// Differs from ws-rs, which `debug_assert!`ed a data opcode: any opcode is stored as
+    /// given, and the core rejects a wrong one when the frame is sent.
+    pub fn message(data: Vec<u8>, code: OpCode, finished: bool) -> Frame {
+        Frame {
+            finished,
+            opcode: code,
+            payload: data,
+            ..Frame::default()
+        }
+    }
+
+    /// Creates a Ping frame with the given application data (at most 125 bytes on the wire).
+    pub fn ping(data: Vec<u8>) -> Frame {
+        Frame {
+            opcode: OpCode::Ping,
+            payload: data,
+            ..Frame::default()
+        }
+    }
+
+    /// Creates a Pong frame with the given application data (at most 125 bytes on the wire);
+    /// a pong answering a ping echoes the ping's data.
+    pub fn pong(data: Vec<u8>) -> Frame {
+        Frame {
+            opcode: OpCode::Pong,
+            payload: data,
+            ..Frame::default()
+        }
+    }
+
+    /// Creates a Close frame carrying `code` (two bytes, network order) followed by the UTF-8
+    /// `reason`.
+    ///
+    /// With [`CloseCode::Empty`] the payload is empty and `reason` is ignored, as in ws-rs.
+    /// The reason is not truncated: code and reason together must fit in 125 bytes, so keep
+    /// the reason within 123 bytes.
+    pub fn close(code: CloseCode, reason: &str) -> Frame {
+        let payload = if code == CloseCode::Empty {
+            Vec::new()
+        } else {
+            let mut payload = Vec::with_capacity(2 + reason.len());
+            payload.extend_from_slice(&u16::from(code).to_be_bytes());
+            payload.extend_from_slice(reason.as_bytes());
+            payload
+        };
+        Frame {
+            opcode: OpCode::Close,
+            payload,
+            ..Frame::default()
+        }
+    }
+
+    /// Creates a Close frame with an empty payload (no status code, no reason), which the
+    /// peer reports as [`CloseCode::Status`] (1005). Same as
+    /// `Frame::close(CloseCode::Empty, "")`.
+    ///
+    /// New in this crate.
+    pub fn close_empty() -> Frame {
+        Frame::default()
+    }
+
+    /// The length of the frame on the wire in bytes: header (2 to 14 bytes, depending on the
+    /// payload length and on whether a masking key is present) plus payload.
+    pub fn len(&self) -> usize {
+        let payload_len = self.payload.len();
+        let length_bytes = match payload_len {
+            0..=125 => 0,
+            126..=65535 => 2,
+            _ => 8,
+        };
+        let mask_bytes = if self.mask.is_some() { 4 } else { 0 };
+        (2 + length_bytes + mask_bytes) + payload_len
+    }
+
+    /// Always `false`: a frame has at least a two-byte header. Exists for symmetry with
+    /// [`Frame::len`], as in ws-rs.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Whether the FIN bit is set: this is the last frame of its message (always true for
+    /// control frames on the wire).
+    pub fn is_final(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether the first reserved bit (RSV1) is set; only meaningful under an extension that
+    /// defines it, such as permessage-deflate.
+    pub fn has_rsv1(&self) -> bool {
+        self.rsv1
+    }
+
+    /// Whether the second reserved bit (RSV2) is set.
+    pub fn has_rsv2(&self) -> bool {
+        self.rsv2
+    }
+
+    /// Whether the third reserved bit (RSV3) is set.
+    pub fn has_rsv3(&self) -> bool {
+        self.rsv3
+    }
+
+    /// The frame's opcode.
+    pub fn opcode(&self) -> OpCode {
+        self.opcode
+    }
+
+    /// Whether this is a control frame (Close, Ping, Pong; see [`OpCode::is_control`]).
+    pub fn is_control(&self) -> bool {
+        self.opcode.is_control()
+    }
+
+    /// The payload (still masked if the frame carries a masking key that was not removed).
+    pub fn payload(&self) -> &Vec<u8> {
+        &self.payload
+    }
+
+    /// The payload, for editing in place.
+    pub fn payload_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.payload
+    }
+
+    /// Consumes the frame and returns its payload, without copying.
+    pub fn into_data(self) -> Vec<u8> {
+        self.payload
+    }
+
+    /// Whether the frame carries a masking key.
+    ///
+    /// Hidden from the documentation in ws-rs; public and documented here.
+    pub fn is_masked(&self) -> bool {
+        self.mask.is_some()
+    }
+
+    /// The masking key, if any.
+    ///
+    /// Hidden from the documentation in ws-rs; public and documented here.
+    pub fn mask(&self) -> Option<&[u8; 4]> {
+        self.mask.as_ref()
+    }
+
+    /// Sets or clears the FIN bit.
+    pub fn set_final(&mut self, is_final: bool) -> &mut Frame {
+        self.finished = is_final;
+        self
+    }
+
+    /// Sets or clears the first reserved bit (RSV1).
+    pub fn set_rsv1(&mut self, has_rsv1: bool) -> &mut Frame {
+        self.rsv1 = has_rsv1;
+        self
+    }
+
+    /// Sets or clears the second reserved bit (RSV2).
+    pub fn set_rsv2(&mut self, has_rsv2: bool) -> &mut Frame {
+        self.rsv2 = has_rsv2;
+        self
+    }
+
+    /// Sets or clears the third reserved bit (RSV3).
+    pub fn set_rsv3(&mut self, has_rsv3: bool) -> &mut Frame {
+        self.rsv3 = has_rsv3;
+        self
+    }
+
+    /// Replaces the opcode.
+    pub fn set_opcode(&mut self, opcode: OpCode) -> &mut Frame {
+        self.opcode = opcode;
+        self
+    }
+
+    /// Gives the frame a fresh, unpredictable masking key, as a client must for every frame
+    /// it sends (RFC 6455 section 5.3).
+    ///
+    /// Only the key is stored: the payload is unchanged here and is masked when the frame is
+    /// written out. The key comes from a small non-cryptographic source (SipHash keyed by
+    /// the standard library's per-thread random keys); ws-rs used `rand::random`.
+    pub fn set_mask(&mut self) -> &mut Frame {
+        let mut key = [0u8; 4];
+        random::fill(&mut key);
+        self.mask = Some(key);
+        self
+    }
+
+    /// Unmasks the payload in place with the frame's masking key and removes the key; does
+    /// nothing for a frame without one.
+    ///
+    /// Call it once, on a frame whose payload is still masked (as received from a client).
+    pub fn remove_mask(&mut self) -> &mut Frame {
+        if let Some(key) = self.mask.take() {
+            ws_proto::apply_mask(&mut self.payload, key, 0);
+        }
+        self
+    }
+}
+
+impl fmt::Display for Frame {
+    /// A multi-line, human-readable dump of the header fields and the payload in hex.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "<FRAME>")?;
+        writeln!(f, "final: {}", self.finished)?;
+        writeln!(f, "reserved: {} {} {}", self.rsv1, self.rsv2, self.rsv3)?;
+        writeln!(f, "opcode: {}", self.opcode)?;
+        match self.mask {
+            Some(key) => writeln!(
+                f,
+                "mask: 0x{:02x}{:02x}{:02x}{:02x}",
+                key[0], key[1], key[2], key[3]
+            )?,
+            None => writeln!(f, "mask: none")?,
+        }
+        writeln!(f, "length: {}", self.len())?;
+        writeln!(f, "payload length: {}", self.payload.len())?;
+        f.write_str("payload: 0x")?;
+        for byte in &self.payload {
+            write!(f, "{byte:02x}")?;
+        }
+        writeln!(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_set_opcode_and_payload() {
+        let frame = Frame::message(vec![1, 2], OpCode::Binary, false);
+        assert_eq!(frame.opcode(), OpCode::Binary);
+        assert!(!frame.is_final());
+        assert_eq!(frame.payload(), &vec![1, 2]);
+
+        let ping = Frame::ping(b"p".to_vec());
+        assert_eq!(ping.opcode(), OpCode::Ping);
+        assert!(ping.is_control());
+        assert!(ping.is_final());
+
+        let pong = Frame::pong(b"p".to_vec());
+        assert_eq!(pong.opcode(), OpCode::Pong);
+        assert_eq!(pong.into_data(), b"p");
+    }
+
+    #[test]
+    fn close_payload_is_code_then_reason() {
+        let frame = Frame::close(CloseCode::Normal, "bye");
+        assert_eq!(frame.opcode(), OpCode::Close);
+        assert_eq!(frame.payload(), &[0x03, 0xE8, b'b', b'y', b'e']);
+
+        let frame = Frame::close(CloseCode::Other(4001), "");
+        assert_eq!(frame.payload(), &[0x0F, 0xA1]);
+
+        let empty = Frame::close(CloseCode::Empty, "ignored");
+        assert_eq!(empty.opcode(), OpCode::Close);
+        assert!(empty.payload().is_empty());
+        assert_eq!(empty, Frame::close_empty());
+    }
+
+    #[test]
+    fn len_counts_header_bytes() {
+        assert_eq!(Frame::message(vec![0; 0], OpCode::Text, true).len(), 2);
+        assert_eq!(
+            Frame::message(vec![0; 125], OpCode::Text, true).len(),
+            2 + 125
+        );
+        assert_eq!(
+            Frame::message(vec![0; 126], OpCode::Text, true).len(),
+            4 + 126
+        );
+        assert_eq!(
+            Frame::message(vec![0; 65535], OpCode::Text, true).len(),
+            4 + 65535
+        );
+        assert_eq!(
+            Frame::message(vec![0; 65536], OpCode::Text, true).len(),
+            10 + 65536
+        );
+        let mut masked = Frame::ping(vec![0; 3]);
+        masked.set_mask();
+        assert_eq!(masked.len(), 2 + 4 + 3);
+        assert!(!masked.is_empty());
+    }
+
+    #[test]
+    fn setters_chain() {
+        let mut frame = Frame::default();
+        frame
+            .set_final(false)
+            .set_rsv1(true)
+            .set_rsv2(true)
+            .set_rsv3(true)
+            .set_opcode(OpCode::Text);
+        assert!(!frame.is_final());
+        assert!(frame.has_rsv1() && frame.has_rsv2() && frame.has_rsv3());
+        assert_eq!(frame.opcode(), OpCode::Text);
+        frame.payload_mut().extend_from_slice(b"abc");
+        assert_eq!(frame.payload(), b"abc");
+    }
+
+    #[test]
+    fn remove_mask_unmasks_rfc_example() {
+        // RFC 6455 section 5.7: a masked "Hello" from a client.
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let mut frame = Frame::message(vec![0x7f, 0x9f, 0x4d, 0x51, 0x58], OpCode::Text, true);
+        frame.mask = Some(key);
+        assert!(frame.is_masked());
+        assert_eq!(frame.mask(), Some(&key));
+        frame.remove_mask();
+        assert!(!frame.is_masked());
+        assert_eq!(frame.payload(), b"Hello");
+        // A second call is a no-op.
+        frame.remove_mask();
+        assert_eq!(frame.payload(), b"Hello");
+    }
+
+    #[test]
+    fn set_mask_then_remove_mask_round_trips() {
+        let mut frame = Frame::message(b"payload".to_vec(), OpCode::Binary, true);
+        frame.set_mask();
+        let key = *frame.mask().expect("a key was set");
+        // Mask by hand as a writer would, then unmask.
+        for (i, byte) in frame.payload_mut().iter_mut().enumerate() {
+            *byte ^= key[i % 4];
+        }
+        frame.remove_mask();
+        assert_eq!(frame.payload(), b"payload");
+    }
+
+    #[test]
+    fn display_lists_fields() {
+        let frame = Frame::message(b"hi".to_vec(), OpCode::Text, true);
+        let text = frame.to_string();
+        assert!(text.contains("opcode: TEXT"));
+        assert!(text.contains("payload: 0x6869"));
+        assert!(text.contains("mask: none"));
+    }
+}

@@ -1,0 +1,492 @@
+//! Configuration of a `WebSocket`: ws-rs's settings plus the core's limits and deadlines.
+
+use std::time::Duration;
+
+/// Settings of a `WebSocket`, shared by all its connections; pass them to
+/// `Builder::with_settings`.
+///
+/// Every field of ws-rs 0.9's `Settings` exists with the same name and type, so code that
+/// builds settings with struct update syntax keeps compiling:
+///
+/// ```
+/// let settings = ws::Settings {
+///     max_connections: 10_000,
+///     panic_on_internal: false,
+///     ..ws::Settings::default()
+/// };
+/// assert_eq!(settings.queue_size, 5);
+/// ```
+///
+/// # Differences from ws-rs
+///
+/// - **Finite limits by default.** ws-rs accepted frames of any size by default
+///   (`max_fragment_size` was `usize::MAX`) and let its buffers and fragment list grow
+///   without bound, so one peer could exhaust the memory of the process. Here every input is
+///   bounded by default: [`max_frame_size`](Settings::max_frame_size) (16 MiB),
+///   [`max_message_size`](Settings::max_message_size) (64 MiB),
+///   [`max_fragments`](Settings::max_fragments) (100,000),
+///   [`max_handshake_bytes`](Settings::max_handshake_bytes) (16 KiB) and
+///   [`max_headers`](Settings::max_headers) (64). A peer exceeding a limit gets a close
+///   frame with code 1009 (or an HTTP error during the handshake); the process is unaffected.
+///   Raise the limits if your application needs larger messages.
+/// - **Strict by default.** [`masking_strict`](Settings::masking_strict) and
+///   [`key_strict`](Settings::key_strict) default to `true` (ws-rs: `false`), as RFC 6455
+///   requires; a client always checks the server's `Sec-WebSocket-Accept` and refuses masked
+///   frames, and `key_strict` now governs the server's check of the client's key (see the
+///   field).
+/// - **Peer input never panics.** The `panic_on_*` flags are accepted for source
+///   compatibility, but they only apply to errors raised by the local application: an error
+///   of the matching kind returned by a `Factory` or `Handler` method (including an error the
+///   handler propagates with `?` from a `Sender` call or a `Message` conversion), or a
+///   failure of an operation the application requested. An error caused by what a peer
+///   sends (a protocol violation, invalid UTF-8, an oversized message, a reset socket, a
+///   missed deadline) never panics, whatever the flags say: it closes that connection with
+///   the matching close code and is reported to `Handler::on_error`. In ws-rs the same
+///   flags also panicked on errors caused by peers.
+/// - **Deadlines.** ws-rs had none: a peer that never finished the opening handshake or never
+///   answered a Close frame held its connection open forever. The core now enforces
+///   [`handshake_timeout`](Settings::handshake_timeout) and
+///   [`close_timeout`](Settings::close_timeout) (10 s each), and optionally sends keepalive
+///   pings ([`keepalive_interval`](Settings::keepalive_interval),
+///   [`keepalive_timeout`](Settings::keepalive_timeout)) and drops quiet connections
+///   ([`idle_timeout`](Settings::idle_timeout)).
+/// - **Buffers.** The core parses input incrementally, so the read buffer never has to hold a
+///   whole frame; the `*_buffer_*` fields tune buffer sizes but are no longer what bounds
+///   memory (the limits above are).
+/// - `encrypt_server` has no effect other than refusing to start: this crate has no TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Settings {
+    /// The maximum number of connections open at once on this `WebSocket`, incoming and
+    /// outgoing together. A hard limit: a connection beyond it is refused (an incoming one is
+    /// closed right after it is accepted, an outgoing one fails with a Capacity error) until
+    /// an old connection goes away.
+    ///
+    /// Default: 100 (as in ws-rs).
+    pub max_connections: usize,
+    /// The number of commands (sends, closes, timeouts ...) that may wait in the event loop's
+    /// queue per connection; the queue holds `queue_size * max_connections` commands in all
+    /// and is shared, so one connection may use more than its share while others use less.
+    /// When it is full, `Sender` calls fail with [`ErrorKind::Queue`](crate::ErrorKind::Queue).
+    /// `queue_size * max_connections` must not overflow `usize`.
+    ///
+    /// Default: 5 (as in ws-rs).
+    pub queue_size: usize,
+    /// Whether to panic when a new TCP connection cannot be established: accepting an
+    /// incoming connection fails with an OS error, or an outgoing connection the application
+    /// asked for (`connect`) fails. Otherwise the error is reported and the event loop goes
+    /// on.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_new_connection: bool,
+    /// Whether to panic when the application asks the `WebSocket` to shut down
+    /// (`Sender::shutdown`), instead of shutting down cleanly.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_shutdown: bool,
+    /// The number of fragments of an incoming message the connection makes room for up
+    /// front.
+    ///
+    /// Default: 10 (as in ws-rs).
+    pub fragments_capacity: usize,
+    /// Whether an incoming message may have more than `fragments_capacity` fragments.
+    ///
+    /// If `true`, the limit on fragments per message is
+    /// [`max_fragments`](Settings::max_fragments); if `false`, it is the smaller of
+    /// `fragments_capacity` and `max_fragments`. A message with too many fragments closes the
+    /// connection with 1008 (policy) and reports a Capacity error. ws-rs grew without bound
+    /// when this was `true`.
+    ///
+    /// Default: true (as in ws-rs).
+    pub fragments_grow: bool,
+    /// The maximum payload length of outgoing frames: longer messages are sent as several
+    /// frames.
+    ///
+    /// Default: 65,535 (as in ws-rs).
+    pub fragment_size: usize,
+    /// The maximum payload length of an incoming frame; the same limit as
+    /// [`max_frame_size`](Settings::max_frame_size), kept under its ws-rs name. The limit
+    /// applied is the smaller of the two fields, so lowering either one takes effect.
+    ///
+    /// Default: 16 MiB. ws-rs's default was `usize::MAX` (no limit).
+    pub max_fragment_size: usize,
+    /// The initial capacity in bytes of each connection's read buffer, which is reused for
+    /// every read.
+    ///
+    /// Default: 2048 (as in ws-rs).
+    pub in_buffer_capacity: usize,
+    /// Accepted for source compatibility; has no effect. ws-rs needed the read buffer to
+    /// hold a whole frame and, when this was `false`, failed connections whose frames did
+    /// not fit in `in_buffer_capacity`; the core parses incrementally, so input of any size
+    /// is read through a buffer of `in_buffer_capacity` bytes, and memory is bounded by
+    /// [`max_frame_size`](Settings::max_frame_size) and
+    /// [`max_message_size`](Settings::max_message_size) instead.
+    ///
+    /// Default: true (as in ws-rs).
+    pub in_buffer_grow: bool,
+    /// The initial capacity in bytes of each connection's buffer of output waiting to be
+    /// written to the socket.
+    ///
+    /// Default: 2048 (as in ws-rs).
+    pub out_buffer_capacity: usize,
+    /// Whether pending output may grow beyond `out_buffer_capacity` bytes. If `false`, a
+    /// `Sender` call that would grow it further fails with a Capacity error (applied by the
+    /// runtime to the application's own sends; replies the core owes the peer, such as pongs
+    /// and the close echo, are always queued).
+    ///
+    /// Default: true (as in ws-rs).
+    pub out_buffer_grow: bool,
+    /// Whether to panic when an Internal error is raised by the application (see the
+    /// type-level docs); otherwise the connection is closed with 1011.
+    ///
+    /// Default: true (as in ws-rs, as a debugging aid; production code may prefer false).
+    pub panic_on_internal: bool,
+    /// Whether to panic when a Capacity error is raised by the application, never for a peer
+    /// exceeding a limit.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_capacity: bool,
+    /// Whether to panic when a Protocol error is raised by the application, never for a
+    /// protocol violation by a peer.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_protocol: bool,
+    /// Whether to panic when an Encoding error is raised by the application (for example
+    /// propagated with `?` from [`Message::as_text`](crate::Message::as_text)), never for
+    /// invalid UTF-8 sent by a peer, which the core rejects with 1007.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_encoding: bool,
+    /// Whether to panic when a Queue error is raised by the application (a failed `Sender`
+    /// call the handler propagates).
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_queue: bool,
+    /// Whether to panic when an Io error is raised by the application, never for socket
+    /// errors such as a connection reset by the peer.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_io: bool,
+    /// Whether to panic when a Timeout error is raised by the application, or when a
+    /// timeout the application asked for (`Sender::timeout`) cannot be scheduled; never for
+    /// a peer missing one of the core's deadlines.
+    ///
+    /// Default: false (as in ws-rs).
+    pub panic_on_timeout: bool,
+    /// Whether to shut the `WebSocket` down when the event loop's wait is interrupted by a
+    /// signal (`EINTR`); otherwise the wait is simply retried.
+    ///
+    /// Default: true (as in ws-rs).
+    pub shutdown_on_interrupt: bool,
+    /// Whether a server enforces masking as RFC 6455 section 5.1 requires, failing the
+    /// connection with 1002 when a client frame is not masked; with `false` unmasked client
+    /// frames are accepted.
+    ///
+    /// Differences from ws-rs: the default; and a client always fails the connection (1002)
+    /// when a server frame is masked, whatever this flag says (ws-rs only checked that when
+    /// the flag was set). Frames this endpoint sends are always masked correctly.
+    ///
+    /// Default: true. ws-rs's default was false.
+    pub masking_strict: bool,
+    /// Whether a server requires the client's `Sec-WebSocket-Key` to be the base64 encoding
+    /// of 16 bytes (RFC 6455 section 4.1), answering `400 Bad Request` otherwise; with
+    /// `false` any non-empty key is accepted.
+    ///
+    /// Differences from ws-rs: in ws-rs this flag made a client check the server's
+    /// `Sec-WebSocket-Accept` against its key. A client here always checks it (RFC 6455
+    /// section 4.1 requires it), failing the handshake with a Protocol error when they
+    /// differ, whatever this flag says.
+    ///
+    /// Default: true. ws-rs's default was false.
+    pub key_strict: bool,
+    /// Whether a server rejects opening handshakes whose method is not `GET` (RFC 6455
+    /// section 4.1), answering `405 Method Not Allowed` (ws-rs answered 400); otherwise any
+    /// method is accepted, as only WebSocket upgrades are served anyway.
+    ///
+    /// Default: false (as in ws-rs).
+    pub method_strict: bool,
+    /// ws-rs used this to make servers accept TLS connections. This crate has no TLS
+    /// support: `true` makes listening fail with an Internal error instead of silently
+    /// serving unencrypted connections. Terminate TLS in a reverse proxy instead.
+    ///
+    /// Default: false (as in ws-rs).
+    pub encrypt_server: bool,
+    /// Whether to disable Nagle's algorithm (set `TCP_NODELAY`) on every connection, so
+    /// that small frames go out at once instead of being coalesced.
+    ///
+    /// Default: false (as in ws-rs).
+    pub tcp_nodelay: bool,
+    /// The maximum size in bytes of an incoming message, all fragments together (after
+    /// reassembly). A larger message closes the connection with 1009 and reports a Capacity
+    /// error before it is buffered. Outgoing messages are not limited.
+    ///
+    /// Default: 64 MiB. New in this crate (ws-rs had no such limit).
+    pub max_message_size: usize,
+    /// The maximum payload length of an incoming frame. A larger frame closes the connection
+    /// with 1009 and reports a Capacity error as soon as its header is read. The limit
+    /// applied is the smaller of this and [`max_fragment_size`](Settings::max_fragment_size).
+    ///
+    /// Default: 16 MiB. New in this crate.
+    pub max_frame_size: usize,
+    /// The maximum number of frames an incoming message may be split into (see also
+    /// [`fragments_grow`](Settings::fragments_grow)). A message with more closes the
+    /// connection with 1008 (policy) and reports a Capacity error. Bounds the per-frame
+    /// overhead a peer can impose by sending a message in tiny pieces; the default admits a
+    /// 4 MiB message sent in 64-byte fragments (65,536 fragments).
+    ///
+    /// Default: 100,000. New in this crate.
+    pub max_fragments: usize,
+    /// The maximum size in bytes of the HTTP request (server) or response (client) of the
+    /// opening handshake. A larger one fails the handshake (a server answers
+    /// `431 Request Header Fields Too Large`) and is reported as a Capacity error.
+    ///
+    /// Default: 16 KiB. New in this crate.
+    pub max_handshake_bytes: usize,
+    /// The maximum number of header fields in the HTTP request or response of the opening
+    /// handshake. More fail the handshake like an oversized one (431, Capacity error).
+    ///
+    /// Default: 64. New in this crate (ws-rs had a fixed limit of 124).
+    pub max_headers: usize,
+    /// How long the opening handshake may take, from the TCP connection being established
+    /// to the handshake response being sent (server) or received (client). When it expires
+    /// the connection is dropped and a Timeout error is reported.
+    ///
+    /// Default: 10 s. New in this crate.
+    pub handshake_timeout: Duration,
+    /// How long to wait for the peer's Close frame (after sending ours) and then for the TCP
+    /// connection to end, before dropping the connection. `on_close` still runs, with
+    /// [`CloseCode::Abnormal`](crate::CloseCode::Abnormal) if the peer never answered.
+    ///
+    /// Default: 10 s. New in this crate.
+    pub close_timeout: Duration,
+    /// If set, a Ping is sent whenever nothing has been received from the peer for this
+    /// long, to keep intermediaries from dropping an idle connection and to detect a dead
+    /// peer (see [`keepalive_timeout`](Settings::keepalive_timeout)).
+    ///
+    /// Default: `None` (no keepalive pings). New in this crate.
+    pub keepalive_interval: Option<Duration>,
+    /// How long to wait for the Pong after a keepalive Ping before giving up on the peer: the
+    /// connection is dropped (`on_close` sees [`CloseCode::Abnormal`](crate::CloseCode::Abnormal))
+    /// and a Timeout error is reported. Only used when
+    /// [`keepalive_interval`](Settings::keepalive_interval) is set.
+    ///
+    /// Default: 20 s. New in this crate.
+    pub keepalive_timeout: Duration,
+    /// If set, a connection on which nothing has been received for this long is closed with
+    /// [`CloseCode::Away`](crate::CloseCode::Away) (1001) and a Timeout error is reported.
+    ///
+    /// Default: `None` (no idle limit). New in this crate.
+    pub idle_timeout: Option<Duration>,
+}
+
+// Used by the runtime dispatch (written separately) to configure each connection.
+#[allow(dead_code)]
+impl Settings {
+    /// The core configuration these settings describe.
+    ///
+    /// Only the fields the core knows are mapped; the runtime applies the others
+    /// (connections, queue, buffers, `panic_on_*`, `tcp_nodelay`, `encrypt_server`,
+    /// `shutdown_on_interrupt`).
+    pub(crate) fn core_config(&self) -> ws_proto::Config {
+        let max_fragments = if self.fragments_grow {
+            self.max_fragments
+        } else {
+            self.max_fragments.min(self.fragments_capacity)
+        };
+        let max_write_buffer = if self.out_buffer_grow {
+            ws_proto::Config::default().max_write_buffer
+        } else {
+            self.out_buffer_capacity
+        };
+        ws_proto::Config {
+            max_frame_size: self.max_frame_size.min(self.max_fragment_size),
+            max_message_size: self.max_message_size,
+            max_fragments,
+            max_handshake_bytes: self.max_handshake_bytes,
+            max_headers: self.max_headers,
+            fragment_size: self.fragment_size,
+            max_write_buffer,
+            handshake_timeout: self.handshake_timeout,
+            close_timeout: self.close_timeout,
+            keepalive_interval: self.keepalive_interval,
+            keepalive_timeout: self.keepalive_timeout,
+            idle_timeout: self.idle_timeout,
+            masking_strict: self.masking_strict,
+            request_checks: ws_proto::RequestChecks {
+                method: self.method_strict,
+                key: self.key_strict,
+            },
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_connections: 100,
+            queue_size: 5,
+            panic_on_new_connection: false,
+            panic_on_shutdown: false,
+            fragments_capacity: 10,
+            fragments_grow: true,
+            fragment_size: u16::MAX as usize,
+            max_fragment_size: 16 << 20,
+            in_buffer_capacity: 2048,
+            in_buffer_grow: true,
+            out_buffer_capacity: 2048,
+            out_buffer_grow: true,
+            panic_on_internal: true,
+            panic_on_capacity: false,
+            panic_on_protocol: false,
+            panic_on_encoding: false,
+            panic_on_queue: false,
+            panic_on_io: false,
+            panic_on_timeout: false,
+            shutdown_on_interrupt: true,
+            masking_strict: true,
+            key_strict: true,
+            method_strict: false,
+            encrypt_server: false,
+            tcp_nodelay: false,
+            max_message_size: 64 << 20,
+            max_frame_size: 16 << 20,
+            max_fragments: 100_000,
+            max_handshake_bytes: 16 << 10,
+            max_headers: 64,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(10),
+            keepalive_interval: None,
+            keepalive_timeout: Duration::from_secs(20),
+            idle_timeout: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ws_rs_defaults_are_kept() {
+        let s = Settings::default();
+        assert_eq!(s.max_connections, 100);
+        assert_eq!(s.queue_size, 5);
+        assert!(!s.panic_on_new_connection);
+        assert!(!s.panic_on_shutdown);
+        assert_eq!(s.fragments_capacity, 10);
+        assert!(s.fragments_grow);
+        assert_eq!(s.fragment_size, 65_535);
+        assert_eq!(s.in_buffer_capacity, 2048);
+        assert!(s.in_buffer_grow);
+        assert_eq!(s.out_buffer_capacity, 2048);
+        assert!(s.out_buffer_grow);
+        assert!(s.panic_on_internal);
+        assert!(!s.panic_on_capacity);
+        assert!(!s.panic_on_protocol);
+        assert!(!s.panic_on_encoding);
+        assert!(!s.panic_on_queue);
+        assert!(!s.panic_on_io);
+        assert!(!s.panic_on_timeout);
+        assert!(s.shutdown_on_interrupt);
+        assert!(!s.method_strict);
+        assert!(!s.encrypt_server);
+        assert!(!s.tcp_nodelay);
+    }
+
+    #[test]
+    fn documented_differences_from_ws_rs() {
+        let s = Settings::default();
+        assert!(s.masking_strict);
+        assert!(s.key_strict);
+        assert_eq!(s.max_fragment_size, 16 * 1024 * 1024);
+        assert_eq!(s.max_frame_size, 16 * 1024 * 1024);
+        assert_eq!(s.max_message_size, 64 * 1024 * 1024);
+        assert_eq!(s.max_handshake_bytes, 16 * 1024);
+        assert_eq!(s.max_headers, 64);
+        assert_eq!(s.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(s.close_timeout, Duration::from_secs(10));
+        assert_eq!(s.keepalive_interval, None);
+        assert_eq!(s.keepalive_timeout, Duration::from_secs(20));
+        assert_eq!(s.idle_timeout, None);
+    }
+
+    #[test]
+    fn default_limits_admit_4_mib_in_64_byte_fragments() {
+        let s = Settings::default();
+        let message = 4 * 1024 * 1024;
+        let fragments = message / 64;
+        assert_eq!(fragments, 65_536);
+        assert!(fragments <= s.max_fragments);
+        assert!(message <= s.max_message_size);
+        // The default frame limit admits a full default-sized outgoing fragment of a peer
+        // using the same settings.
+        assert!(s.fragment_size <= s.max_frame_size.min(s.max_fragment_size));
+        // A message of max_frame_size fits in max_message_size.
+        assert!(s.max_frame_size <= s.max_message_size);
+        // The queue size does not overflow.
+        assert!(s.queue_size.checked_mul(s.max_connections).is_some());
+    }
+
+    #[test]
+    fn default_limits_match_the_core_defaults() {
+        let ours = Settings::default().core_config();
+        let core = ws_proto::Config::default();
+        assert_eq!(ours.max_frame_size, core.max_frame_size);
+        assert_eq!(ours.max_message_size, core.max_message_size);
+        assert_eq!(ours.max_fragments, core.max_fragments);
+        assert_eq!(ours.max_handshake_bytes, core.max_handshake_bytes);
+        assert_eq!(ours.max_headers, core.max_headers);
+        assert_eq!(ours.max_write_buffer, core.max_write_buffer);
+        assert_eq!(ours.handshake_timeout, core.handshake_timeout);
+        assert_eq!(ours.close_timeout, core.close_timeout);
+        assert_eq!(ours.keepalive_interval, core.keepalive_interval);
+        assert_eq!(ours.keepalive_timeout, core.keepalive_timeout);
+        assert_eq!(ours.idle_timeout, core.idle_timeout);
+        assert_eq!(ours.masking_strict, core.masking_strict);
+        assert!(ours.request_checks.key);
+        // ws-rs's defaults where they differ from the core's.
+        assert!(!ours.request_checks.method);
+        assert_eq!(ours.fragment_size, 65_535);
+    }
+
+    #[test]
+    fn core_config_applies_ws_rs_fields() {
+        let settings = Settings {
+            max_fragment_size: 1000,
+            max_frame_size: 2000,
+            fragments_grow: false,
+            fragments_capacity: 7,
+            out_buffer_grow: false,
+            out_buffer_capacity: 4096,
+            method_strict: true,
+            key_strict: false,
+            masking_strict: false,
+            ..Settings::default()
+        };
+        let config = settings.core_config();
+        assert_eq!(config.max_frame_size, 1000);
+        assert_eq!(config.max_fragments, 7);
+        assert_eq!(config.max_write_buffer, 4096);
+        assert!(config.request_checks.method);
+        assert!(!config.request_checks.key);
+        assert!(!config.masking_strict);
+
+        let settings = Settings {
+            max_frame_size: 10,
+            ..Settings::default()
+        };
+        assert_eq!(settings.core_config().max_frame_size, 10);
+    }
+
+    #[test]
+    fn struct_update_syntax_and_copy() {
+        let s = Settings {
+            max_connections: 1,
+            idle_timeout: Some(Duration::from_secs(60)),
+            ..Settings::default()
+        };
+        let copy = s;
+        assert_eq!(copy, s);
+        assert_eq!(copy.max_connections, 1);
+        assert_eq!(copy.idle_timeout, Some(Duration::from_secs(60)));
+    }
+}
