@@ -247,10 +247,11 @@ impl<S: Session> Control<'_, S> {
 
     /// Opens a client connection to `host:port` (name resolution blocks,
     /// as in ws-rs). `make` is called at once with the new connection's
-    /// info, and returns its session and the upgrade request to send.
-    pub fn connect<F>(&mut self, host: &str, port: u16, make: F) -> io::Result<ConnInfo>
+    /// info, and returns its session and the upgrade request to send, or
+    /// `None` to give up (then `Ok(None)` is returned).
+    pub fn connect<F>(&mut self, host: &str, port: u16, make: F) -> io::Result<Option<ConnInfo>>
     where
-        F: FnOnce(&ConnInfo) -> (S, Request),
+        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
     {
         let mut addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
         addrs.reverse();
@@ -265,9 +266,9 @@ impl<S: Session> Control<'_, S> {
         addr: SocketAddr,
         rest: Vec<SocketAddr>,
         make: F,
-    ) -> io::Result<ConnInfo>
+    ) -> io::Result<Option<ConnInfo>>
     where
-        F: FnOnce(&ConnInfo) -> (S, Request),
+        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
     {
         let inner = &mut *self.inner;
         if inner.entries.len() >= inner.loop_config.max_connections {
@@ -289,14 +290,17 @@ impl<S: Session> Control<'_, S> {
             peer_addr: addr,
             local_addr: stream.local_addr().ok(),
         };
-        let (session, request) = make(&info);
+        let Some((session, request)) = make(&info) else {
+            let _ = inner.registry.deregister(&mut stream);
+            return Ok(None);
+        };
         let conn = Connection::client(inner.config.clone(), request, inner.now, seed());
         let mut io = Io::new(stream, info);
         io.writable = true;
         io.connecting = Some(rest);
         slot.insert(Some(Entry { io, conn, session }));
         inner.dirty.push(token);
-        Ok(info)
+        Ok(Some(info))
     }
 }
 
@@ -461,18 +465,15 @@ impl<E: Endpoint> EventLoop<E> {
             }
             self.inner.handle.woke();
             self.inner.now = Instant::now();
-            let ready: Vec<(Token, bool, bool)> = self
+            let ready: Vec<(Token, bool, bool, bool)> = self
                 .events
                 .iter()
                 .map(|e| {
-                    (
-                        e.token(),
-                        e.is_readable() || e.is_read_closed() || e.is_error(),
-                        e.is_writable(),
-                    )
+                    let hup = e.is_read_closed() || e.is_error();
+                    (e.token(), e.is_readable() || hup, hup, e.is_writable())
                 })
                 .collect();
-            for (token, readable, writable) in ready {
+            for (token, readable, hup, writable) in ready {
                 match token {
                     LISTENER => self.accept_all(),
                     WAKER => {}
@@ -481,7 +482,7 @@ impl<E: Endpoint> EventLoop<E> {
                             self.on_writable(t);
                         }
                         if readable {
-                            self.on_readable(t);
+                            self.on_readable(t, hup);
                         }
                     }
                 }
@@ -572,16 +573,18 @@ impl<E: Endpoint> EventLoop<E> {
         }
     }
 
-    fn on_readable(&mut self, token: usize) {
+    fn on_readable(&mut self, token: usize, hup: bool) {
         let Some(mut entry) = self.take(token) else {
             return;
         };
-        self.read(&mut entry);
+        self.read(&mut entry, hup);
         self.put(token, entry);
         self.inner.dirty.push(token);
     }
 
-    fn read(&mut self, entry: &mut Entry<E::Session>) {
+    /// Reads until the socket is drained. `hup`: the peer's end of stream
+    /// (or an error) was signalled, so read until it shows.
+    fn read(&mut self, entry: &mut Entry<E::Session>, hup: bool) {
         if entry.io.connecting.is_some() {
             return;
         }
@@ -605,10 +608,12 @@ impl<E: Endpoint> EventLoop<E> {
                         // out with this batch.
                         self.run_commands_for(entry);
                     }
-                    if n < self.rbuf.len() {
+                    if n < self.rbuf.len() && !hup {
                         // A short read drained the socket: a TCP socket
                         // returns all it holds, and later data raises a new
-                        // edge. This saves a read that would block.
+                        // edge. This saves a read that would block. Not so
+                        // when end of stream was signalled: no new edge
+                        // would come for it.
                         return;
                     }
                 }
@@ -827,7 +832,7 @@ impl<E: Endpoint> EventLoop<E> {
             };
             let resume_reading = self.flush(&mut entry);
             if resume_reading {
-                self.read(&mut entry);
+                self.read(&mut entry, true);
                 // Reading may have queued more output.
                 self.flush(&mut entry);
             }

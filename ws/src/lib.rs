@@ -1,43 +1,75 @@
-//! Lightweight, event-driven WebSockets for Rust, with the API of ws-rs.
+//! # ws: lightweight, event-driven WebSockets for Rust
 //!
-//! This crate keeps the names, methods and behaviour of the data types of `ws` 0.9
-//! ([`Message`], [`CloseCode`], [`OpCode`], [`Frame`], [`Error`] and [`ErrorKind`],
-//! [`Settings`], [`Request`], [`Response`] and [`Handshake`], [`util::Token`] and
-//! [`util::Timeout`]) on top of `ws-proto`, a sans-IO
-//! WebSocket core that does all the protocol work.
+//! The API of ws-rs (`ws` 0.9): [`listen`] and [`connect`], a [`Factory`]
+//! that makes a [`Handler`] per connection, and a [`Sender`] to act on it,
+//! on top of `ws-proto`, a sans-IO protocol core that does all the protocol
+//! work. The runtime is chosen with cargo features: `mio` (the default).
 //!
+//! ```no_run
+//! // A WebSocket echo server.
+//! ws::listen("127.0.0.1:3012", |out: ws::Sender| {
+//!     move |msg| out.send(msg)
+//! }).unwrap();
 //! ```
-//! use ws::{CloseCode, Message};
 //!
-//! let msg = Message::from("Hello WebSocket");
-//! assert_eq!(msg.as_text().unwrap(), "Hello WebSocket");
-//!
-//! let code = CloseCode::from(1000);
-//! assert_eq!(code, CloseCode::Normal);
-//! assert!(code.is_allowed());
+//! ```no_run
+//! use ws::{connect, CloseCode};
+//! // A client that sends one message, prints the answer and closes.
+//! connect("ws://127.0.0.1:3012", |out: ws::Sender| {
+//!     out.send("Hello WebSocket").unwrap();
+//!     move |msg| {
+//!         println!("Got message: {}", msg);
+//!         out.close(CloseCode::Normal)
+//!     }
+//! }).unwrap();
 //! ```
 //!
 //! # Differences from ws-rs
 //!
-//! The types keep ws-rs's API; where their behaviour differs it is documented on the item.
-//! The main differences: finite size limits and deadlines by default and strict masking and
-//! key checks (see [`Settings`]); input from a peer never makes the library panic; no mio
-//! type appears in the API ([`util`]); there is no TLS support.
+//! The names and behaviour are those of ws-rs; where they differ it is on
+//! purpose and documented on the item. The main differences:
+//!
+//! - **Safe defaults.** Every limit is finite and every wait has a deadline
+//!   by default; masking and key checks are strict (see [`Settings`]).
+//! - **Peer input never panics** and never takes more memory than the limits
+//!   allow: a violation closes that connection with the RFC's close code
+//!   (1002, 1007, 1009 ...) or an HTTP error status, and is reported to
+//!   [`Handler::on_error`].
+//! - **A panicking handler takes down only its own connection** (closed with
+//!   1011); ws-rs took down every connection of the `WebSocket`.
+//! - No mio type appears in the API ([`util::Token`], [`util::Timeout`] are
+//!   this crate's own).
+//! - `Request::remove_protocol` and `remove_extension` remove the item they
+//!   name (ws-rs's kept only that item).
+//! - No TLS yet: `wss://` URLs and `Settings::encrypt_server` fail with an
+//!   error that says so.
 #![deny(missing_docs)]
 
+#[cfg(not(feature = "mio"))]
+compile_error!("the `ws` crate needs a runtime: enable the `mio` feature (the default)");
+
+#[cfg(feature = "mio")]
+mod backend_mio;
+mod dispatch;
 mod frame;
+mod handler;
 mod handshake;
 mod message;
 mod protocol;
 mod random;
 mod result;
+mod sender;
 mod settings;
+mod websocket;
 
 pub mod util;
 
 pub use frame::Frame;
+pub use handler::{Factory, Handler};
 pub use handshake::{Handshake, Request, Response};
 pub use message::Message;
 pub use protocol::{CloseCode, OpCode};
 pub use result::{Error, ErrorKind, QueueError, Result};
+pub use sender::Sender;
 pub use settings::Settings;
+pub use websocket::{Builder, Runtime, WebSocket, connect, listen};

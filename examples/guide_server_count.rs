@@ -1,0 +1,5 @@
+//! A program from the ws-rs guide, compiled verbatim from `guide/server_count.rs`
+//! (the guide's style is kept, so its lints are allowed here).
+#![allow(unused_extern_crates, clippy::all)]
+
+include!("guide/server_count.rs");

@@ -1,0 +1,269 @@
+//! The facade on the mio runtime (`ws-mio`).
+
+use std::sync::Arc;
+
+use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Session, Target};
+use ws_proto::{Connection, Event, Role};
+
+use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
+use crate::handler::Factory;
+use crate::result::{Error, ErrorKind, QueueError, Result};
+use crate::sender::{Command, CommandQueue, Route, Sender};
+use crate::settings::Settings;
+use crate::util::Token;
+
+impl CommandQueue for Handle<Command> {
+    fn push(&self, route: Route, command: Command) -> std::result::Result<(), QueueError> {
+        let target = match route {
+            Route::Conn(token, id) => Target::Conn { token, id },
+            Route::All => Target::All,
+            Route::Endpoint => Target::Endpoint,
+        };
+        self.send(target, command).map_err(|e| match e {
+            ws_mio::SendFailed::Full => QueueError::Full,
+            ws_mio::SendFailed::Stopped => QueueError::Disconnected,
+        })
+    }
+}
+
+/// `LoopCtl` over a mio `Control`, for one connection.
+struct Ctl<'a, 'b, S: Session> {
+    ctl: &'a mut Control<'b, S>,
+    token: usize,
+    id: u64,
+}
+
+impl<S: Session> LoopCtl for Ctl<'_, '_, S> {
+    fn now(&self) -> std::time::Instant {
+        self.ctl.now()
+    }
+
+    fn set_timer(&mut self, id: u64, at: std::time::Instant) {
+        self.ctl.set_timer(self.token, self.id, id, at);
+    }
+
+    fn cancel_timer(&mut self, id: u64) {
+        self.ctl.cancel_timer(id);
+    }
+}
+
+/// A connection's session on mio.
+pub(crate) struct MioSession<H: crate::Handler> {
+    conn: Conn<H>,
+    token: usize,
+    id: u64,
+}
+
+impl<H: crate::Handler> Session for MioSession<H> {
+    type Command = Command;
+
+    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
+        let (token, id) = (self.token, self.id);
+        self.conn.on_event(&mut Ctl { ctl, token, id }, conn, event);
+    }
+
+    fn on_command(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, command: Command) {
+        let (token, id) = (self.token, self.id);
+        self.conn
+            .on_command(&mut Ctl { ctl, token, id }, conn, command);
+    }
+
+    fn on_timer(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, timer: u64) {
+        let (token, id) = (self.token, self.id);
+        self.conn.on_timer(&mut Ctl { ctl, token, id }, conn, timer);
+    }
+
+    fn on_io_error(
+        &mut self,
+        _ctl: &mut Control<'_, Self>,
+        _conn: &mut Connection,
+        error: &std::io::Error,
+    ) {
+        self.conn
+            .on_io_error(std::io::Error::new(error.kind(), error.to_string()));
+    }
+
+    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
+        let (token, id) = (self.token, self.id);
+        self.conn.on_shutdown(&mut Ctl { ctl, token, id }, conn);
+    }
+}
+
+/// The `WebSocket`'s endpoint on mio.
+pub(crate) struct MioHub<F: Factory> {
+    hub: Hub<F>,
+    queue: Arc<dyn CommandQueue>,
+}
+
+impl<F: Factory> MioHub<F> {
+    fn sender(&self, info: &ConnInfo) -> Sender {
+        Sender::new(Token(info.token), info.id, self.queue.clone())
+    }
+
+    fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
+        let (host, port) = match host_port(&url) {
+            Ok(hp) => hp,
+            Err(e) => return self.connect_failed(ctl, e),
+        };
+        let mut failed = None;
+        let queue = self.queue.clone();
+        let hub = &mut self.hub;
+        let result = ctl.connect(&host, port, |info| {
+            let sender = Sender::new(Token(info.token), info.id, queue);
+            let mut conn = hub.make(Role::Client, sender)?;
+            conn.set_addrs(Some(info.peer_addr), info.local_addr);
+            match hub.request_for(&mut conn, &url) {
+                Some(request) => Some((
+                    MioSession {
+                        conn,
+                        token: info.token,
+                        id: info.id,
+                    },
+                    request,
+                )),
+                None => {
+                    failed = Some(conn);
+                    None
+                }
+            }
+        });
+        if let Some(conn) = failed {
+            self.hub.connection_lost(conn);
+        }
+        if let Err(e) = result {
+            self.connect_failed(ctl, Error::from(e));
+        }
+    }
+
+    /// No connection could be started: as in ws-rs, a handler is made so
+    /// that the error has somewhere to go.
+    fn connect_failed(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, error: Error) {
+        let info = ConnInfo {
+            token: usize::MAX - 2,
+            id: 0,
+            role: Role::Client,
+            peer_addr: ([0, 0, 0, 0], 0).into(),
+            local_addr: None,
+        };
+        let _ = ctl;
+        if let Some(mut conn) = self.hub.make(Role::Client, self.sender(&info)) {
+            conn.report(error);
+            self.hub.connection_lost(conn);
+        }
+    }
+}
+
+impl<F: Factory> Endpoint for MioHub<F> {
+    type Session = MioSession<F::Handler>;
+
+    fn accept(
+        &mut self,
+        _ctl: &mut Control<'_, Self::Session>,
+        info: &ConnInfo,
+    ) -> Option<Self::Session> {
+        let mut conn = self.hub.make(Role::Server, self.sender(info))?;
+        conn.set_addrs(Some(info.peer_addr), info.local_addr);
+        Some(MioSession {
+            conn,
+            token: info.token,
+            id: info.id,
+        })
+    }
+
+    fn on_command(&mut self, ctl: &mut Control<'_, Self::Session>, command: Command) {
+        match command {
+            Command::Connect(url) => self.connect(ctl, url),
+            Command::Shutdown => {
+                if !ctl.is_shutting_down() {
+                    self.hub.on_shutdown();
+                    ctl.shutdown();
+                }
+            }
+            // Connection commands sent to the endpoint have no connection.
+            _ => {}
+        }
+    }
+
+    fn on_session_end(
+        &mut self,
+        _ctl: &mut Control<'_, Self::Session>,
+        _info: &ConnInfo,
+        session: Self::Session,
+    ) {
+        self.hub.connection_lost(session.conn);
+    }
+}
+
+/// A `WebSocket`'s loop on mio.
+pub(crate) struct MioBackend<F: Factory> {
+    event_loop: EventLoop<MioHub<F>>,
+}
+
+impl<F: Factory> MioBackend<F> {
+    pub(crate) fn new(factory: F, settings: Settings) -> Result<Self> {
+        let loop_config = LoopConfig {
+            // One buffer for the whole loop: ws-rs's small per-connection default
+            // would only cost system calls.
+            read_buffer: settings.in_buffer_capacity.clamp(64 * 1024, 4 << 20),
+            queue_capacity: settings
+                .queue_size
+                .saturating_mul(settings.max_connections)
+                .max(16),
+            max_connections: settings.max_connections,
+            nodelay: settings.tcp_nodelay,
+            ..LoopConfig::default()
+        };
+        let config = Arc::new(settings.core_config());
+        // The queue needs the loop's waker, and the endpoint needs the queue:
+        // start with a placeholder and give the real handle once the loop exists.
+        let placeholder: Arc<dyn CommandQueue> = Arc::new(Unstarted);
+        let hub = MioHub {
+            hub: Hub { factory, settings },
+            queue: placeholder,
+        };
+        let mut event_loop = EventLoop::new(hub, config, loop_config)?;
+        let handle: Arc<dyn CommandQueue> = Arc::new(event_loop.handle());
+        event_loop.endpoint_mut().queue = handle;
+        Ok(Self { event_loop })
+    }
+
+    pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
+        self.event_loop.endpoint_mut().queue.clone()
+    }
+
+    pub(crate) fn bind(&mut self, addr: std::net::SocketAddr) -> Result<std::net::SocketAddr> {
+        Ok(self.event_loop.listen(addr)?)
+    }
+
+    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.event_loop.local_addr()
+    }
+
+    pub(crate) fn connect(&mut self, url: url::Url) {
+        self.event_loop
+            .with_control(|hub, ctl| hub.connect(ctl, url));
+    }
+
+    pub(crate) fn run(self) -> Result<F> {
+        let hub = self.event_loop.run()?;
+        Ok(hub.hub.factory)
+    }
+}
+
+struct Unstarted;
+
+impl CommandQueue for Unstarted {
+    fn push(&self, _: Route, _: Command) -> std::result::Result<(), QueueError> {
+        Err(QueueError::Disconnected)
+    }
+}
+
+impl From<ws_mio::SendFailed> for Error {
+    fn from(e: ws_mio::SendFailed) -> Error {
+        let kind = match e {
+            ws_mio::SendFailed::Full => QueueError::Full,
+            ws_mio::SendFailed::Stopped => QueueError::Disconnected,
+        };
+        Error::new(ErrorKind::Queue(kind), e.to_string())
+    }
+}

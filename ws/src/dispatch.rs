@@ -1,0 +1,405 @@
+//! Core events to `Handler` callbacks, and `Sender` commands to core calls:
+//! written once, for every runtime.
+//!
+//! A runtime owns the sockets and the `ws_proto::Connection`s; for each
+//! connection it keeps a [`Conn`] and calls it with the core's events and
+//! the commands from `Sender`s. It gives [`Conn`] a [`LoopCtl`] for the few
+//! things that reach beyond the connection (timers). The [`Hub`] plays the
+//! same role for the `WebSocket` as a whole (the `Factory`).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+use ws_proto::{Accept, Connection, Event, Role, SendError};
+
+use crate::handler::{Factory, Handler};
+use crate::handshake::{Handshake, Request, Response};
+use crate::message::Message;
+use crate::protocol::CloseCode;
+use crate::result::{Error, ErrorKind, Result};
+use crate::sender::{Command, Sender};
+use crate::settings::Settings;
+use crate::util::Token;
+
+/// What a runtime offers a connection beyond the connection itself.
+pub(crate) trait LoopCtl {
+    fn now(&self) -> Instant;
+    fn set_timer(&mut self, id: u64, at: Instant);
+    fn cancel_timer(&mut self, id: u64);
+}
+
+/// Headers of a 101 that the core writes itself.
+const HANDSHAKE_HEADERS: [&str; 5] = [
+    "Upgrade",
+    "Connection",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+];
+
+/// One connection's handler and what the dispatch remembers about it.
+pub(crate) struct Conn<H: Handler> {
+    handler: H,
+    settings: Settings,
+    /// The handshake request (server: received; client: sent).
+    request: Option<Request>,
+    peer_addr: Option<SocketAddr>,
+    local_addr: Option<SocketAddr>,
+    /// `on_open` returned `Ok`: `on_close` is owed.
+    opened: bool,
+    /// The handler panicked: it is not called again.
+    poisoned: bool,
+    timeouts: HashMap<u64, Token>,
+}
+
+impl<H: Handler> Conn<H> {
+    pub(crate) fn new(
+        handler: H,
+        settings: Settings,
+        peer_addr: Option<SocketAddr>,
+        local_addr: Option<SocketAddr>,
+    ) -> Self {
+        Self {
+            handler,
+            settings,
+            request: None,
+            peer_addr,
+            local_addr,
+            opened: false,
+            poisoned: false,
+            timeouts: HashMap::new(),
+        }
+    }
+
+    /// The handler, for the factory's `connection_lost`.
+    pub(crate) fn into_handler(self) -> H {
+        self.handler
+    }
+
+    pub(crate) fn set_addrs(&mut self, peer: Option<SocketAddr>, local: Option<SocketAddr>) {
+        self.peer_addr = peer;
+        self.local_addr = local;
+    }
+
+    /// Calls the handler, catching a panic. `None` when the handler panicked
+    /// now or before.
+    fn call<R>(&mut self, f: impl FnOnce(&mut H) -> R) -> Option<R> {
+        if self.poisoned {
+            return None;
+        }
+        match catch_unwind(AssertUnwindSafe(|| f(&mut self.handler))) {
+            Ok(r) => Some(r),
+            Err(_) => {
+                self.poisoned = true;
+                None
+            }
+        }
+    }
+
+    /// Calls a fallible handler method and deals with its error: a panic
+    /// when the matching `panic_on_*` flag is set (caught like any handler
+    /// panic), else `on_error` and a close with the kind's code.
+    fn call_result(
+        &mut self,
+        conn: &mut Connection,
+        now: Instant,
+        f: impl FnOnce(&mut H) -> Result<()>,
+    ) {
+        let settings = self.settings;
+        let outcome = self.call(|h| match f(h) {
+            Err(e) if panics_on(&settings, &e) => {
+                panic!("handler error with a panic_on_* flag set: {e}")
+            }
+            other => other,
+        });
+        match outcome {
+            Some(Ok(())) => {}
+            Some(Err(e)) => self.handler_failed(conn, now, e),
+            None => self.panicked(conn, now),
+        }
+    }
+
+    fn handler_failed(&mut self, conn: &mut Connection, now: Instant, error: Error) {
+        let code = close_code_for(&error.kind);
+        let reason = error.to_string();
+        self.call(|h| h.on_error(error));
+        let _ = conn.close(now, code.into(), &reason);
+    }
+
+    fn panicked(&mut self, conn: &mut Connection, now: Instant) {
+        let _ = conn.close(now, ws_proto::CloseCode::INTERNAL, "handler panicked");
+        self.opened = false;
+    }
+
+    /// Reports an error that does not come from the handler.
+    pub(crate) fn report(&mut self, error: Error) {
+        self.call(|h| h.on_error(error));
+    }
+
+    pub(crate) fn on_event(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, event: Event) {
+        let now = ctl.now();
+        match event {
+            Event::Request(req) => self.on_request(conn, now, Request::from(req)),
+            Event::Open(opened) => {
+                if let Some(req) = opened.request {
+                    self.request = Some(Request::from(req));
+                }
+                let response = Response::from(opened.response);
+                if conn.role() == Role::Client {
+                    self.call_result(conn, now, |h| h.on_response(&response));
+                    if !conn.is_open() {
+                        return;
+                    }
+                }
+                let shake = Handshake {
+                    request: self
+                        .request
+                        .take()
+                        .unwrap_or_else(|| Request::from(ws_proto::Request::default())),
+                    response,
+                    peer_addr: self.peer_addr,
+                    local_addr: self.local_addr,
+                };
+                match self.call(|h| h.on_open(shake)) {
+                    Some(Ok(())) => self.opened = true,
+                    Some(Err(e)) => self.handler_failed(conn, now, e),
+                    None => self.panicked(conn, now),
+                }
+            }
+            Event::Message(msg) => {
+                if self.opened {
+                    let msg = Message::from(msg);
+                    self.call_result(conn, now, |h| h.on_message(msg));
+                }
+            }
+            Event::Ping(_) | Event::Pong(_) => {}
+            Event::Closed(closed) => {
+                for id in self.timeouts.drain().map(|(id, _)| id) {
+                    ctl.cancel_timer(id);
+                }
+                match closed.error {
+                    None | Some(ws_proto::Error::Rejected(_)) => {}
+                    Some(e) => self.report(Error::from(e)),
+                }
+                if std::mem::take(&mut self.opened) {
+                    let code = CloseCode::from(u16::from(closed.code));
+                    self.call(|h| h.on_close(code, &closed.reason));
+                }
+            }
+        }
+    }
+
+    fn on_request(&mut self, conn: &mut Connection, now: Instant, req: Request) {
+        let settings = self.settings;
+        let answer = self.call(|h| match h.on_request(&req) {
+            Err(e) if panics_on(&settings, &e) => {
+                panic!("on_request error with a panic_on_* flag set: {e}")
+            }
+            other => other,
+        });
+        let core_req = ws_proto::Request::from(req.clone());
+        self.request = Some(req);
+        let result = match answer {
+            Some(Ok(res)) if res.status() == 101 => {
+                let protocol = res.protocol().ok().flatten().map(str::to_owned);
+                let headers = ws_proto::Response::from(res)
+                    .headers
+                    .into_iter()
+                    .filter(|(n, _)| !HANDSHAKE_HEADERS.iter().any(|h| n.eq_ignore_ascii_case(h)))
+                    .collect();
+                conn.accept(now, Accept { protocol, headers })
+            }
+            Some(Ok(res)) => conn.reject(now, ws_proto::Response::from(res)),
+            Some(Err(e)) => {
+                // An invalid upgrade: let the core answer with the precise
+                // status (400, 405, 426 ...) and report it.
+                if core_req
+                    .validate_upgrade(conn.config().request_checks)
+                    .is_err()
+                {
+                    conn.accept(now, Accept::default())
+                } else {
+                    let status = if matches!(e.kind, ErrorKind::Protocol) {
+                        400
+                    } else {
+                        500
+                    };
+                    self.report(e);
+                    conn.reject(now, ws_proto::Response::new(status))
+                }
+            }
+            None => conn.reject(now, ws_proto::Response::new(500)),
+        };
+        if let Err(e) = result {
+            // The handler's response was unusable (a subprotocol that was not
+            // offered, a broken header): refuse the upgrade.
+            self.report(Error::from(e));
+            let _ = conn.reject(now, ws_proto::Response::new(500));
+        }
+    }
+
+    pub(crate) fn on_command(
+        &mut self,
+        ctl: &mut dyn LoopCtl,
+        conn: &mut Connection,
+        command: Command,
+    ) {
+        let now = ctl.now();
+        let result = match command {
+            Command::Send(msg) => conn.send(now, msg.into()),
+            Command::Close(code, reason) => {
+                let code = u16::from(code);
+                if code == 0 || code == 1005 {
+                    // CloseCode::Empty / Status: close without a status code
+                    // is not offered by the core; the closest is Normal.
+                    conn.close(now, ws_proto::CloseCode::NORMAL, &reason)
+                } else {
+                    conn.close(now, ws_proto::CloseCode(code), &reason)
+                }
+            }
+            Command::Ping(data) => conn.ping(now, &data),
+            Command::Pong(data) => conn.pong(now, &data),
+            Command::Timeout {
+                delay,
+                event,
+                timeout,
+            } => {
+                self.timeouts.insert(timeout.id(), event);
+                ctl.set_timer(timeout.id(), now + delay);
+                self.call_result(conn, now, |h| h.on_new_timeout(event, timeout));
+                Ok(())
+            }
+            Command::Cancel(timeout) => {
+                if self.timeouts.remove(&timeout.id()).is_some() {
+                    ctl.cancel_timer(timeout.id());
+                }
+                Ok(())
+            }
+            // Routed to the hub by the runtime.
+            Command::Connect(_) | Command::Shutdown => Ok(()),
+        };
+        match result {
+            Ok(()) | Err(SendError::Closed) => {}
+            Err(e) => self.report(Error::from(e)),
+        }
+    }
+
+    pub(crate) fn on_timer(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, id: u64) {
+        if let Some(event) = self.timeouts.remove(&id) {
+            let now = ctl.now();
+            self.call_result(conn, now, |h| h.on_timeout(event));
+        }
+    }
+
+    pub(crate) fn on_shutdown(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection) {
+        self.call(|h| h.on_shutdown());
+        let _ = conn.close(ctl.now(), ws_proto::CloseCode::AWAY, "shutting down");
+    }
+
+    pub(crate) fn on_io_error(&mut self, error: std::io::Error) {
+        self.report(Error::from(error));
+    }
+}
+
+/// The close code for an error a handler returned.
+fn close_code_for(kind: &ErrorKind) -> CloseCode {
+    match kind {
+        ErrorKind::Capacity => CloseCode::Size,
+        ErrorKind::Protocol | ErrorKind::Http(_) => CloseCode::Protocol,
+        ErrorKind::Encoding(_) => CloseCode::Invalid,
+        _ => CloseCode::Error,
+    }
+}
+
+/// Whether `settings` ask for a panic on an application error of this kind.
+fn panics_on(settings: &Settings, error: &Error) -> bool {
+    match error.kind {
+        ErrorKind::Internal => settings.panic_on_internal,
+        ErrorKind::Capacity => settings.panic_on_capacity,
+        ErrorKind::Protocol => settings.panic_on_protocol,
+        ErrorKind::Encoding(_) => settings.panic_on_encoding,
+        ErrorKind::Queue(_) => settings.panic_on_queue,
+        ErrorKind::Io(_) => settings.panic_on_io,
+        ErrorKind::Timeout => settings.panic_on_timeout,
+        _ => false,
+    }
+}
+
+/// The `WebSocket`-wide half: the factory.
+pub(crate) struct Hub<F: Factory> {
+    pub(crate) factory: F,
+    pub(crate) settings: Settings,
+}
+
+impl<F: Factory> Hub<F> {
+    /// Makes the handler of a new connection; `None` when the factory panicked.
+    pub(crate) fn make(&mut self, role: Role, sender: Sender) -> Option<Conn<F::Handler>> {
+        let factory = &mut self.factory;
+        let handler = catch_unwind(AssertUnwindSafe(|| match role {
+            Role::Server => factory.server_connected(sender),
+            Role::Client => factory.client_connected(sender),
+        }))
+        .ok()?;
+        Some(Conn::new(handler, self.settings, None, None))
+    }
+
+    /// Builds the request for an outgoing connection; on failure the error
+    /// goes to the handler and the handler back to the factory.
+    pub(crate) fn request_for(
+        &mut self,
+        conn: &mut Conn<F::Handler>,
+        url: &url::Url,
+    ) -> Option<ws_proto::Request> {
+        match conn.call(|h| h.build_request(url)) {
+            Some(Ok(req)) => {
+                conn.request = Some(req.clone());
+                Some(ws_proto::Request::from(req))
+            }
+            Some(Err(e)) => {
+                conn.report(e);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(crate) fn connection_lost(&mut self, conn: Conn<F::Handler>) {
+        let handler = conn.into_handler();
+        let factory = &mut self.factory;
+        let _ = catch_unwind(AssertUnwindSafe(|| factory.connection_lost(handler)));
+    }
+
+    pub(crate) fn on_shutdown(&mut self) {
+        let factory = &mut self.factory;
+        let _ = catch_unwind(AssertUnwindSafe(|| factory.on_shutdown()));
+    }
+}
+
+/// Host and port of a `ws://` or `wss://` URL.
+pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16)> {
+    match url.scheme() {
+        "ws" => {}
+        "wss" => {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                "wss:// needs TLS, which this build does not include",
+            ));
+        }
+        other => {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("unsupported URL scheme {other:?}"),
+            ));
+        }
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "URL has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    Ok((host, port))
+}

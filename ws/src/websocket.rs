@@ -1,0 +1,224 @@
+//! [`WebSocket`], [`Builder`], and the [`listen`] and [`connect`] shortcuts.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+use crate::handler::{Factory, Handler};
+use crate::result::{Error, ErrorKind, Result};
+use crate::sender::{ALL, CommandQueue, Sender};
+use crate::settings::Settings;
+
+#[cfg(feature = "mio")]
+use crate::backend_mio::MioBackend;
+
+/// The runtime a `WebSocket` runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Runtime {
+    /// One mio event loop on the thread that calls `run` (feature `mio`, the default).
+    #[cfg(feature = "mio")]
+    Mio,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        #[cfg(feature = "mio")]
+        {
+            Runtime::Mio
+        }
+    }
+}
+
+enum Backend<F: Factory> {
+    #[cfg(feature = "mio")]
+    Mio(MioBackend<F>),
+}
+
+/// A WebSocket endpoint: a listener, client connections, or both, all
+/// served by one event loop and one [`Factory`].
+///
+/// ```no_run
+/// let ws = ws::WebSocket::new(|out: ws::Sender| move |msg| out.send(msg)).unwrap();
+/// ws.listen("127.0.0.1:3012").unwrap();
+/// ```
+pub struct WebSocket<F: Factory> {
+    backend: Backend<F>,
+    settings: Settings,
+    runtime: Runtime,
+    queue: Arc<dyn CommandQueue>,
+}
+
+impl<F: Factory> fmt::Debug for WebSocket<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("runtime", &self.runtime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Factory> WebSocket<F> {
+    /// A `WebSocket` with default settings, on the default runtime.
+    pub fn new(factory: F) -> Result<WebSocket<F>> {
+        Builder::new().build(factory)
+    }
+
+    fn with(factory: F, settings: Settings, runtime: Runtime) -> Result<WebSocket<F>> {
+        if settings.encrypt_server {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "encrypt_server needs TLS support, which this build does not include",
+            ));
+        }
+        let mut backend = match runtime {
+            #[cfg(feature = "mio")]
+            Runtime::Mio => Backend::Mio(MioBackend::new(factory, settings)?),
+        };
+        let queue = match &mut backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.queue(),
+        };
+        Ok(WebSocket {
+            backend,
+            settings,
+            runtime,
+            queue,
+        })
+    }
+
+    /// Binds a listener to the first address of `addr_spec` that works.
+    pub fn bind<A: ToSocketAddrs>(mut self, addr_spec: A) -> Result<WebSocket<F>> {
+        let mut last = None;
+        for addr in addr_spec.to_socket_addrs()? {
+            let result = match &mut self.backend {
+                #[cfg(feature = "mio")]
+                Backend::Mio(b) => b.bind(addr),
+            };
+            match result {
+                Ok(_) => return Ok(self),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::new(ErrorKind::Internal, "no address to bind to")))
+    }
+
+    /// Binds a listener and runs the event loop (until shutdown).
+    pub fn listen<A: ToSocketAddrs>(self, addr_spec: A) -> Result<WebSocket<F>> {
+        self.bind(addr_spec)?.run()
+    }
+
+    /// Queues a client connection to `url` (`ws://`), made when the loop runs.
+    pub fn connect(&mut self, url: url::Url) -> Result<&mut WebSocket<F>> {
+        match &mut self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.connect(url),
+        }
+        Ok(self)
+    }
+
+    /// Runs the event loop on this thread until it shuts down, or until it
+    /// has no listener and no connection left. Returns a fresh `WebSocket`
+    /// with the same factory and settings.
+    pub fn run(self) -> Result<WebSocket<F>> {
+        let factory = match self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.run()?,
+        };
+        WebSocket::with(factory, self.settings, self.runtime)
+    }
+
+    /// A `Sender` whose `send`, `close`, `ping` and `pong` go to every connection.
+    pub fn broadcaster(&self) -> Sender {
+        Sender::new(ALL, 0, self.queue.clone())
+    }
+
+    /// The listener's address, once bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        let addr = match &self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.local_addr(),
+        };
+        addr.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotConnected, "not bound"))
+    }
+}
+
+/// Builds a [`WebSocket`] with settings and a runtime.
+///
+/// ```no_run
+/// let ws = ws::Builder::new()
+///     .with_settings(ws::Settings { max_connections: 10_000, ..ws::Settings::default() })
+///     .build(|out: ws::Sender| move |msg| out.send(msg))
+///     .unwrap();
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Builder {
+    settings: Settings,
+    runtime: Runtime,
+}
+
+impl Builder {
+    /// Default settings, default runtime.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Uses these settings.
+    pub fn with_settings(&mut self, settings: Settings) -> &mut Builder {
+        self.settings = settings;
+        self
+    }
+
+    /// Runs on this runtime instead of the default.
+    pub fn with_runtime(&mut self, runtime: Runtime) -> &mut Builder {
+        self.runtime = runtime;
+        self
+    }
+
+    /// Builds the `WebSocket`.
+    pub fn build<F: Factory>(&self, factory: F) -> Result<WebSocket<F>> {
+        WebSocket::with(factory, self.settings, self.runtime)
+    }
+}
+
+/// Listens on `addr_spec` and serves every connection with a handler from
+/// `factory`, on this thread, until the `WebSocket` shuts down.
+///
+/// ```no_run
+/// ws::listen("127.0.0.1:3012", |out: ws::Sender| move |msg| out.send(msg)).unwrap();
+/// ```
+pub fn listen<A, F, H>(addr_spec: A, factory: F) -> Result<()>
+where
+    A: ToSocketAddrs + fmt::Debug,
+    F: FnMut(Sender) -> H,
+    H: Handler,
+{
+    WebSocket::new(factory)?.listen(addr_spec)?;
+    Ok(())
+}
+
+/// Connects to the WebSocket URL `url` and runs the connection on this
+/// thread until it (and any other connection it opens) is closed.
+///
+/// ```no_run
+/// ws::connect("ws://127.0.0.1:3012", |out: ws::Sender| {
+///     out.send("Hello WebSocket").unwrap();
+///     move |msg| {
+///         println!("Got message: {}", msg);
+///         out.close(ws::CloseCode::Normal)
+///     }
+/// }).unwrap();
+/// ```
+pub fn connect<U, F, H>(url: U, factory: F) -> Result<()>
+where
+    U: Borrow<str>,
+    F: FnMut(Sender) -> H,
+    H: Handler,
+{
+    let url = url::Url::parse(url.borrow())
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("invalid URL: {e}")))?;
+    let mut ws = WebSocket::new(factory)?;
+    ws.connect(url)?;
+    ws.run()?;
+    Ok(())
+}
