@@ -249,7 +249,8 @@ mod tests {
     /// RFC 6455 section 5.7 examples: (wire header, fin, opcode, mask, len).
     #[test]
     fn rfc_examples() {
-        let table: &[(&[u8], bool, OpCode, Option<[u8; 4]>, u64)] = &[
+        type Row<'a> = (&'a [u8], bool, OpCode, Option<[u8; 4]>, u64);
+        let table: &[Row<'_>] = &[
             (&[0x81, 0x05], true, OpCode::Text, None, 5),
             (
                 &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d],

@@ -173,11 +173,9 @@ impl<F: Factory> Endpoint for MioHub<F> {
     fn on_command(&mut self, ctl: &mut Control<'_, Self::Session>, command: Command) {
         match command {
             Command::Connect(url) => self.connect(ctl, url),
-            Command::Shutdown => {
-                if !ctl.is_shutting_down() {
-                    self.hub.on_shutdown();
-                    ctl.shutdown();
-                }
+            Command::Shutdown if !ctl.is_shutting_down() => {
+                self.hub.on_shutdown();
+                ctl.shutdown();
             }
             // Connection commands sent to the endpoint have no connection.
             _ => {}

@@ -14,21 +14,13 @@ use crate::settings::Settings;
 use crate::backend_mio::MioBackend;
 
 /// The runtime a `WebSocket` runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Runtime {
     /// One mio event loop on the thread that calls `run` (feature `mio`, the default).
     #[cfg(feature = "mio")]
+    #[default]
     Mio,
-}
-
-impl Default for Runtime {
-    fn default() -> Self {
-        #[cfg(feature = "mio")]
-        {
-            Runtime::Mio
-        }
-    }
 }
 
 enum Backend<F: Factory> {
