@@ -1,0 +1,45 @@
+//! Autobahn|Testsuite testee: an echo server.
+//!
+//!     autobahn_server [--runtime mio|tokio] [ADDR]      (ADDR defaults to 127.0.0.1:9001)
+//!
+//! Every text and binary message is sent back unchanged. `autobahn/run.sh`
+//! starts this program and points wstest's fuzzing client at it.
+
+use std::process::exit;
+
+fn usage(msg: &str) -> ! {
+    eprintln!("autobahn_server: {msg}");
+    eprintln!("usage: autobahn_server [--runtime mio|tokio] [ADDR]");
+    exit(2);
+}
+
+fn main() {
+    let mut runtime = String::from("mio");
+    let mut addr = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--runtime" => runtime = args.next().unwrap_or_else(|| usage("--runtime needs a value")),
+            "-h" | "--help" => usage("echo server for the Autobahn|Testsuite"),
+            s if s.starts_with('-') => usage(&format!("unknown option {s}")),
+            _ if addr.is_none() => addr = Some(arg),
+            _ => usage("too many arguments"),
+        }
+    }
+    if runtime != "mio" && runtime != "tokio" {
+        usage(&format!("unknown runtime {runtime:?} (expected mio or tokio)"));
+    }
+    // Runtime selection is not wired yet: `runtime` is validated but unused.
+    // Once the `ws` facade can pick its I/O backend (ws-mio or ws-tokio), pass
+    // it here, e.g. through the settings / builder the facade offers, instead
+    // of calling plain `ws::listen`, which uses the default runtime.
+    let _runtime = runtime;
+    let addr = addr.unwrap_or_else(|| String::from("127.0.0.1:9001"));
+
+    // Default settings on purpose: the gate checks the library's defaults
+    // (e.g. its maximum message size must let the 9.* cases through).
+    if let Err(err) = ws::listen(addr.as_str(), |out| move |msg| out.send(msg)) {
+        eprintln!("autobahn_server: {err}");
+        exit(1);
+    }
+}
