@@ -22,12 +22,19 @@ fn usage(msg: &str) -> ! {
 
 /// Connects to `url` and runs the connection to its end; any failure is
 /// reported and otherwise ignored (the suite judges each case itself).
-fn run<F, H>(url: &str, factory: F) -> bool
+fn run<F, H>(runtime: ws::Runtime, url: &str, factory: F) -> bool
 where
     F: FnMut(ws::Sender) -> H,
     H: ws::Handler,
 {
-    match ws::connect(url, factory) {
+    let connected = url::Url::parse(url)
+        .map_err(|e| ws::Error::new(ws::ErrorKind::Internal, e.to_string()))
+        .and_then(|url| {
+            let mut ws = ws::Builder::new().with_runtime(runtime).build(factory)?;
+            ws.connect(url)?;
+            ws.run()
+        });
+    match connected.map(drop) {
         Ok(()) => true,
         Err(err) => {
             eprintln!("autobahn_client: {url}: {err}");
@@ -42,38 +49,44 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--runtime" => runtime = args.next().unwrap_or_else(|| usage("--runtime needs a value")),
+            "--runtime" => {
+                runtime = args
+                    .next()
+                    .unwrap_or_else(|| usage("--runtime needs a value"))
+            }
             "-h" | "--help" => usage("echo client for the Autobahn|Testsuite"),
             s if s.starts_with('-') => usage(&format!("unknown option {s}")),
             _ => positional.push(arg),
         }
     }
-    if runtime != "mio" && runtime != "tokio" {
-        usage(&format!("unknown runtime {runtime:?} (expected mio or tokio)"));
-    }
-    // Runtime selection is not wired yet: `runtime` is validated but unused.
-    // Once the `ws` facade can pick its I/O backend (ws-mio or ws-tokio), pass
-    // it here, e.g. through the settings / builder the facade offers, instead
-    // of calling plain `ws::connect`, which uses the default runtime.
-    let _runtime = runtime;
-    let [url, agent] = <[String; 2]>::try_from(positional)
-        .unwrap_or_else(|_| usage("expected URL and AGENT"));
+    let runtime: ws::Runtime = runtime
+        .parse()
+        .unwrap_or_else(|e: ws::Error| usage(&e.to_string()));
+    let [url, agent] =
+        <[String; 2]>::try_from(positional).unwrap_or_else(|_| usage("expected URL and AGENT"));
     let url = url.trim_end_matches('/');
 
     // 1. How many cases? The server sends the count as one text message.
     let count = Arc::new(AtomicU32::new(0));
     let got = Arc::clone(&count);
-    run(&format!("{url}/getCaseCount"), move |out: ws::Sender| {
-        let got = Arc::clone(&got);
-        move |msg: Message| {
-            let n = msg.as_text().ok().and_then(|t| t.trim().parse::<u32>().ok());
-            match n {
-                Some(n) => got.store(n, Ordering::SeqCst),
-                None => eprintln!("autobahn_client: bad case count {msg:?}"),
+    run(
+        runtime,
+        &format!("{url}/getCaseCount"),
+        move |out: ws::Sender| {
+            let got = Arc::clone(&got);
+            move |msg: Message| {
+                let n = msg
+                    .as_text()
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                match n {
+                    Some(n) => got.store(n, Ordering::SeqCst),
+                    None => eprintln!("autobahn_client: bad case count {msg:?}"),
+                }
+                out.close(CloseCode::Normal)
             }
-            out.close(CloseCode::Normal)
-        }
-    });
+        },
+    );
     let count = count.load(Ordering::SeqCst);
     if count == 0 {
         eprintln!("autobahn_client: no cases to run");
@@ -83,15 +96,19 @@ fn main() {
 
     // 2. Every case: echo whatever arrives, let the fuzzer close.
     for case in 1..=count {
-        run(&format!("{url}/runCase?case={case}&agent={agent}"), |out: ws::Sender| {
-            move |msg: Message| out.send(msg)
-        });
+        run(
+            runtime,
+            &format!("{url}/runCase?case={case}&agent={agent}"),
+            |out: ws::Sender| move |msg: Message| out.send(msg),
+        );
     }
 
     // 3. Have the reports written; the server closes when it is done.
-    let ok = run(&format!("{url}/updateReports?agent={agent}"), |_out: ws::Sender| {
-        |_msg: Message| Ok(())
-    });
+    let ok = run(
+        runtime,
+        &format!("{url}/updateReports?agent={agent}"),
+        |_out: ws::Sender| |_msg: Message| Ok(()),
+    );
     if !ok {
         exit(1);
     }

@@ -19,26 +19,29 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--runtime" => runtime = args.next().unwrap_or_else(|| usage("--runtime needs a value")),
+            "--runtime" => {
+                runtime = args
+                    .next()
+                    .unwrap_or_else(|| usage("--runtime needs a value"))
+            }
             "-h" | "--help" => usage("echo server for the Autobahn|Testsuite"),
             s if s.starts_with('-') => usage(&format!("unknown option {s}")),
             _ if addr.is_none() => addr = Some(arg),
             _ => usage("too many arguments"),
         }
     }
-    if runtime != "mio" && runtime != "tokio" {
-        usage(&format!("unknown runtime {runtime:?} (expected mio or tokio)"));
-    }
-    // Runtime selection is not wired yet: `runtime` is validated but unused.
-    // Once the `ws` facade can pick its I/O backend (ws-mio or ws-tokio), pass
-    // it here, e.g. through the settings / builder the facade offers, instead
-    // of calling plain `ws::listen`, which uses the default runtime.
-    let _runtime = runtime;
+    let runtime: ws::Runtime = runtime
+        .parse()
+        .unwrap_or_else(|e: ws::Error| usage(&e.to_string()));
     let addr = addr.unwrap_or_else(|| String::from("127.0.0.1:9001"));
 
     // Default settings on purpose: the gate checks the library's defaults
     // (e.g. its maximum message size must let the 9.* cases through).
-    if let Err(err) = ws::listen(addr.as_str(), |out| move |msg| out.send(msg)) {
+    let served = ws::Builder::new()
+        .with_runtime(runtime)
+        .build(|out: ws::Sender| move |msg| out.send(msg))
+        .and_then(|ws| ws.listen(addr.as_str()));
+    if let Err(err) = served {
         eprintln!("autobahn_server: {err}");
         exit(1);
     }

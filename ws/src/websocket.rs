@@ -23,6 +23,28 @@ pub enum Runtime {
     Mio,
 }
 
+impl std::str::FromStr for Runtime {
+    type Err = Error;
+
+    /// Parses a runtime's name: `mio`. Names of runtimes this build does not
+    /// include are refused with an error that names the cargo feature to enable.
+    fn from_str(name: &str) -> Result<Runtime> {
+        match name {
+            #[cfg(feature = "mio")]
+            "mio" => Ok(Runtime::Mio),
+            #[allow(unreachable_patterns)]
+            "mio" | "tokio" => Err(Error::new(
+                ErrorKind::Internal,
+                format!("runtime {name:?} needs the `ws` crate's `{name}` feature"),
+            )),
+            other => Err(Error::new(
+                ErrorKind::Internal,
+                format!("unknown runtime {other:?}"),
+            )),
+        }
+    }
+}
+
 enum Backend<F: Factory> {
     #[cfg(feature = "mio")]
     Mio(MioBackend<F>),
