@@ -79,6 +79,26 @@ pub enum Transmit {
     Close,
 }
 
+/// An entry of the event queue. Frames that call for an answer (a ping, a
+/// close) or end the connection (a protocol error, the end of the stream)
+/// are acted on when the application reaches them, not when they are
+/// decoded: whatever it sends in reply to the events before them goes out
+/// first, in order (a message echoed before the pong of a later ping, before
+/// the close frame of a later error).
+#[derive(Debug)]
+enum Pending {
+    Event(Event),
+    Ping(Vec<u8>),
+    Close(Option<CloseFrame>, Instant),
+    Fail(ProtocolError),
+    Eof,
+}
+
+/// Once this many encoded bytes wait for [`Connection::poll_transmit`],
+/// pongs are no longer queued one per ping: only the latest is kept, so a
+/// peer that floods pings and never reads costs bounded memory.
+const PONG_BACKLOG: usize = 64 * 1024;
+
 #[derive(Debug)]
 enum State {
     /// Server: reading the request head.
@@ -150,13 +170,16 @@ pub struct Connection {
     state: State,
     rng: Rng,
     decoder: Decoder,
-    events: VecDeque<Event>,
+    events: VecDeque<Pending>,
+    /// A close frame or an error was decoded: the rest of the input is ignored.
+    input_done: bool,
     /// Encoded bytes not yet handed to the caller.
     out: Vec<u8>,
     /// Messages sent before the handshake completed.
     queued: Vec<Message>,
     queued_bytes: usize,
-    /// The payload of the pong owed to the peer (at most one is kept).
+    /// The payload of the latest pong owed to the peer while pongs coalesce
+    /// (see [`PONG_BACKLOG`]).
     pong: Option<Vec<u8>>,
     close_sent: bool,
     close_received: bool,
@@ -243,6 +266,7 @@ impl Connection {
             rng: Rng::new(seed),
             decoder,
             events: VecDeque::new(),
+            input_done: false,
             out: Vec::new(),
             queued: Vec::new(),
             queued_bytes: 0,
@@ -325,6 +349,15 @@ impl Connection {
 
     /// The transport reached end of stream.
     pub fn handle_eof(&mut self, _now: Instant) {
+        if !self.events.is_empty() {
+            // Frames decoded before the end are acted on first.
+            self.events.push_back(Pending::Eof);
+            return;
+        }
+        self.on_eof();
+    }
+
+    fn on_eof(&mut self) {
         if !matches!(self.state, State::Finished) || !self.closed_reported {
             if !self.close_received && self.error.is_none() {
                 self.error = Some(Error::UnexpectedEof);
@@ -517,7 +550,18 @@ impl Connection {
     /// The next event, if any. Drain after every input and command.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        loop {
+            match self.events.pop_front()? {
+                Pending::Event(event) => return Some(event),
+                Pending::Ping(payload) => {
+                    self.answer_ping(&payload);
+                    return Some(Event::Ping(payload));
+                }
+                Pending::Close(frame, now) => self.on_close_frame(now, frame),
+                Pending::Fail(error) => self.fail(error),
+                Pending::Eof => self.on_eof(),
+            }
+        }
     }
 
     /// Appends the bytes to write to `buf` and says how many, or says that
@@ -593,7 +637,7 @@ impl Connection {
             early: buf[end..].to_vec(),
         };
         let _ = now;
-        self.events.push_back(Event::Request(request));
+        self.emit(Event::Request(request));
     }
 
     fn on_response_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
@@ -622,8 +666,7 @@ impl Connection {
         self.state = State::Open;
         self.handshake_deadline = None;
         self.last_received = now;
-        self.events
-            .push_back(Event::Open(Opened { request, response }));
+        self.emit(Event::Open(Opened { request, response }));
         for message in std::mem::take(&mut self.queued) {
             let opcode = if matches!(message, Message::Text(_)) {
                 OpCode::Text
@@ -639,7 +682,7 @@ impl Connection {
     }
 
     fn read_frames(&mut self, now: Instant, mut data: &[u8]) {
-        while !data.is_empty() && !self.close_received && !self.closed_reported {
+        while !data.is_empty() && !self.input_done && !self.closed_reported {
             match self.decoder.decode(data) {
                 Ok((used, item)) => {
                     data = &data[used..];
@@ -647,38 +690,61 @@ impl Connection {
                         self.on_item(now, item);
                     }
                 }
-                Err(e) => return self.fail(now, e),
+                Err(e) => {
+                    self.input_done = true;
+                    self.events.push_back(Pending::Fail(e));
+                    return;
+                }
             }
         }
     }
 
     fn on_item(&mut self, now: Instant, item: Decoded) {
         match item {
-            Decoded::Message(m) => self.events.push_back(Event::Message(m)),
-            Decoded::Ping(payload) => {
-                if !self.close_sent {
-                    self.pong = Some(payload.clone());
-                }
-                self.events.push_back(Event::Ping(payload));
-            }
+            Decoded::Message(m) => self.emit(Event::Message(m)),
+            Decoded::Ping(payload) => self.events.push_back(Pending::Ping(payload)),
             Decoded::Pong(payload) => {
                 self.ping_outstanding = None;
-                self.events.push_back(Event::Pong(payload));
+                self.emit(Event::Pong(payload));
             }
             Decoded::Close(frame) => {
-                self.close_received = true;
-                if !self.close_sent {
-                    // Echo the peer's code (section 5.5.1); a close without
-                    // a code is answered without one.
-                    match &frame {
-                        Some(f) => self.write_close_frame(f.code, ""),
-                        None => self.write_close_payload(&[]),
-                    }
-                }
-                self.peer_close = Some(frame);
-                self.after_close_handshake(now);
+                self.input_done = true;
+                self.events.push_back(Pending::Close(frame, now));
             }
         }
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.events.push_back(Pending::Event(event));
+    }
+
+    /// Queues the pong for a ping the application has reached.
+    fn answer_ping(&mut self, payload: &[u8]) {
+        if self.close_sent || self.closed_reported {
+            return;
+        }
+        if self.pong.is_some() || self.out.len() >= PONG_BACKLOG {
+            self.pong = Some(payload.to_vec());
+        } else {
+            self.write_control(OpCode::Pong, payload);
+        }
+    }
+
+    fn on_close_frame(&mut self, now: Instant, frame: Option<CloseFrame>) {
+        if self.closed_reported {
+            return;
+        }
+        self.close_received = true;
+        if !self.close_sent {
+            // Echo the peer's code (section 5.5.1); a close without a code
+            // is answered without one.
+            match &frame {
+                Some(f) => self.write_close_frame(f.code, ""),
+                None => self.write_close_payload(&[]),
+            }
+        }
+        self.peer_close = Some(frame);
+        self.after_close_handshake(now);
     }
 
     /// Both close frames are exchanged: report, and end the transport as the
@@ -698,7 +764,7 @@ impl Connection {
 
     /// Fails the connection (section 7.1.7): send the error's close code,
     /// report, and close the transport.
-    fn fail(&mut self, _now: Instant, error: ProtocolError) {
+    fn fail(&mut self, error: ProtocolError) {
         if !self.close_sent {
             let reason = error.to_string();
             self.write_close_frame(error.close_code(), &reason);
@@ -736,7 +802,7 @@ impl Connection {
             (None, _) => (CloseCode::ABNORMAL, String::new()),
         };
         let error = self.error.clone();
-        self.events.push_back(Event::Closed(Closed {
+        self.emit(Event::Closed(Closed {
             code,
             reason,
             error,
@@ -828,5 +894,124 @@ fn check_headers(headers: &handshake::Headers) -> Result<(), StateError> {
     {
         Some((name, _)) => Err(StateError::InvalidHeader(name.clone())),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::apply_mask;
+
+    /// A masked client frame.
+    fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+        let key = [1, 2, 3, 4];
+        assert!(payload.len() < 126);
+        let mut out = vec![first, 0x80 | payload.len() as u8];
+        out.extend_from_slice(&key);
+        let start = out.len();
+        out.extend_from_slice(payload);
+        apply_mask(&mut out[start..], key, 0);
+        out
+    }
+
+    fn open_server(now: Instant) -> Connection {
+        let mut conn =
+            Connection::established(Arc::new(Config::default()), Role::Server, now, [7; 32]);
+        assert_eq!(conn.poll_event(), None);
+        conn
+    }
+
+    /// The server's unmasked frames, as (first byte, payload).
+    fn frames(mut wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        while !wire.is_empty() {
+            let len = usize::from(wire[1]);
+            assert!(len < 126);
+            out.push((wire[0], wire[2..2 + len].to_vec()));
+            wire = &wire[2 + len..];
+        }
+        out
+    }
+
+    fn drain(conn: &mut Connection, now: Instant) -> Vec<u8> {
+        let mut wire = Vec::new();
+        while let Some(t) = conn.poll_transmit(now, &mut wire) {
+            if t == Transmit::Close {
+                break;
+            }
+        }
+        wire
+    }
+
+    /// Replies to a message go out before the pong of a later ping and the
+    /// close frame of a later protocol error, even when all arrive at once.
+    #[test]
+    fn replies_precede_later_pongs_and_failures() {
+        let now = Instant::now();
+        let mut conn = open_server(now);
+        let mut input = frame(0x81, b"one");
+        input.extend(frame(0x89, b"p1"));
+        input.extend(frame(0x89, b"p2"));
+        input.extend(frame(0x81, b"two"));
+        input.extend(frame(0xA1, b"bad rsv"));
+        input.extend(frame(0x81, b"never"));
+        conn.handle_input(now, &input);
+
+        let mut seen = Vec::new();
+        while let Some(event) = conn.poll_event() {
+            if let Event::Message(m) = &event {
+                conn.send(now, m.clone()).unwrap();
+            }
+            seen.push(event);
+        }
+        assert_eq!(seen.len(), 5, "{seen:?}");
+        assert!(matches!(&seen[4], Event::Closed(c) if c.code == CloseCode::PROTOCOL));
+        let wire = drain(&mut conn, now);
+        let got = frames(&wire);
+        let kinds: Vec<u8> = got.iter().map(|f| f.0).collect();
+        assert_eq!(kinds, [0x81, 0x8A, 0x8A, 0x81, 0x88]);
+        assert_eq!(got[1].1, b"p1");
+        assert_eq!(got[2].1, b"p2");
+        assert_eq!(got[3].1, b"two");
+        assert_eq!(&got[4].1[..2], &1002u16.to_be_bytes());
+    }
+
+    /// A close frame followed by the end of the stream in one read still
+    /// reports the peer's code, after the messages before it.
+    #[test]
+    fn close_then_eof_reports_the_peer_code() {
+        let now = Instant::now();
+        let mut conn = open_server(now);
+        let mut input = frame(0x82, b"data");
+        input.extend(frame(0x88, &[0x0f, 0xa0, b'b', b'y', b'e']));
+        conn.handle_input(now, &input);
+        conn.handle_eof(now);
+        let first = conn.poll_event();
+        assert!(matches!(first, Some(Event::Message(Message::Binary(ref b))) if b == b"data"));
+        match conn.poll_event() {
+            Some(Event::Closed(c)) => {
+                assert_eq!(c.code, CloseCode(4000));
+                assert_eq!(c.reason, "bye");
+                assert_eq!(c.error, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(conn.poll_event(), None);
+    }
+
+    /// Pings from a peer that never reads cost bounded memory: past the
+    /// backlog only the latest pong is kept.
+    #[test]
+    fn ping_flood_coalesces_pongs() {
+        let now = Instant::now();
+        let mut conn = open_server(now);
+        let ping = frame(0x89, &[b'x'; 100]);
+        for _ in 0..10_000 {
+            conn.handle_input(now, &ping);
+            while conn.poll_event().is_some() {}
+        }
+        assert!(conn.buffered_amount() <= PONG_BACKLOG + 2 + 125);
+        let wire = drain(&mut conn, now);
+        assert!(wire.len() <= PONG_BACKLOG + 2 * (2 + 125));
     }
 }

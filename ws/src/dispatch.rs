@@ -19,7 +19,7 @@ use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::CloseCode;
 use crate::result::{Error, ErrorKind, Result};
-use crate::sender::{Command, Sender};
+use crate::sender::{self, Command, Sender, SenderKey};
 use crate::settings::Settings;
 use crate::util::Token;
 
@@ -52,12 +52,15 @@ pub(crate) struct Conn<H: Handler> {
     /// The handler panicked: it is not called again.
     poisoned: bool,
     timeouts: HashMap<u64, Token>,
+    /// The connection's own `Sender`, whose commands are carried out directly.
+    key: SenderKey,
 }
 
 impl<H: Handler> Conn<H> {
     pub(crate) fn new(
         handler: H,
         settings: Settings,
+        key: SenderKey,
         peer_addr: Option<SocketAddr>,
         local_addr: Option<SocketAddr>,
     ) -> Self {
@@ -70,6 +73,7 @@ impl<H: Handler> Conn<H> {
             opened: false,
             poisoned: false,
             timeouts: HashMap::new(),
+            key,
         }
     }
 
@@ -138,7 +142,35 @@ impl<H: Handler> Conn<H> {
         self.call(|h| h.on_error(error));
     }
 
+    /// Runs `f` and then the commands the connection's own `Sender` gave
+    /// meanwhile (see `sender::direct_begin`).
+    fn direct(
+        &mut self,
+        ctl: &mut dyn LoopCtl,
+        conn: &mut Connection,
+        f: impl FnOnce(&mut Self, &mut dyn LoopCtl, &mut Connection),
+    ) {
+        let outer = sender::direct_begin(self.key);
+        f(self, ctl, conn);
+        if outer {
+            loop {
+                let commands = sender::direct_take();
+                if commands.is_empty() {
+                    break;
+                }
+                for command in commands {
+                    self.apply(ctl, conn, command);
+                }
+            }
+            sender::direct_end();
+        }
+    }
+
     pub(crate) fn on_event(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, event: Event) {
+        self.direct(ctl, conn, |this, ctl, conn| this.dispatch(ctl, conn, event));
+    }
+
+    fn dispatch(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, event: Event) {
         let now = ctl.now();
         match event {
             Event::Request(req) => self.on_request(conn, now, Request::from(req)),
@@ -246,6 +278,10 @@ impl<H: Handler> Conn<H> {
         conn: &mut Connection,
         command: Command,
     ) {
+        self.direct(ctl, conn, |this, ctl, conn| this.apply(ctl, conn, command));
+    }
+
+    fn apply(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, command: Command) {
         let now = ctl.now();
         let result = match command {
             Command::Send(msg) => conn.send(now, msg.into()),
@@ -288,13 +324,16 @@ impl<H: Handler> Conn<H> {
 
     pub(crate) fn on_timer(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, id: u64) {
         if let Some(event) = self.timeouts.remove(&id) {
-            let now = ctl.now();
-            self.call_result(conn, now, |h| h.on_timeout(event));
+            self.direct(ctl, conn, |this, ctl, conn| {
+                this.call_result(conn, ctl.now(), |h| h.on_timeout(event));
+            });
         }
     }
 
     pub(crate) fn on_shutdown(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection) {
-        self.call(|h| h.on_shutdown());
+        self.direct(ctl, conn, |this, _ctl, _conn| {
+            this.call(|h| h.on_shutdown());
+        });
         let _ = conn.close(ctl.now(), ws_proto::CloseCode::AWAY, "shutting down");
     }
 
@@ -337,12 +376,13 @@ impl<F: Factory> Hub<F> {
     /// Makes the handler of a new connection; `None` when the factory panicked.
     pub(crate) fn make(&mut self, role: Role, sender: Sender) -> Option<Conn<F::Handler>> {
         let factory = &mut self.factory;
+        let key = sender.key();
         let handler = catch_unwind(AssertUnwindSafe(|| match role {
             Role::Server => factory.server_connected(sender),
             Role::Client => factory.client_connected(sender),
         }))
         .ok()?;
-        Some(Conn::new(handler, self.settings, None, None))
+        Some(Conn::new(handler, self.settings, key, None, None))
     }
 
     /// Builds the request for an outgoing connection; on failure the error

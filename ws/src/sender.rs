@@ -2,6 +2,7 @@
 //! (or, for a broadcaster, on all of them).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +50,59 @@ pub(crate) trait CommandQueue: Send + Sync {
 }
 
 static NEXT_TIMEOUT: AtomicU64 = AtomicU64::new(1);
+
+/// Which loop and which connection a `Sender` speaks to.
+pub(crate) type SenderKey = (usize, Route);
+
+/// The connection whose handler runs on this thread right now, and the
+/// commands its own `Sender` gave meanwhile. They are carried out as soon as
+/// the handler returns, without a trip through the loop's queue, so a reply
+/// goes out before the core acts on the next frame (the pong of a later
+/// ping, the close frame of a later protocol error), and the common echo
+/// costs no lock.
+struct Direct {
+    key: SenderKey,
+    commands: Vec<Command>,
+    /// A command of the same loop went through the queue: later ones follow
+    /// it there, so that commands stay in order.
+    spilled: bool,
+}
+
+thread_local! {
+    static DIRECT: RefCell<Option<Direct>> = const { RefCell::new(None) };
+}
+
+/// Starts collecting the commands of the connection `key` given on this
+/// thread. `false` when a collection is already running (nothing to do).
+pub(crate) fn direct_begin(key: SenderKey) -> bool {
+    DIRECT.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_some() {
+            return false;
+        }
+        *d = Some(Direct {
+            key,
+            commands: Vec::new(),
+            spilled: false,
+        });
+        true
+    })
+}
+
+/// The commands collected since the last call.
+pub(crate) fn direct_take() -> Vec<Command> {
+    DIRECT.with(|d| {
+        d.borrow_mut()
+            .as_mut()
+            .map(|d| std::mem::take(&mut d.commands))
+            .unwrap_or_default()
+    })
+}
+
+/// Stops collecting.
+pub(crate) fn direct_end() {
+    DIRECT.with(|d| *d.borrow_mut() = None);
+}
 
 /// Sends messages and commands to one connection, or to all of them.
 ///
@@ -106,7 +160,29 @@ impl Sender {
         }
     }
 
+    pub(crate) fn key(&self) -> SenderKey {
+        (Arc::as_ptr(&self.queue) as *const () as usize, self.route())
+    }
+
     fn push(&self, route: Route, command: Command) -> Result<()> {
+        let queue = Arc::as_ptr(&self.queue) as *const () as usize;
+        let command = DIRECT.with(|d| {
+            let mut d = d.borrow_mut();
+            match d.as_mut() {
+                Some(d) if d.key.0 == queue && !d.spilled => {
+                    if d.key.1 == route {
+                        d.commands.push(command);
+                        return None;
+                    }
+                    d.spilled = true;
+                    Some(command)
+                }
+                _ => Some(command),
+            }
+        });
+        let Some(command) = command else {
+            return Ok(());
+        };
         self.queue
             .push(route, command)
             .map_err(|e| Error::new(ErrorKind::Queue(e), "unable to queue the command"))
