@@ -178,6 +178,9 @@ pub struct Connection {
     /// Messages sent before the handshake completed.
     queued: Vec<Message>,
     queued_bytes: usize,
+    /// A close asked for before the handshake completed, sent after the
+    /// queued messages once the connection opens.
+    queued_close: Option<(CloseCode, String)>,
     /// The payload of the latest pong owed to the peer while pongs coalesce
     /// (see [`PONG_BACKLOG`]).
     pong: Option<Vec<u8>>,
@@ -270,6 +273,7 @@ impl Connection {
             out: Vec::new(),
             queued: Vec::new(),
             queued_bytes: 0,
+            queued_close: None,
             pong: None,
             close_sent: false,
             close_received: false,
@@ -519,8 +523,9 @@ impl Connection {
     }
 
     /// Starts the close handshake with `code` and `reason` (cut to 123
-    /// bytes). Closing again is a no-op. Closing before the handshake
-    /// completes drops the connection.
+    /// bytes). Closing again is a no-op. Before the handshake completes the
+    /// close is held, like messages, and sent after them once the connection
+    /// opens; no message can be queued after it.
     pub fn close(&mut self, now: Instant, code: CloseCode, reason: &str) -> Result<(), SendError> {
         if !code.is_allowed() {
             return Err(SendError::InvalidCloseCode(code.0));
@@ -529,11 +534,9 @@ impl Connection {
             return Ok(());
         }
         if !matches!(self.state, State::Open) {
-            self.error
-                .get_or_insert(Error::Handshake(HandshakeError::Malformed(
-                    "closed before the handshake completed",
-                )));
-            self.finish_now();
+            if self.queued_close.is_none() {
+                self.queued_close = Some((code, reason.to_owned()));
+            }
             return Ok(());
         }
         self.write_close_frame(code, reason);
@@ -676,6 +679,9 @@ impl Connection {
             self.write_message(opcode, message.as_bytes());
         }
         self.queued_bytes = 0;
+        if let Some((code, reason)) = self.queued_close.take() {
+            let _ = self.close(now, code, &reason);
+        }
         if !early.is_empty() {
             self.read_frames(now, early);
         }
@@ -810,7 +816,11 @@ impl Connection {
     }
 
     fn check_can_send(&self, len: usize) -> Result<(), SendError> {
-        if self.close_sent || self.closed_reported || matches!(self.state, State::Finished) {
+        if self.close_sent
+            || self.closed_reported
+            || self.queued_close.is_some()
+            || matches!(self.state, State::Finished)
+        {
             return Err(SendError::Closed);
         }
         let buffered = self.buffered_amount();
@@ -1013,5 +1023,38 @@ mod tests {
         assert!(conn.buffered_amount() <= PONG_BACKLOG + 2 + 125);
         let wire = drain(&mut conn, now);
         assert!(wire.len() <= PONG_BACKLOG + 2 * (2 + 125));
+    }
+
+    /// A close asked for before the handshake completes is sent after the
+    /// messages queued before it, once the connection opens.
+    #[test]
+    fn close_before_open_is_queued_after_messages() {
+        let now = Instant::now();
+        let config = Arc::new(Config::default());
+        let request = Request::client("ws://127.0.0.1/").unwrap();
+        let mut client = Connection::client(config.clone(), request, now, [1; 32]);
+        let mut server = Connection::server(config, now, [2; 32]);
+        client.send(now, Message::Text("first".into())).unwrap();
+        client.close(now, CloseCode::NORMAL, "bye").unwrap();
+        assert!(client.send(now, Message::Text("late".into())).is_err());
+
+        let wire = drain(&mut client, now);
+        server.handle_input(now, &wire);
+        assert!(matches!(server.poll_event(), Some(Event::Request(_))));
+        server.accept(now, Accept::default()).unwrap();
+        let wire = drain(&mut server, now);
+        client.handle_input(now, &wire);
+        assert!(matches!(client.poll_event(), Some(Event::Open(_))));
+        let wire = drain(&mut client, now);
+        server.handle_input(now, &wire);
+        let mut events = Vec::new();
+        while let Some(e) = server.poll_event() {
+            events.push(e);
+        }
+        assert!(matches!(&events[0], Event::Open(_)));
+        assert_eq!(events[1], Event::Message(Message::Text("first".into())));
+        assert!(
+            matches!(&events[2], Event::Closed(c) if c.code == CloseCode::NORMAL && c.reason == "bye")
+        );
     }
 }

@@ -14,10 +14,11 @@ use std::time::Instant;
 
 use ws_proto::{Accept, Connection, Event, Role, SendError};
 
+use crate::frame::Frame;
 use crate::handler::{Factory, Handler};
 use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
-use crate::protocol::CloseCode;
+use crate::protocol::{CloseCode, OpCode};
 use crate::result::{Error, ErrorKind, Result};
 use crate::sender::{self, Command, Sender, SenderKey};
 use crate::settings::Settings;
@@ -51,6 +52,8 @@ pub(crate) struct Conn<H: Handler> {
     opened: bool,
     /// The handler panicked: it is not called again.
     poisoned: bool,
+    /// An I/O error was reported: the end of stream that follows is no news.
+    io_failed: bool,
     timeouts: HashMap<u64, Token>,
     /// The connection's own `Sender`, whose commands are carried out directly.
     key: SenderKey,
@@ -72,6 +75,7 @@ impl<H: Handler> Conn<H> {
             local_addr,
             opened: false,
             poisoned: false,
+            io_failed: false,
             timeouts: HashMap::new(),
             key,
         }
@@ -111,6 +115,16 @@ impl<H: Handler> Conn<H> {
         now: Instant,
         f: impl FnOnce(&mut H) -> Result<()>,
     ) {
+        self.call_value(conn, now, f);
+    }
+
+    /// [`Conn::call_result`] for a method with a value: `None` when it failed.
+    fn call_value<R>(
+        &mut self,
+        conn: &mut Connection,
+        now: Instant,
+        f: impl FnOnce(&mut H) -> Result<R>,
+    ) -> Option<R> {
         let settings = self.settings;
         let outcome = self.call(|h| match f(h) {
             Err(e) if panics_on(&settings, &e) => {
@@ -119,9 +133,74 @@ impl<H: Handler> Conn<H> {
             other => other,
         });
         match outcome {
-            Some(Ok(())) => {}
-            Some(Err(e)) => self.handler_failed(conn, now, e),
-            None => self.panicked(conn, now),
+            Some(Ok(value)) => Some(value),
+            Some(Err(e)) => {
+                self.handler_failed(conn, now, e);
+                None
+            }
+            None => {
+                self.panicked(conn, now);
+                None
+            }
+        }
+    }
+
+    /// Runs `on_frame` on a received frame, when the hooks are on: the frame
+    /// to go on with, if any.
+    fn frame_in(&mut self, conn: &mut Connection, now: Instant, frame: Frame) -> Option<Frame> {
+        if !self.settings.frame_hooks {
+            return Some(frame);
+        }
+        self.call_value(conn, now, |h| h.on_frame(frame)).flatten()
+    }
+
+    /// Runs `on_send_frame` on a frame the application sends, when the hooks
+    /// are on, then hands what it returned to the core.
+    fn frame_out(
+        &mut self,
+        conn: &mut Connection,
+        now: Instant,
+        frame: Frame,
+    ) -> std::result::Result<(), SendError> {
+        let frame = if self.settings.frame_hooks {
+            match self.call_value(conn, now, |h| h.on_send_frame(frame)) {
+                Some(Some(frame)) => frame,
+                _ => return Ok(()),
+            }
+        } else {
+            frame
+        };
+        match frame.opcode() {
+            OpCode::Text => match String::from_utf8(frame.into_data()) {
+                Ok(text) => conn.send(now, ws_proto::Message::Text(text)),
+                Err(e) => {
+                    self.report(Error::new(
+                        ErrorKind::Encoding(e.utf8_error()),
+                        "on_send_frame returned a text frame that is not UTF-8",
+                    ));
+                    Ok(())
+                }
+            },
+            OpCode::Binary => conn.send(now, ws_proto::Message::Binary(frame.into_data())),
+            OpCode::Ping => conn.ping(now, frame.payload()),
+            OpCode::Pong => conn.pong(now, frame.payload()),
+            OpCode::Close => {
+                let payload = frame.payload();
+                if payload.len() >= 2 {
+                    let code = u16::from_be_bytes([payload[0], payload[1]]);
+                    let reason = String::from_utf8_lossy(&payload[2..]).into_owned();
+                    conn.close(now, ws_proto::CloseCode(code), &reason)
+                } else {
+                    conn.close(now, ws_proto::CloseCode::NORMAL, "")
+                }
+            }
+            OpCode::Continue | OpCode::Bad => {
+                self.report(Error::new(
+                    ErrorKind::Internal,
+                    "on_send_frame returned a frame that cannot be sent alone",
+                ));
+                Ok(())
+            }
         }
     }
 
@@ -201,18 +280,52 @@ impl<H: Handler> Conn<H> {
                 }
             }
             Event::Message(msg) => {
+                if !self.opened {
+                    return;
+                }
+                let frame = match msg {
+                    ws_proto::Message::Text(t) => {
+                        Frame::message(t.into_bytes(), OpCode::Text, true)
+                    }
+                    ws_proto::Message::Binary(b) => Frame::message(b, OpCode::Binary, true),
+                };
+                let Some(frame) = self.frame_in(conn, now, frame) else {
+                    return;
+                };
+                let msg = match frame.opcode() {
+                    OpCode::Text => match String::from_utf8(frame.into_data()) {
+                        Ok(text) => Message::Text(text),
+                        Err(e) => {
+                            let e = Error::new(
+                                ErrorKind::Encoding(e.utf8_error()),
+                                "on_frame returned a text frame that is not UTF-8",
+                            );
+                            return self.handler_failed(conn, now, e);
+                        }
+                    },
+                    OpCode::Binary => Message::Binary(frame.into_data()),
+                    // Turned into something else: not a message any more.
+                    _ => return,
+                };
+                self.call_result(conn, now, |h| h.on_message(msg));
+            }
+            Event::Ping(payload) => {
                 if self.opened {
-                    let msg = Message::from(msg);
-                    self.call_result(conn, now, |h| h.on_message(msg));
+                    self.frame_in(conn, now, Frame::ping(payload));
                 }
             }
-            Event::Ping(_) | Event::Pong(_) => {}
+            Event::Pong(payload) => {
+                if self.opened {
+                    self.frame_in(conn, now, Frame::pong(payload));
+                }
+            }
             Event::Closed(closed) => {
                 for id in self.timeouts.drain().map(|(id, _)| id) {
                     ctl.cancel_timer(id);
                 }
                 match closed.error {
                     None | Some(ws_proto::Error::Rejected(_)) => {}
+                    Some(ws_proto::Error::UnexpectedEof) if self.io_failed => {}
                     Some(e) => self.report(Error::from(e)),
                 }
                 if std::mem::take(&mut self.opened) {
@@ -284,7 +397,13 @@ impl<H: Handler> Conn<H> {
     fn apply(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, command: Command) {
         let now = ctl.now();
         let result = match command {
-            Command::Send(msg) => conn.send(now, msg.into()),
+            Command::Send(msg) => {
+                let frame = match msg {
+                    Message::Text(t) => Frame::message(t.into_bytes(), OpCode::Text, true),
+                    Message::Binary(b) => Frame::message(b, OpCode::Binary, true),
+                };
+                self.frame_out(conn, now, frame)
+            }
             Command::Close(code, reason) => {
                 let code = u16::from(code);
                 if code == 0 || code == 1005 {
@@ -295,8 +414,8 @@ impl<H: Handler> Conn<H> {
                     conn.close(now, ws_proto::CloseCode(code), &reason)
                 }
             }
-            Command::Ping(data) => conn.ping(now, &data),
-            Command::Pong(data) => conn.pong(now, &data),
+            Command::Ping(data) => self.frame_out(conn, now, Frame::ping(data)),
+            Command::Pong(data) => self.frame_out(conn, now, Frame::pong(data)),
             Command::Timeout {
                 delay,
                 event,
@@ -338,6 +457,7 @@ impl<H: Handler> Conn<H> {
     }
 
     pub(crate) fn on_io_error(&mut self, error: std::io::Error) {
+        self.io_failed = true;
         self.report(Error::from(error));
     }
 }

@@ -98,19 +98,30 @@ pub trait Handler {
         Ok(())
     }
 
-    /// A frame arrived, before it is processed. Return it (possibly changed)
-    /// to let it through, or `None` to drop it.
+    /// A message, ping or pong arrived, before `on_message` sees it. Return
+    /// it (possibly changed) to let it through, or `None` to drop it.
     ///
-    /// Only called when `Settings::frame_hooks` is on; otherwise frames go
-    /// straight to the protocol core, which is faster.
+    /// Unlike ws-rs, the hook sees what the protocol core has already
+    /// checked: a message comes as one final frame with its fragments joined
+    /// (Text or Binary), and a ping has already been answered. Changing a
+    /// message frame's payload or opcode changes what `on_message` gets (a
+    /// text frame must stay UTF-8, or the connection closes with 1007);
+    /// what is returned for a ping or pong is not used. Close frames are not
+    /// shown: `on_close` reports them.
+    ///
+    /// Only called when [`Settings::frame_hooks`](crate::Settings::frame_hooks)
+    /// is on (the default).
     fn on_frame(&mut self, frame: Frame) -> Result<Option<Frame>> {
         Ok(Some(frame))
     }
 
-    /// A frame is about to be sent. Return it (possibly changed), or `None`
-    /// to drop it.
+    /// A message, ping or pong given to [`Sender`] is about to be sent (as
+    /// one final frame). Return it (possibly changed: payload, opcode, even
+    /// a close frame), or `None` to drop it. The frames the core sends by
+    /// itself (pongs, the close handshake) do not pass through it.
     ///
-    /// Only called when `Settings::frame_hooks` is on.
+    /// Only called when [`Settings::frame_hooks`](crate::Settings::frame_hooks)
+    /// is on (the default).
     fn on_send_frame(&mut self, frame: Frame) -> Result<Option<Frame>> {
         Ok(Some(frame))
     }

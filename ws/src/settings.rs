@@ -276,6 +276,14 @@ pub struct Settings {
     ///
     /// Default: `None` (no idle limit). New in this crate.
     pub idle_timeout: Option<Duration>,
+    /// Whether [`Handler::on_frame`](crate::Handler::on_frame) and
+    /// [`Handler::on_send_frame`](crate::Handler::on_send_frame) are called. Each call moves
+    /// the payload into a [`Frame`](crate::Frame) and back, and a text message is checked for
+    /// UTF-8 again afterwards (the hook may have changed it); turn this off when the
+    /// handler does not override the hooks, for speed.
+    ///
+    /// Default: true (ws-rs always called them). New in this crate.
+    pub frame_hooks: bool,
 }
 
 // Used by the runtime dispatch (written separately) to configure each connection.
@@ -357,6 +365,7 @@ impl Default for Settings {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             idle_timeout: None,
+            frame_hooks: true,
         }
     }
 }

@@ -1,0 +1,751 @@
+//! The facade's behaviour, end to end over loopback sockets. Every test is a
+//! function of the runtime; `runtimes!` at the bottom runs each on every
+//! runtime this build includes.
+
+mod support;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::thread;
+use std::time::Duration;
+
+use support::{Log, RawClient, Server, run_client, within};
+use ws::util::{Timeout, Token};
+use ws::{
+    CloseCode, Error, ErrorKind, Factory, Frame, Handler, Handshake, Message, OpCode, Request,
+    Response, Result, Runtime, Sender, Settings,
+};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A server whose handlers echo every message.
+fn echo_server(rt: Runtime, settings: Settings) -> Server {
+    Server::start(rt, settings, || |out: Sender| move |msg| out.send(msg))
+}
+
+// ------------------------------------------------------------------ echo
+
+struct EchoClient {
+    out: Sender,
+    log: Log,
+    got: usize,
+}
+
+impl Handler for EchoClient {
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        self.log.push("open");
+        self.out.send("hello")?;
+        self.out.send(vec![1u8, 2, 3])
+    }
+
+    fn on_message(&mut self, msg: Message) -> Result<()> {
+        self.log.push(format!("message {msg:?}"));
+        self.got += 1;
+        if self.got == 2 {
+            self.out.close(CloseCode::Normal)?;
+        }
+        Ok(())
+    }
+
+    fn on_close(&mut self, code: CloseCode, _: &str) {
+        self.log.push(format!("close {}", u16::from(code)));
+    }
+
+    fn on_error(&mut self, err: Error) {
+        self.log.push(format!("error {err}"));
+    }
+}
+
+fn echo_text_and_binary(rt: Runtime) {
+    let server = echo_server(rt, Settings::default());
+    let log = Log::default();
+    let client_log = log.clone();
+    run_client(rt, Settings::default(), &server.url(), move |out| {
+        EchoClient {
+            out,
+            log: client_log.clone(),
+            got: 0,
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        log.entries(),
+        [
+            "open",
+            "message Text(\"hello\")",
+            "message Binary([1, 2, 3])",
+            "close 1000"
+        ]
+    );
+    server.stop().unwrap();
+}
+
+// ------------------------------------------------------------- lifecycle
+
+struct Recorder {
+    out: Sender,
+    log: Log,
+}
+
+impl Handler for Recorder {
+    fn on_request(&mut self, req: &Request) -> Result<Response> {
+        self.log.push(format!("request {}", req.resource()));
+        let offered = req.protocols()?;
+        let mut res = Response::from_request(req)?;
+        if offered.contains(&"chat") {
+            res.set_protocol("chat");
+        }
+        res.headers_mut()
+            .push(("X-Server".into(), b"recorder".to_vec()));
+        Ok(res)
+    }
+
+    fn on_open(&mut self, shake: Handshake) -> Result<()> {
+        let header = shake.request.header("X-Test").cloned().unwrap_or_default();
+        self.log.push(format!(
+            "open {} peer={} header={}",
+            shake.request.resource(),
+            shake.peer_addr.is_some(),
+            String::from_utf8_lossy(&header)
+        ));
+        Ok(())
+    }
+
+    fn on_message(&mut self, msg: Message) -> Result<()> {
+        self.log.push(format!("message {msg}"));
+        if msg.as_text()? == "close please" {
+            self.out.close_with_reason(CloseCode::Away, "done")
+        } else {
+            self.out.send(msg)
+        }
+    }
+
+    fn on_close(&mut self, code: CloseCode, reason: &str) {
+        self.log.push(format!("close {} {reason}", u16::from(code)));
+    }
+
+    fn on_error(&mut self, err: Error) {
+        self.log.push(format!("error {err}"));
+    }
+}
+
+struct RecordingFactory {
+    log: Log,
+}
+
+impl Factory for RecordingFactory {
+    type Handler = Recorder;
+
+    fn connection_made(&mut self, out: Sender) -> Recorder {
+        self.log.push("made");
+        Recorder {
+            out,
+            log: self.log.clone(),
+        }
+    }
+
+    fn server_connected(&mut self, out: Sender) -> Recorder {
+        self.log.push("server_connected");
+        self.connection_made(out)
+    }
+
+    fn connection_lost(&mut self, _: Recorder) {
+        self.log.push("lost");
+    }
+
+    fn on_shutdown(&mut self) {
+        self.log.push("factory shutdown");
+    }
+}
+
+struct LifecycleClient {
+    out: Sender,
+    log: Log,
+}
+
+impl Handler for LifecycleClient {
+    fn build_request(&mut self, url: &url::Url) -> Result<Request> {
+        let mut req = Request::from_url(url)?;
+        req.add_protocol("chat");
+        req.headers_mut().push(("X-Test".into(), b"yes".to_vec()));
+        Ok(req)
+    }
+
+    fn on_response(&mut self, res: &Response) -> Result<()> {
+        let extra = res.header("X-Server").cloned().unwrap_or_default();
+        self.log.push(format!(
+            "response {} protocol={:?} x-server={}",
+            res.status(),
+            res.protocol()?,
+            String::from_utf8_lossy(&extra)
+        ));
+        Ok(())
+    }
+
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        self.out.send("one")?;
+        self.out.send("close please")
+    }
+
+    fn on_message(&mut self, msg: Message) -> Result<()> {
+        self.log.push(format!("client got {msg}"));
+        Ok(())
+    }
+
+    fn on_close(&mut self, code: CloseCode, reason: &str) {
+        self.log
+            .push(format!("client close {} {reason}", u16::from(code)));
+    }
+}
+
+fn lifecycle_callbacks(rt: Runtime) {
+    let server_log = Log::default();
+    let factory_log = server_log.clone();
+    let server = Server::start(rt, Settings::default(), move || RecordingFactory {
+        log: factory_log,
+    });
+    let client_log = Log::default();
+    let log = client_log.clone();
+    let url = format!("{}/room?x=1", server.url());
+    run_client(rt, Settings::default(), &url, move |out| LifecycleClient {
+        out,
+        log: log.clone(),
+    })
+    .unwrap();
+    assert_eq!(
+        client_log.entries(),
+        [
+            "response 101 protocol=Some(\"chat\") x-server=recorder",
+            "client got one",
+            "client close 1001 done",
+        ]
+    );
+    server_log.wait_for("lost", |e| e.iter().any(|e| e == "lost"));
+    assert_eq!(
+        server_log.entries(),
+        [
+            "server_connected",
+            "made",
+            "request /room?x=1",
+            "open /room?x=1 peer=true header=yes",
+            "message one",
+            "message close please",
+            "close 1001 ",
+            "lost",
+        ]
+    );
+    server.stop().unwrap();
+    assert_eq!(server_log.count("factory shutdown"), 1);
+}
+
+// ---------------------------------------------------------------- timers
+
+struct Timers {
+    out: Sender,
+    log: Log,
+}
+
+impl Handler for Timers {
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        self.out.timeout(30, Token(1))?;
+        self.out.timeout(60, Token(2))
+    }
+
+    fn on_new_timeout(&mut self, event: Token, timeout: Timeout) -> Result<()> {
+        self.log.push(format!("new {}", event.0));
+        if event == Token(2) {
+            self.out.cancel(timeout)?;
+        }
+        Ok(())
+    }
+
+    fn on_timeout(&mut self, event: Token) -> Result<()> {
+        self.log.push(format!("fired {}", event.0));
+        match event.0 {
+            1 => self.out.timeout(100, Token(3)),
+            _ => self.out.close(CloseCode::Normal),
+        }
+    }
+}
+
+fn timers_fire_and_cancel(rt: Runtime) {
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, Settings::default(), move || {
+        move |out| Timers {
+            out,
+            log: server_log.clone(),
+        }
+    });
+    let mut client = RawClient::open(server.addr);
+    assert_eq!(client.expect_close(), Some(1000));
+    drop(client);
+    assert_eq!(
+        log.entries(),
+        ["new 1", "new 2", "fired 1", "new 3", "fired 3"]
+    );
+    server.stop().unwrap();
+}
+
+// ------------------------------------------------------------- broadcast
+
+fn broadcast_reaches_everyone(rt: Runtime) {
+    let server = Server::start(rt, Settings::default(), || {
+        |out: Sender| {
+            move |msg: Message| {
+                if msg.as_text()? == "relay" {
+                    out.broadcast(msg)
+                } else {
+                    out.send(msg)
+                }
+            }
+        }
+    });
+    let mut clients: Vec<RawClient> = (0..3).map(|_| RawClient::open(server.addr)).collect();
+    // The connections are open once each has echoed something.
+    for c in &mut clients {
+        c.send_frame(0x81, b"ping?", true);
+        assert_eq!(c.read_frame().unwrap().payload, b"ping?");
+    }
+    server.broadcaster.broadcast("from outside").unwrap();
+    for c in &mut clients {
+        assert_eq!(c.read_frame().unwrap().payload, b"from outside");
+    }
+    clients[1].send_frame(0x81, b"relay", true);
+    for c in &mut clients {
+        assert_eq!(c.read_frame().unwrap().payload, b"relay");
+    }
+    drop(clients);
+    server.stop().unwrap();
+}
+
+// -------------------------------------------------------------- shutdown
+
+fn shutdown_closes_with_1001(rt: Runtime) {
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, Settings::default(), move || {
+        move |out: Sender| {
+            struct H(Sender, Log);
+            impl Handler for H {
+                fn on_message(&mut self, msg: Message) -> Result<()> {
+                    self.0.send(msg)
+                }
+                fn on_shutdown(&mut self) {
+                    self.1.push("handler shutdown");
+                }
+                fn on_close(&mut self, code: CloseCode, _: &str) {
+                    self.1.push(format!("close {}", u16::from(code)));
+                }
+            }
+            H(out, server_log.clone())
+        }
+    });
+    let mut clients: Vec<RawClient> = (0..2).map(|_| RawClient::open(server.addr)).collect();
+    for c in &mut clients {
+        c.send_frame(0x81, b"x", true);
+        assert_eq!(c.read_frame().unwrap().payload, b"x");
+    }
+    server.broadcaster.shutdown().unwrap();
+    for c in &mut clients {
+        let frame = c.read_frame().unwrap();
+        assert_eq!(frame.close_code(), Some(1001));
+        // Answer the close, as a client does.
+        c.send_frame(0x88, &1001u16.to_be_bytes(), true);
+        assert!(c.read_frame().is_none());
+    }
+    drop(clients);
+    server.stop().unwrap();
+    assert_eq!(log.count("handler shutdown"), 2);
+    assert_eq!(log.count("close 1001"), 2);
+}
+
+// --------------------------------------------------------------- panics
+
+fn a_panic_takes_down_one_connection(rt: Runtime) {
+    let server = Server::start(rt, Settings::default(), || {
+        |out: Sender| {
+            move |msg: Message| {
+                if msg.as_text()? == "boom" {
+                    panic!("the handler panics on purpose");
+                }
+                out.send(msg)
+            }
+        }
+    });
+    let mut victim = RawClient::open(server.addr);
+    let mut bystander = RawClient::open(server.addr);
+    victim.send_frame(0x81, b"boom", true);
+    assert_eq!(victim.expect_close(), Some(1011));
+    bystander.send_frame(0x81, b"still here", true);
+    assert_eq!(bystander.read_frame().unwrap().payload, b"still here");
+    drop((victim, bystander));
+    server.stop().unwrap();
+}
+
+fn a_handler_error_closes_with_its_code(rt: Runtime) {
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, Settings::default(), move || {
+        move |_out: Sender| {
+            struct H(Log);
+            impl Handler for H {
+                fn on_message(&mut self, _: Message) -> Result<()> {
+                    Err(Error::new(ErrorKind::Capacity, "too much"))
+                }
+                fn on_error(&mut self, err: Error) {
+                    self.0.push(format!("error {err}"));
+                }
+            }
+            H(server_log.clone())
+        }
+    });
+    let mut c = RawClient::open(server.addr);
+    c.send_frame(0x81, b"anything", true);
+    assert_eq!(c.expect_close(), Some(1009));
+    drop(c);
+    assert_eq!(log.count("error"), 1);
+    server.stop().unwrap();
+}
+
+// -------------------------------------------------------- hostile input
+
+fn hostile_input_gets_its_close_code(rt: Runtime) {
+    let settings = Settings {
+        max_message_size: 4096,
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let cases: &[(&str, &[u8], u8, bool, u16)] = &[
+        ("unmasked client frame", b"hi", 0x81, false, 1002),
+        ("reserved opcode", b"", 0x83, true, 1002),
+        ("RSV1 without extension", b"x", 0xC1, true, 1002),
+        ("continuation without start", b"x", 0x80, true, 1002),
+        ("invalid UTF-8", &[0xce, 0xba, 0xff], 0x81, true, 1007),
+        ("fragmented ping", b"x", 0x09, true, 1002),
+        ("1-byte close payload", &[3], 0x88, true, 1002),
+        ("close code 999", &[3, 231], 0x88, true, 1002),
+        ("close code 1005", &[3, 237], 0x88, true, 1002),
+        ("close reason not UTF-8", &[3, 232, 0xff], 0x88, true, 1007),
+        ("message too big", &[b'a'; 5000], 0x82, true, 1009),
+    ];
+    for &(what, payload, first, masked, code) in cases {
+        let mut c = RawClient::open(server.addr);
+        c.send_frame(first, payload, masked);
+        assert_eq!(c.expect_close(), Some(code), "{what}");
+    }
+    // A declared length of 2^63 is refused at once.
+    let mut c = RawClient::open(server.addr);
+    let mut huge = vec![0x82, 0xff];
+    huge.extend_from_slice(&(1u64 << 63).to_be_bytes());
+    huge.extend_from_slice(&[1, 2, 3, 4]);
+    c.send_raw(&huge);
+    assert_eq!(c.expect_close(), Some(1002));
+    drop(c);
+    // And the server still serves.
+    let mut c = RawClient::open(server.addr);
+    c.send_frame(0x81, b"fine", true);
+    assert_eq!(c.read_frame().unwrap().payload, b"fine");
+    drop(c);
+    server.stop().unwrap();
+}
+
+fn bad_handshakes_get_http_errors(rt: Runtime) {
+    let server = echo_server(rt, Settings::default());
+    let cases = [
+        (
+            "wrong version",
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+            "HTTP/1.1 426",
+        ),
+        (
+            "missing key",
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "malformed key",
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        ("not HTTP", "\x16\x03\x01 hello\r\n\r\n", "HTTP/1.1 400"),
+    ];
+    for (what, request, status) in cases {
+        let mut c = RawClient::connect(server.addr);
+        c.send_raw(request.as_bytes());
+        let answer = String::from_utf8_lossy(&c.read_to_end()).into_owned();
+        assert!(answer.starts_with(status), "{what}: {answer}");
+    }
+    // Ten thousand headers: refused, with the connection closed.
+    let mut c = RawClient::connect(server.addr);
+    let mut request = String::from("GET / HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..10_000 {
+        request.push_str(&format!("X-{i}: y\r\n"));
+    }
+    request.push_str("\r\n");
+    let _ = std::io::Write::write_all(&mut c.stream, request.as_bytes());
+    let answer = String::from_utf8_lossy(&c.read_to_end()).into_owned();
+    assert!(
+        answer.starts_with("HTTP/1.1 431") || answer.starts_with("HTTP/1.1 400"),
+        "{answer}"
+    );
+    drop(c);
+    server.stop().unwrap();
+}
+
+fn plain_http_from_on_request(rt: Runtime) {
+    struct Page(Sender);
+    impl Handler for Page {
+        fn on_request(&mut self, req: &Request) -> Result<Response> {
+            match req.resource() {
+                "/ws" => Response::from_request(req),
+                "/" => Ok(Response::new(200, "OK", b"<h1>hello</h1>".to_vec())),
+                _ => Ok(Response::new(404, "Not Found", b"no such page".to_vec())),
+            }
+        }
+        fn on_message(&mut self, msg: Message) -> Result<()> {
+            self.0.send(msg)
+        }
+    }
+    let server = Server::start(rt, Settings::default(), || Page);
+    for (path, status, body) in [
+        ("/", "200", "<h1>hello</h1>"),
+        ("/x", "404", "no such page"),
+    ] {
+        let mut c = RawClient::connect(server.addr);
+        c.send_raw(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        let answer = String::from_utf8_lossy(&c.read_to_end()).into_owned();
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(answer.ends_with(body), "{answer}");
+    }
+    let done = Log::default();
+    let log = done.clone();
+    run_client(
+        rt,
+        Settings::default(),
+        &format!("{}/ws", server.url()),
+        move |out: Sender| {
+            out.send("upgrade works").unwrap();
+            let log = log.clone();
+            move |msg: Message| {
+                log.push(msg.to_string());
+                out.close(CloseCode::Normal)
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(done.entries(), ["upgrade works"]);
+    server.stop().unwrap();
+}
+
+// ------------------------------------------------------------ frame hooks
+
+fn frame_hooks_see_and_change_frames(rt: Runtime) {
+    struct Hooks(Sender, Log);
+    impl Handler for Hooks {
+        fn on_frame(&mut self, mut frame: Frame) -> Result<Option<Frame>> {
+            self.1.push(format!("in {:?}", frame.opcode()));
+            if frame.opcode() == OpCode::Text {
+                frame.payload_mut().make_ascii_uppercase();
+            }
+            if frame.payload() == b"DROP" {
+                return Ok(None);
+            }
+            Ok(Some(frame))
+        }
+        fn on_send_frame(&mut self, mut frame: Frame) -> Result<Option<Frame>> {
+            self.1.push(format!("out {:?}", frame.opcode()));
+            frame.payload_mut().push(b'!');
+            Ok(Some(frame))
+        }
+        fn on_message(&mut self, msg: Message) -> Result<()> {
+            self.0.send(msg)
+        }
+    }
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, Settings::default(), move || {
+        move |out| Hooks(out, server_log.clone())
+    });
+    let mut c = RawClient::open(server.addr);
+    c.send_frame(0x81, b"drop", true);
+    c.send_frame(0x89, b"p", true);
+    assert_eq!(
+        c.read_frame().unwrap(),
+        support::RawFrame {
+            fin: true,
+            opcode: 0xA,
+            payload: b"p".to_vec()
+        }
+    );
+    c.send_frame(0x81, b"abc", true);
+    assert_eq!(c.read_frame().unwrap().payload, b"ABC!");
+    assert_eq!(log.entries(), ["in Text", "in Ping", "in Text", "out Text"]);
+    drop(c);
+    server.stop().unwrap();
+}
+
+// ---------------------------------------------------------------- senders
+
+fn a_sender_works_from_another_thread(rt: Runtime) {
+    let server = Server::start(rt, Settings::default(), || {
+        |out: Sender| {
+            let worker = out.clone();
+            thread::spawn(move || {
+                for i in 0..5 {
+                    worker.send(format!("tick {i}")).unwrap();
+                }
+                worker.close(CloseCode::Normal).unwrap();
+            });
+            move |_msg: Message| Ok(())
+        }
+    });
+    let mut c = RawClient::open(server.addr);
+    for i in 0..5 {
+        let frame = c.read_frame().unwrap();
+        assert_eq!(frame.payload, format!("tick {i}").as_bytes());
+    }
+    assert_eq!(c.expect_close(), Some(1000));
+    drop(c);
+    server.stop().unwrap();
+}
+
+fn handlers_need_not_be_send(rt: Runtime) {
+    // The guide's counter: an Rc<Cell<u32>> shared by the handlers.
+    let server = Server::start(rt, Settings::default(), || {
+        let count = Rc::new(Cell::new(0u32));
+        move |out: Sender| {
+            let count = count.clone();
+            count.set(count.get() + 1);
+            move |msg: Message| {
+                let reply = format!("{msg} from connection #{}", count.get());
+                out.send(reply)
+            }
+        }
+    });
+    let mut a = RawClient::open(server.addr);
+    a.send_frame(0x81, b"hi", true);
+    assert_eq!(a.read_frame().unwrap().payload, b"hi from connection #1");
+    let mut b = RawClient::open(server.addr);
+    b.send_frame(0x81, b"hi", true);
+    assert_eq!(b.read_frame().unwrap().payload, b"hi from connection #2");
+    drop((a, b));
+    server.stop().unwrap();
+}
+
+fn connection_ids_are_unique(rt: Runtime) {
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, Settings::default(), move || {
+        move |out: Sender| {
+            server_log.push(format!("{} {}", out.connection_id(), out.token().0));
+            move |_msg: Message| Ok(())
+        }
+    });
+    let clients: Vec<RawClient> = (0..5).map(|_| RawClient::open(server.addr)).collect();
+    log.wait_for("five connections", |e| e.len() == 5);
+    let mut ids: Vec<String> = log
+        .entries()
+        .iter()
+        .map(|e| e.split(' ').next().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+    drop(clients);
+    server.stop().unwrap();
+}
+
+fn a_refused_connection_reports_an_error(rt: Runtime) {
+    // A port that was free a moment ago.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = Log::default();
+    let client_log = log.clone();
+    run_client(
+        rt,
+        Settings::default(),
+        &format!("ws://127.0.0.1:{port}"),
+        move |_out: Sender| {
+            struct H(Log);
+            impl Handler for H {
+                fn on_open(&mut self, _: Handshake) -> Result<()> {
+                    self.0.push("open");
+                    Ok(())
+                }
+                fn on_error(&mut self, err: Error) {
+                    self.0.push(format!("error {:?}", err.kind));
+                }
+            }
+            H(client_log.clone())
+        },
+    )
+    .unwrap();
+    let entries = log.entries();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].starts_with("error Io"), "{entries:?}");
+}
+
+// ------------------------------------------------------------------ scale
+
+fn a_thousand_connections(rt: Runtime) {
+    let settings = Settings {
+        max_connections: 1100,
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let mut clients: Vec<RawClient> = (0..1000).map(|_| RawClient::open(server.addr)).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.send_frame(0x81, format!("client {i}").as_bytes(), true);
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        assert_eq!(
+            c.read_frame().unwrap().payload,
+            format!("client {i}").as_bytes()
+        );
+    }
+    drop(clients);
+    server.stop().unwrap();
+}
+
+macro_rules! runtimes {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "mio")]
+        mod mio {
+            $(
+                #[test]
+                fn $name() {
+                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
+                }
+            )*
+        }
+    };
+}
+
+runtimes!(
+    echo_text_and_binary,
+    lifecycle_callbacks,
+    timers_fire_and_cancel,
+    broadcast_reaches_everyone,
+    shutdown_closes_with_1001,
+    a_panic_takes_down_one_connection,
+    a_handler_error_closes_with_its_code,
+    hostile_input_gets_its_close_code,
+    bad_handshakes_get_http_errors,
+    plain_http_from_on_request,
+    frame_hooks_see_and_change_frames,
+    a_sender_works_from_another_thread,
+    handlers_need_not_be_send,
+    connection_ids_are_unique,
+    a_refused_connection_reports_an_error,
+    a_thousand_connections,
+);
