@@ -717,6 +717,130 @@ fn a_thousand_connections(rt: Runtime) {
     server.stop().unwrap();
 }
 
+// -------------------------------------------------------------- deadlines
+
+fn a_stalled_handshake_gets_408(rt: Runtime) {
+    let settings = Settings {
+        handshake_timeout: Duration::from_millis(200),
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let started = std::time::Instant::now();
+    let mut c = RawClient::connect(server.addr);
+    c.send_raw(b"GET / HTTP/1.1\r\nHost: x\r\nUpgr");
+    let answer = String::from_utf8_lossy(&c.read_to_end()).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(c);
+    server.stop().unwrap();
+}
+
+/// A handler that closes on the first message and records how it ended.
+struct Closer(Sender, Log);
+
+impl Handler for Closer {
+    fn on_message(&mut self, _: Message) -> Result<()> {
+        self.0.close(CloseCode::Normal)
+    }
+    fn on_error(&mut self, err: Error) {
+        self.1.push(format!("error {:?}", err.kind));
+    }
+    fn on_close(&mut self, code: CloseCode, _: &str) {
+        self.1.push(format!("close {}", u16::from(code)));
+    }
+}
+
+fn an_unanswered_close_ends_at_the_deadline(rt: Runtime) {
+    let settings = Settings {
+        close_timeout: Duration::from_millis(200),
+        ..Settings::default()
+    };
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, settings, move || {
+        move |out| Closer(out, server_log.clone())
+    });
+    let mut c = RawClient::open(server.addr);
+    c.send_frame(0x81, b"close now", true);
+    // Read the close frame but never answer it.
+    let frame = c.read_frame().unwrap();
+    assert_eq!(frame.close_code(), Some(1000));
+    assert!(c.read_frame().is_none(), "the server drops the connection");
+    log.wait_for("on_close", |e| e.iter().any(|e| e.starts_with("close")));
+    assert_eq!(log.entries(), ["error Timeout", "close 1006"]);
+    drop(c);
+    server.stop().unwrap();
+}
+
+fn keepalive_closes_a_silent_peer(rt: Runtime) {
+    let settings = Settings {
+        keepalive_interval: Some(Duration::from_millis(100)),
+        keepalive_timeout: Duration::from_millis(200),
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let mut answering = RawClient::open(server.addr);
+    let mut silent = RawClient::open(server.addr);
+    // The answering peer gets pings and answers them; it stays open.
+    for _ in 0..3 {
+        let ping = answering.read_frame().unwrap();
+        assert_eq!(ping.opcode, 9);
+        answering.send_frame(0x8A, &ping.payload, true);
+    }
+    // The silent one is pinged once, then closed with 1011.
+    assert_eq!(silent.read_frame().unwrap().opcode, 9);
+    assert_eq!(silent.read_frame().unwrap().close_code(), Some(1011));
+    answering.send_frame(0x81, b"still open", true);
+    loop {
+        let frame = answering.read_frame().unwrap();
+        if frame.opcode == 1 {
+            assert_eq!(frame.payload, b"still open");
+            break;
+        }
+        answering.send_frame(0x8A, &frame.payload, true);
+    }
+    drop((answering, silent));
+    server.stop().unwrap();
+}
+
+fn an_idle_connection_is_closed(rt: Runtime) {
+    let settings = Settings {
+        idle_timeout: Some(Duration::from_millis(200)),
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let mut c = RawClient::open(server.addr);
+    assert_eq!(c.expect_close(), Some(1001));
+    drop(c);
+    server.stop().unwrap();
+}
+
+fn shutdown_writes_every_accepted_message_first(rt: Runtime) {
+    const N: usize = 2000;
+    let server = Server::start(rt, Settings::default(), || {
+        |out: Sender| {
+            move |msg: Message| {
+                if msg.as_text()? == "go" {
+                    for i in 0..N {
+                        out.send(format!("message {i}"))?;
+                    }
+                    out.shutdown()?;
+                }
+                Ok(())
+            }
+        }
+    });
+    let mut c = RawClient::open(server.addr);
+    c.send_frame(0x81, b"go", true);
+    for i in 0..N {
+        let frame = c.read_frame().unwrap();
+        assert_eq!(frame.payload, format!("message {i}").as_bytes());
+    }
+    assert_eq!(c.expect_close(), Some(1001));
+    drop(c);
+    server.stop().unwrap();
+}
+
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "mio")]
@@ -748,4 +872,9 @@ runtimes!(
     connection_ids_are_unique,
     a_refused_connection_reports_an_error,
     a_thousand_connections,
+    a_stalled_handshake_gets_408,
+    an_unanswered_close_ends_at_the_deadline,
+    keepalive_closes_a_silent_peer,
+    an_idle_connection_is_closed,
+    shutdown_writes_every_accepted_message_first,
 );

@@ -114,9 +114,10 @@ impl Server {
         format!("ws://{}", self.addr)
     }
 
-    /// Shuts the server down and waits for its loop to return.
+    /// Shuts the server down (unless it stopped already) and waits for its
+    /// loop to return.
     pub fn stop(mut self) -> ws::Result<()> {
-        self.broadcaster.shutdown().unwrap();
+        let _ = self.broadcaster.shutdown();
         self.join()
     }
 
