@@ -855,26 +855,44 @@ impl<E: Endpoint> EventLoop<E> {
             io.wbuf.clear();
             io.wpos = 0;
         }
-        while let Some(t) = entry.conn.poll_transmit(now, &mut io.wbuf) {
-            if t == Transmit::Close {
-                io.close_requested = true;
-            }
-        }
-        if io.connecting.is_some() {
-            return false;
-        }
-        while io.wpos < io.wbuf.len() && !io.eof {
-            match io.stream.write(&io.wbuf[io.wpos..]) {
-                Ok(0) => break,
-                Ok(n) => io.wpos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.io_failed(entry, &e);
-                    entry.io.close_requested = true;
-                    return false;
+        let high_water = self.inner.loop_config.write_high_water;
+        loop {
+            let io = &mut entry.io;
+            // Take the core's output only while the socket keeps up: past the
+            // high-water mark it stays in the core, which refuses sends
+            // beyond its `max_write_buffer`, so memory plateaus when a peer
+            // stops reading.
+            while io.pending_write() <= high_water {
+                match entry.conn.poll_transmit(now, &mut io.wbuf) {
+                    Some(Transmit::Close) => io.close_requested = true,
+                    Some(Transmit::Data(_)) => {}
+                    None => break,
                 }
             }
+            let held_back = io.pending_write() > high_water;
+            if io.connecting.is_some() {
+                return false;
+            }
+            while io.wpos < io.wbuf.len() && !io.eof {
+                match io.stream.write(&io.wbuf[io.wpos..]) {
+                    Ok(0) => break,
+                    Ok(n) => io.wpos += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.io_failed(entry, &e);
+                        entry.io.close_requested = true;
+                        return false;
+                    }
+                }
+            }
+            let io = &mut entry.io;
+            if !(held_back && io.wpos == io.wbuf.len()) || io.eof {
+                break;
+            }
+            // Everything written and the core may hold more: go again.
+            io.wbuf.clear();
+            io.wpos = 0;
         }
         let io = &mut entry.io;
         let drained = io.wpos == io.wbuf.len();

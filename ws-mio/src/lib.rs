@@ -18,7 +18,9 @@
 //!   the socket allows. `WRITABLE` interest is registered only while output
 //!   is pending. While more than [`LoopConfig::write_high_water`] bytes wait,
 //!   the loop stops reading from that peer, so a peer that sends without
-//!   reading cannot make us buffer without bound.
+//!   reading cannot make us buffer without bound, and stops taking the
+//!   core's output, which then refuses sends beyond its `max_write_buffer`:
+//!   a peer that stops reading costs at most the two bounds.
 //! - When the core asks for the transport to be closed, the loop shuts down
 //!   the write side, then reads and discards until the peer's end of stream
 //!   (bounded by the close timeout), so the last frames are not lost to a reset.

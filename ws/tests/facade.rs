@@ -841,6 +841,60 @@ fn shutdown_writes_every_accepted_message_first(rt: Runtime) {
     server.stop().unwrap();
 }
 
+// ---------------------------------------------------------- back-pressure
+
+fn a_peer_that_stops_reading_hits_the_write_cap(rt: Runtime) {
+    const CHUNK: usize = 256 * 1024;
+    struct Flood {
+        out: Sender,
+        log: Log,
+        sent: usize,
+        stopped: bool,
+    }
+    impl Handler for Flood {
+        fn on_open(&mut self, _: Handshake) -> Result<()> {
+            self.out.timeout(1, Token(0))
+        }
+        fn on_timeout(&mut self, _: Token) -> Result<()> {
+            if self.stopped {
+                return Ok(());
+            }
+            self.out.send(vec![7u8; CHUNK])?;
+            self.sent += 1;
+            assert!(self.sent < 400, "100 MiB accepted without complaint");
+            self.out.timeout(2, Token(0))
+        }
+        fn on_error(&mut self, err: Error) {
+            if !self.stopped {
+                self.stopped = true;
+                self.log
+                    .push(format!("error {:?} after {} chunks", err.kind, self.sent));
+            }
+        }
+    }
+    let settings = Settings {
+        out_buffer_grow: false,
+        out_buffer_capacity: 1 << 20,
+        ..Settings::default()
+    };
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, settings, move || {
+        move |out| Flood {
+            out,
+            log: server_log.clone(),
+            sent: 0,
+            stopped: false,
+        }
+    });
+    let c = RawClient::open(server.addr);
+    log.wait_for("the write cap", |e| !e.is_empty());
+    let entry = &log.entries()[0];
+    assert!(entry.starts_with("error Capacity"), "{entry}");
+    drop(c);
+    server.stop().unwrap();
+}
+
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "mio")]
@@ -877,4 +931,5 @@ runtimes!(
     keepalive_closes_a_silent_peer,
     an_idle_connection_is_closed,
     shutdown_writes_every_accepted_message_first,
+    a_peer_that_stops_reading_hits_the_write_cap,
 );
