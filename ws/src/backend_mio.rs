@@ -203,6 +203,9 @@ impl<F: Factory> MioBackend<F> {
             // One buffer for the whole loop: ws-rs's small per-connection default
             // would only cost system calls.
             read_buffer: settings.in_buffer_capacity.clamp(64 * 1024, 4 << 20),
+            // A stalled peer costs the loop's buffer plus the core's: keep
+            // the loop's no larger than the cap the application chose.
+            write_high_water: config_max_write_buffer(&settings).min(4 << 20),
             queue_capacity: settings
                 .queue_size
                 .saturating_mul(settings.max_connections)
@@ -246,6 +249,10 @@ impl<F: Factory> MioBackend<F> {
         let hub = self.event_loop.run()?;
         Ok(hub.hub.factory)
     }
+}
+
+fn config_max_write_buffer(settings: &Settings) -> usize {
+    settings.core_config().max_write_buffer
 }
 
 struct Unstarted;
