@@ -203,3 +203,13 @@ fn server_echoes_what_cli_reads_from_stdin() {
 fn chat_serves_its_page_and_broadcasts() {
     self_test("chat");
 }
+
+#[test]
+fn router_dispatches_by_path() {
+    self_test("router");
+}
+
+#[test]
+fn remote_addr_reads_proxy_headers() {
+    self_test("remote_addr");
+}
