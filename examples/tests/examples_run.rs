@@ -205,6 +205,23 @@ fn chat_serves_its_page_and_broadcasts() {
 }
 
 #[test]
+fn threaded_sender_ticks() {
+    self_test("threaded");
+}
+
+#[test]
+fn channel_to_a_worker() {
+    self_test("channel");
+}
+
+#[test]
+fn shutdown_from_another_thread() {
+    self_test("shutdown");
+    let log = Example::start("shutdown", &["0.2", "127.0.0.1:0"], "").finish();
+    assert!(log.contains("the event loop has returned"), "{log}");
+}
+
+#[test]
 fn router_dispatches_by_path() {
     self_test("router");
 }
