@@ -222,6 +222,12 @@ fn shutdown_from_another_thread() {
 }
 
 #[test]
+fn pingpong_times_pongs_and_expires() {
+    let log = self_test("pingpong");
+    assert!(log.contains("pong 3 after"), "{log}");
+}
+
+#[test]
 fn router_dispatches_by_path() {
     self_test("router");
 }
