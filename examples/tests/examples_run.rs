@@ -233,6 +233,23 @@ fn router_dispatches_by_path() {
 }
 
 #[test]
+fn peers_greet_each_other() {
+    let log = self_test("peer2peer");
+    for line in [
+        r#"alice: got "hello from bob""#,
+        r#"bob: got "hello from alice""#,
+    ] {
+        assert!(log.contains(line), "no {line:?} in:\n{log}");
+    }
+}
+
+#[test]
+fn shared_websocket_serves_its_own_clients() {
+    let log = Example::start("shared", &["5"], "").finish();
+    assert!(log.contains("5 of 5 clients got their echo"), "{log}");
+}
+
+#[test]
 fn remote_addr_reads_proxy_headers() {
     self_test("remote_addr");
 }
