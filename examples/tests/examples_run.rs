@@ -200,6 +200,16 @@ fn server_echoes_what_cli_reads_from_stdin() {
 }
 
 #[test]
+fn bench_client_measures_bench_server() {
+    let mut server = Example::start("bench_server", &["--once", "127.0.0.1:0"], "");
+    let url = listening_url(&server.first_line());
+    let args = ["--url", &url, "--connections", "8", "--messages", "200"];
+    let report = Example::start("bench_client", &args, "").finish();
+    assert!(report.contains("1600 round trips"), "{report}");
+    server.finish();
+}
+
+#[test]
 fn chat_serves_its_page_and_broadcasts() {
     self_test("chat");
 }
