@@ -97,6 +97,7 @@ fn main() -> Result<()> {
     let settings = Settings {
         max_connections: connections,
         tcp_nodelay: true,
+        frame_hooks: false,
         ..Settings::default()
     };
     let mut ws = Builder::new()

@@ -50,6 +50,8 @@ fn main() -> Result<()> {
         max_connections: 10_000,
         // Small messages go out at once instead of waiting for more.
         tcp_nodelay: true,
+        // The handler has no on_frame / on_send_frame: skip those calls.
+        frame_hooks: false,
         ..Settings::default()
     };
     let live = Rc::new(Cell::new(0));

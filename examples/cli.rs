@@ -24,8 +24,8 @@ impl Handler for Cli {
         if let Some(addr) = shake.peer_addr {
             eprintln!("connected to {addr}; type lines to send, Ctrl-D to quit");
         }
-        // Start reading only now: closing a connection whose handshake has
-        // not completed yet would drop it, and with it the lines sent so far.
+        // Read only once connected: if the server is not there, nothing is
+        // typed in vain.
         let out = self.out.clone();
         thread::spawn(move || send_lines(out));
         Ok(())
