@@ -1,7 +1,8 @@
 //! Runs the examples that stop by themselves and checks what they did.
 //!
-//! The examples are built once with `cargo build --examples` (nothing to do
-//! when `cargo test` has just built them) and run from
+//! The examples are built once with `cargo build --workspace --all-features
+//! --examples`, which selects the same features as `cargo test --workspace
+//! --all-features` (so there is nothing left to do after it), and run from
 //! `target/<profile>/examples`. Everything happens on 127.0.0.1 with ports
 //! the system picks; a program still running after 30 s is killed and fails
 //! its test.
@@ -28,16 +29,21 @@ fn examples_dir() -> PathBuf {
     profile_dir.join("examples")
 }
 
-/// Builds every example of this package, once per test run.
+/// Builds the examples, once per test run.
 fn build_examples() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = examples_dir();
         let profile = dir.parent().unwrap().file_name().unwrap().to_str().unwrap();
         let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .args(["build", "--quiet", "--package", "ws-examples", "--examples"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        let what = [
+            "build",
+            "--quiet",
+            "--workspace",
+            "--all-features",
+            "--examples",
+        ];
+        cargo.args(what).current_dir(env!("CARGO_MANIFEST_DIR"));
         match profile {
             "debug" => {}
             "release" => {
