@@ -225,6 +225,14 @@ impl From<httparse::Error> for Error {
     }
 }
 
+impl From<url::ParseError> for Error {
+    /// An [`ErrorKind::Internal`] error saying why the URL is invalid, so that
+    /// `Url::parse(..)?` works in a handler.
+    fn from(err: url::ParseError) -> Error {
+        Error::new(ErrorKind::Internal, format!("invalid URL: {err}"))
+    }
+}
+
 impl From<ws_proto::HandshakeError> for Error {
     /// A failed opening handshake, as the core reports it: a [`ErrorKind::Capacity`] error
     /// when the request or response exceeded `Settings::max_handshake_bytes` or
@@ -527,6 +535,12 @@ mod tests {
             parse(&[0xFF]).map_err(|e| e.kind),
             Err(ErrorKind::Encoding(_))
         ));
+        fn url(text: &str) -> Result<url::Url> {
+            Ok(url::Url::parse(text)?)
+        }
+        let err = url("not a url").unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::Internal));
+        assert!(err.to_string().contains("invalid URL"), "{err}");
     }
 
     #[test]
