@@ -305,11 +305,12 @@ impl Connection {
     }
 
     /// Whether the connection is over: `Closed` was reported and the
-    /// transport needs nothing more. Drain the outputs first.
+    /// transport needs nothing more (`Transmit::Close` was handed out). A
+    /// client that completed the close handshake is not finished until the
+    /// server closes TCP (`handle_eof`) or the close timeout passes (section
+    /// 7.1.1). Drain the outputs first.
     pub fn is_finished(&self) -> bool {
-        self.closed_reported
-            && (self.close_transport_sent
-                || matches!(self.state, State::Finished) && self.out.is_empty())
+        self.closed_reported && self.close_transport_sent
     }
 
     // ---------------------------------------------------------------- inputs

@@ -182,6 +182,31 @@ fn close_initiated_by_the_server() {
 }
 
 #[test]
+fn client_waits_for_the_servers_eof_then_closes_after_close_timeout() {
+    let mut pair = Pair::open(Config::default(), Config::default());
+    // The server's TCP close never reaches the client.
+    pair.server.eof_to_peer = false;
+    let now = pair.now;
+    pair.client.conn.close(now, CloseCode::NORMAL, "").unwrap();
+    pair.drive();
+    assert_eq!(pair.client.the_closed().error, None);
+    assert!(!pair.client.transport_closed);
+    assert!(
+        !pair.client.conn.is_finished(),
+        "a client waits for the server to close TCP"
+    );
+    let close_timeout = Config::default().close_timeout;
+    assert_eq!(pair.client.conn.poll_timeout(), Some(now + close_timeout));
+    pair.advance(close_timeout - Duration::from_millis(1));
+    assert!(!pair.client.transport_closed);
+    pair.advance(Duration::from_millis(1));
+    assert!(pair.client.transport_closed);
+    // Still one Closed, still clean: the close handshake itself completed.
+    assert_eq!(pair.client.the_closed().error, None);
+    pair.assert_finished();
+}
+
+#[test]
 fn peer_close_without_status_is_1005() {
     // Client sends a close frame with no payload.
     let now = Instant::now();
