@@ -6,6 +6,9 @@ use crate::handshake::RequestChecks;
 
 /// Configuration shared by connections (wrap it in an `Arc`).
 ///
+/// A timeout too large to add to an `Instant` (such as `Duration::MAX`)
+/// never fires.
+///
 /// ```
 /// use std::time::Duration;
 /// let config = ws_proto::Config {

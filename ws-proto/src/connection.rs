@@ -207,7 +207,7 @@ impl Connection {
     pub fn server(config: Arc<Config>, now: Instant, seed: [u8; 32]) -> Self {
         let head = HeadReader::new(config.max_handshake_bytes);
         let mut conn = Self::new(config, Role::Server, State::ReadRequest(head), now, seed);
-        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
 
@@ -243,7 +243,7 @@ impl Connection {
         }
         request.write_to(&mut conn.out);
         conn.state = State::ReadResponse { head, request, key };
-        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
 
@@ -400,7 +400,10 @@ impl Connection {
             return;
         }
         if let Some(sent) = self.ping_outstanding {
-            if sent + self.config.keepalive_timeout <= now {
+            if sent
+                .checked_add(self.config.keepalive_timeout)
+                .is_some_and(|d| d <= now)
+            {
                 self.error = Some(Error::Timeout(TimeoutKind::Keepalive));
                 // Best effort: tell the peer, then drop the transport.
                 self.write_close_frame(CloseCode::INTERNAL, "keepalive timeout");
@@ -408,13 +411,21 @@ impl Connection {
                 return;
             }
         } else if let Some(interval) = self.config.keepalive_interval {
-            if self.last_received + interval <= now {
+            if self
+                .last_received
+                .checked_add(interval)
+                .is_some_and(|d| d <= now)
+            {
                 self.write_control(OpCode::Ping, b"");
                 self.ping_outstanding = Some(now);
             }
         }
         if let Some(idle) = self.config.idle_timeout {
-            if self.last_received + idle <= now {
+            if self
+                .last_received
+                .checked_add(idle)
+                .is_some_and(|d| d <= now)
+            {
                 self.error = Some(Error::Timeout(TimeoutKind::Idle));
                 let _ = self.close(now, CloseCode::AWAY, "idle timeout");
             }
@@ -544,7 +555,7 @@ impl Connection {
         if self.close_received {
             self.after_close_handshake(now);
         } else {
-            self.close_deadline = Some(now + self.config.close_timeout);
+            self.close_deadline = now.checked_add(self.config.close_timeout);
         }
         Ok(())
     }
@@ -605,14 +616,18 @@ impl Connection {
         consider(self.close_deadline);
         if self.is_open() && !self.closed_reported {
             match self.ping_outstanding {
-                Some(sent) => consider(Some(sent + self.config.keepalive_timeout)),
+                Some(sent) => consider(sent.checked_add(self.config.keepalive_timeout)),
                 None => consider(
                     self.config
                         .keepalive_interval
-                        .map(|i| self.last_received + i),
+                        .and_then(|i| self.last_received.checked_add(i)),
                 ),
             }
-            consider(self.config.idle_timeout.map(|i| self.last_received + i));
+            consider(
+                self.config
+                    .idle_timeout
+                    .and_then(|i| self.last_received.checked_add(i)),
+            );
         }
         next
     }
@@ -764,7 +779,7 @@ impl Connection {
             Role::Server => self.finish_now(),
             Role::Client => {
                 self.state = State::Finished;
-                self.close_deadline = Some(now + self.config.close_timeout);
+                self.close_deadline = now.checked_add(self.config.close_timeout);
             }
         }
     }

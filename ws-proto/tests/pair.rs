@@ -730,6 +730,32 @@ fn is_finished_only_at_the_end() {
 }
 
 #[test]
+fn unbounded_timeouts_never_fire_and_never_overflow() {
+    let forever = Config {
+        handshake_timeout: Duration::MAX,
+        close_timeout: Duration::MAX,
+        keepalive_interval: Some(Duration::MAX),
+        keepalive_timeout: Duration::MAX,
+        idle_timeout: Some(Duration::MAX),
+        ..Config::default()
+    };
+    let mut pair = Pair::with(forever.clone(), forever, rfc_client_request());
+    assert_eq!(pair.next_timeout(), None);
+    pair.drive();
+    let now = pair.now;
+    pair.client.conn.send(now, text("x")).unwrap();
+    pair.drive();
+    pair.advance(Duration::from_secs(1 << 40));
+    assert!(pair.client.closed().is_empty());
+    pair.server.eof_to_peer = false;
+    let now = pair.now;
+    pair.client.conn.close(now, CloseCode::NORMAL, "").unwrap();
+    pair.drive();
+    assert_eq!(pair.next_timeout(), None);
+    assert_eq!(pair.client.the_closed().error, None);
+}
+
+#[test]
 fn client_refuses_a_bad_accept_key() {
     let base = Instant::now();
     let mut client = Connection::client(
