@@ -331,14 +331,7 @@ impl Connection {
                 }
                 Err(e) => self.fail_handshake(e),
             },
-            State::AwaitAnswer { early, .. } => {
-                if early.len() + data.len() > self.config.max_handshake_bytes {
-                    let max = self.config.max_handshake_bytes;
-                    self.fail_handshake(HandshakeError::TooLarge { max });
-                } else {
-                    early.extend_from_slice(data);
-                }
-            }
+            State::AwaitAnswer { .. } => self.hold_early(data),
             State::ReadResponse { head, .. } => match head.push(data) {
                 Ok(None) => {}
                 Ok(Some(end)) => {
@@ -653,10 +646,27 @@ impl Connection {
         self.state = State::AwaitAnswer {
             upgrade,
             protocols,
-            early: buf[end..].to_vec(),
+            early: Vec::new(),
         };
         let _ = now;
         self.emit(Event::Request(request));
+        self.hold_early(&buf[end..]);
+    }
+
+    /// Server: keeps bytes that arrive before the application answers the
+    /// request, up to `max_handshake_bytes`, whether they came in the read
+    /// that completed the head or in a later one (any split of the input
+    /// gives the same result).
+    fn hold_early(&mut self, data: &[u8]) {
+        let max = self.config.max_handshake_bytes;
+        let State::AwaitAnswer { early, .. } = &mut self.state else {
+            return;
+        };
+        if early.len() + data.len() > max {
+            self.fail_handshake(HandshakeError::TooLarge { max });
+        } else {
+            early.extend_from_slice(data);
+        }
     }
 
     fn on_response_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {

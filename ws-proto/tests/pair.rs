@@ -791,3 +791,37 @@ fn request_from_url_is_what_the_server_sees() {
     );
     assert_eq!(seen.header_str("sec-websocket-version"), Some("13"));
 }
+
+/// Frames a client sends before the server has answered its request are held
+/// within `max_handshake_bytes`, whether they arrive with the head or after it.
+#[test]
+fn early_frames_are_held_within_the_head_limit_however_they_arrive() {
+    let config = Config {
+        max_handshake_bytes: RFC_REQUEST.len() + 64,
+        ..Config::default()
+    };
+    let frames = client_frame(true, 2, &[7; 400]);
+    let input = [RFC_REQUEST, &frames].concat();
+    let now = Instant::now();
+    let mut outcomes = Vec::new();
+    for cut in [input.len(), RFC_REQUEST.len()] {
+        let mut server = Connection::server(Arc::new(config.clone()), now, SERVER_SEED);
+        server.handle_input(now, &input[..cut]);
+        server.handle_input(now, &input[cut..]);
+        // The application answers only now.
+        let accepted = server.accept(now, Accept::default());
+        let events = drain_events(&mut server);
+        let (out, close) = drain_transmit(&mut server, now);
+        outcomes.push((accepted, events, out, close));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let (accepted, events, out, close) = &outcomes[0];
+    assert_eq!(accepted, &Err(StateError::NoPendingRequest));
+    assert!(matches!(events[0], Event::Request(_)));
+    let max = config.max_handshake_bytes;
+    assert_eq!(
+        the_closed(events).error,
+        Some(Error::Handshake(HandshakeError::TooLarge { max }))
+    );
+    assert!(out.starts_with(b"HTTP/1.1 431 ") && *close);
+}
