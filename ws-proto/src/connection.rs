@@ -105,7 +105,7 @@ enum State {
     ReadRequest(HeadReader),
     /// Server: the request was handed out; waiting for accept or reject.
     AwaitAnswer {
-        upgrade: Result<String, HandshakeError>,
+        upgrade: Result<Vec<u8>, HandshakeError>,
         protocols: Vec<String>,
         early: Vec<u8>,
     },
@@ -451,7 +451,7 @@ impl Connection {
                 self.fail_handshake(e);
             }
             Ok(key) => {
-                let response = handshake::accept_response(key.as_bytes(), &accept, None);
+                let response = handshake::accept_response(&key, &accept, None);
                 response.write_to(&mut self.out);
                 self.open(now, None, response, &early);
             }
@@ -641,7 +641,7 @@ impl Connection {
         };
         let upgrade = request
             .validate_upgrade(self.config.request_checks)
-            .map(|key| String::from_utf8_lossy(key).into_owned());
+            .map(<[u8]>::to_vec);
         let protocols = request.protocols().map(str::to_owned).collect();
         self.state = State::AwaitAnswer {
             upgrade,

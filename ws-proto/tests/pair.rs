@@ -825,3 +825,33 @@ fn early_frames_are_held_within_the_head_limit_however_they_arrive() {
     );
     assert!(out.starts_with(b"HTTP/1.1 431 ") && *close);
 }
+
+/// With the key check relaxed, a key that is not UTF-8 is hashed as sent:
+/// the accept value is computed over the exact bytes (found by fuzzing).
+#[test]
+fn lax_key_is_hashed_byte_for_byte() {
+    let config = Config {
+        request_checks: ws_proto::RequestChecks {
+            method: true,
+            key: false,
+        },
+        ..Config::default()
+    };
+    let key = b"ab!ab\xffc";
+    let input = [
+        &b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+           Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "[..],
+        key,
+        b"\r\n\r\n",
+    ]
+    .concat();
+    let now = Instant::now();
+    let mut server = Connection::server(Arc::new(config), now, SERVER_SEED);
+    server.handle_input(now, &input);
+    assert!(matches!(drain_events(&mut server)[..], [Event::Request(_)]));
+    server.accept(now, Accept::default()).unwrap();
+    let (out, _) = drain_transmit(&mut server, now);
+    let (response, _) = Response::parse(&out, 16).unwrap().unwrap();
+    let accept = ws_proto::accept_key(key);
+    assert_eq!(response.header_str("Sec-WebSocket-Accept"), Some(&*accept));
+}
