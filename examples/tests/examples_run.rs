@@ -269,3 +269,12 @@ fn shared_websocket_serves_its_own_clients() {
 fn remote_addr_reads_proxy_headers() {
     self_test("remote_addr");
 }
+
+#[test]
+fn std_echo_serves_cli_with_the_core_alone() {
+    // std_echo runs until killed; dropping it at the end kills it.
+    let mut server = Example::start("std_echo", &["127.0.0.1:0"], "");
+    let url = listening_url(&server.first_line());
+    let cli = Example::start("cli", &["--url", &url], "hello\nκόσμε\n").finish();
+    assert_eq!(cli, "< hello\n< κόσμε\n");
+}

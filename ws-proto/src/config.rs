@@ -6,6 +6,9 @@ use crate::handshake::RequestChecks;
 
 /// Configuration shared by connections (wrap it in an `Arc`).
 ///
+/// A timeout too large to add to an `Instant` (such as `Duration::MAX`)
+/// never fires.
+///
 /// ```
 /// use std::time::Duration;
 /// let config = ws_proto::Config {
@@ -28,7 +31,9 @@ pub struct Config {
     /// Most frames in one message. Exceeding it closes with 1008. Default 100,000.
     pub max_fragments: usize,
     /// Largest handshake head (request line or status line and headers).
-    /// Exceeding it answers 431 on the server. Default 16 KiB.
+    /// Exceeding it answers 431 on the server. A server also holds at most
+    /// this many bytes sent after the request head before the application
+    /// answers it. Default 16 KiB.
     pub max_handshake_bytes: usize,
     /// Most header lines in a handshake head. Exceeding it answers 431. Default 64.
     pub max_headers: usize,

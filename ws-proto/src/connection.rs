@@ -105,7 +105,7 @@ enum State {
     ReadRequest(HeadReader),
     /// Server: the request was handed out; waiting for accept or reject.
     AwaitAnswer {
-        upgrade: Result<String, HandshakeError>,
+        upgrade: Result<Vec<u8>, HandshakeError>,
         protocols: Vec<String>,
         early: Vec<u8>,
     },
@@ -207,7 +207,7 @@ impl Connection {
     pub fn server(config: Arc<Config>, now: Instant, seed: [u8; 32]) -> Self {
         let head = HeadReader::new(config.max_handshake_bytes);
         let mut conn = Self::new(config, Role::Server, State::ReadRequest(head), now, seed);
-        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
 
@@ -243,7 +243,7 @@ impl Connection {
         }
         request.write_to(&mut conn.out);
         conn.state = State::ReadResponse { head, request, key };
-        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
 
@@ -305,11 +305,12 @@ impl Connection {
     }
 
     /// Whether the connection is over: `Closed` was reported and the
-    /// transport needs nothing more. Drain the outputs first.
+    /// transport needs nothing more (`Transmit::Close` was handed out). A
+    /// client that completed the close handshake is not finished until the
+    /// server closes TCP (`handle_eof`) or the close timeout passes (section
+    /// 7.1.1). Drain the outputs first.
     pub fn is_finished(&self) -> bool {
-        self.closed_reported
-            && (self.close_transport_sent
-                || matches!(self.state, State::Finished) && self.out.is_empty())
+        self.closed_reported && self.close_transport_sent
     }
 
     // ---------------------------------------------------------------- inputs
@@ -330,14 +331,7 @@ impl Connection {
                 }
                 Err(e) => self.fail_handshake(e),
             },
-            State::AwaitAnswer { early, .. } => {
-                if early.len() + data.len() > self.config.max_handshake_bytes {
-                    let max = self.config.max_handshake_bytes;
-                    self.fail_handshake(HandshakeError::TooLarge { max });
-                } else {
-                    early.extend_from_slice(data);
-                }
-            }
+            State::AwaitAnswer { .. } => self.hold_early(data),
             State::ReadResponse { head, .. } => match head.push(data) {
                 Ok(None) => {}
                 Ok(Some(end)) => {
@@ -399,7 +393,10 @@ impl Connection {
             return;
         }
         if let Some(sent) = self.ping_outstanding {
-            if sent + self.config.keepalive_timeout <= now {
+            if sent
+                .checked_add(self.config.keepalive_timeout)
+                .is_some_and(|d| d <= now)
+            {
                 self.error = Some(Error::Timeout(TimeoutKind::Keepalive));
                 // Best effort: tell the peer, then drop the transport.
                 self.write_close_frame(CloseCode::INTERNAL, "keepalive timeout");
@@ -407,13 +404,21 @@ impl Connection {
                 return;
             }
         } else if let Some(interval) = self.config.keepalive_interval {
-            if self.last_received + interval <= now {
+            if self
+                .last_received
+                .checked_add(interval)
+                .is_some_and(|d| d <= now)
+            {
                 self.write_control(OpCode::Ping, b"");
                 self.ping_outstanding = Some(now);
             }
         }
         if let Some(idle) = self.config.idle_timeout {
-            if self.last_received + idle <= now {
+            if self
+                .last_received
+                .checked_add(idle)
+                .is_some_and(|d| d <= now)
+            {
                 self.error = Some(Error::Timeout(TimeoutKind::Idle));
                 let _ = self.close(now, CloseCode::AWAY, "idle timeout");
             }
@@ -446,7 +451,7 @@ impl Connection {
                 self.fail_handshake(e);
             }
             Ok(key) => {
-                let response = handshake::accept_response(key.as_bytes(), &accept, None);
+                let response = handshake::accept_response(&key, &accept, None);
                 response.write_to(&mut self.out);
                 self.open(now, None, response, &early);
             }
@@ -543,7 +548,7 @@ impl Connection {
         if self.close_received {
             self.after_close_handshake(now);
         } else {
-            self.close_deadline = Some(now + self.config.close_timeout);
+            self.close_deadline = now.checked_add(self.config.close_timeout);
         }
         Ok(())
     }
@@ -604,14 +609,18 @@ impl Connection {
         consider(self.close_deadline);
         if self.is_open() && !self.closed_reported {
             match self.ping_outstanding {
-                Some(sent) => consider(Some(sent + self.config.keepalive_timeout)),
+                Some(sent) => consider(sent.checked_add(self.config.keepalive_timeout)),
                 None => consider(
                     self.config
                         .keepalive_interval
-                        .map(|i| self.last_received + i),
+                        .and_then(|i| self.last_received.checked_add(i)),
                 ),
             }
-            consider(self.config.idle_timeout.map(|i| self.last_received + i));
+            consider(
+                self.config
+                    .idle_timeout
+                    .and_then(|i| self.last_received.checked_add(i)),
+            );
         }
         next
     }
@@ -632,15 +641,32 @@ impl Connection {
         };
         let upgrade = request
             .validate_upgrade(self.config.request_checks)
-            .map(|key| String::from_utf8_lossy(key).into_owned());
+            .map(<[u8]>::to_vec);
         let protocols = request.protocols().map(str::to_owned).collect();
         self.state = State::AwaitAnswer {
             upgrade,
             protocols,
-            early: buf[end..].to_vec(),
+            early: Vec::new(),
         };
         let _ = now;
         self.emit(Event::Request(request));
+        self.hold_early(&buf[end..]);
+    }
+
+    /// Server: keeps bytes that arrive before the application answers the
+    /// request, up to `max_handshake_bytes`, whether they came in the read
+    /// that completed the head or in a later one (any split of the input
+    /// gives the same result).
+    fn hold_early(&mut self, data: &[u8]) {
+        let max = self.config.max_handshake_bytes;
+        let State::AwaitAnswer { early, .. } = &mut self.state else {
+            return;
+        };
+        if early.len() + data.len() > max {
+            self.fail_handshake(HandshakeError::TooLarge { max });
+        } else {
+            early.extend_from_slice(data);
+        }
     }
 
     fn on_response_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
@@ -763,7 +789,7 @@ impl Connection {
             Role::Server => self.finish_now(),
             Role::Client => {
                 self.state = State::Finished;
-                self.close_deadline = Some(now + self.config.close_timeout);
+                self.close_deadline = now.checked_add(self.config.close_timeout);
             }
         }
     }

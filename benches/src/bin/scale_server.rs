@@ -2,7 +2,7 @@
 //! every connection at a fixed interval, with a small outgoing cap so that
 //! peers that stop reading are refused more data instead of costing memory.
 //!
-//! Usage: scale_server ADDR [INTERVAL_MS] [MESSAGE_BYTES]
+//! Usage: `scale_server ADDR [INTERVAL_MS] [MESSAGE_BYTES]`
 
 use std::thread;
 use std::time::Duration;
