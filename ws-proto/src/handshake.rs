@@ -436,13 +436,27 @@ impl HeadReader {
         Ok(None)
     }
 
+    /// The end of the head: the first empty line. Lines end in CRLF or, as
+    /// httparse also accepts, in a bare LF. Each byte is looked at about once,
+    /// however the head is split.
     fn find_end(&mut self) -> Option<usize> {
-        let start = self.scanned.saturating_sub(3);
-        let found = self.buf[start..].windows(4).position(|w| w == b"\r\n\r\n");
-        if found.is_none() {
-            self.scanned = self.buf.len();
+        let buf = &self.buf;
+        let mut i = self.scanned;
+        while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
+            let nl = i + off;
+            match (buf.get(nl + 1), buf.get(nl + 2)) {
+                (Some(b'\n'), _) => return Some(nl + 2),
+                (Some(b'\r'), Some(b'\n')) => return Some(nl + 3),
+                (None, _) | (Some(b'\r'), None) => {
+                    // Undecided until more bytes come: look here again.
+                    self.scanned = nl;
+                    return None;
+                }
+                _ => i = nl + 1,
+            }
         }
-        found.map(|i| start + i + 4)
+        self.scanned = buf.len();
+        None
     }
 
     /// All bytes received so far (the head and anything after it).
@@ -809,5 +823,35 @@ mod tests {
             r.push(&[b'a'; 40]),
             Err(HandshakeError::TooLarge { max: 16 })
         );
+    }
+
+    /// A head whose lines end in bare LF (which httparse accepts) ends at its
+    /// first empty line too, however it is split, byte by byte included.
+    #[test]
+    fn head_reader_accepts_bare_lf_line_ends() {
+        let lf: Vec<u8> = String::from_utf8_lossy(RFC_REQUEST)
+            .replace("\r\n", "\n")
+            .into_bytes();
+        let mixed = b"GET / HTTP/1.1\r\nHost: x\n\r\nrest".to_vec();
+        for (data, head_len) in [(lf.clone(), lf.len()), (mixed.clone(), mixed.len() - 4)] {
+            for cut in 0..data.len() {
+                let mut r = HeadReader::new(4096);
+                let end = match r.push(&data[..cut]).unwrap() {
+                    Some(end) => end,
+                    None => r.push(&data[cut..]).unwrap().unwrap(),
+                };
+                assert_eq!(end, head_len, "cut {cut}");
+            }
+            let mut r = HeadReader::new(4096);
+            let mut end = None;
+            for b in &data {
+                if let Some(e) = r.push(std::slice::from_ref(b)).unwrap() {
+                    end = Some(e);
+                    break;
+                }
+            }
+            assert_eq!(end, Some(head_len));
+        }
+        assert_eq!(parse(&lf).path, "/chat");
     }
 }
