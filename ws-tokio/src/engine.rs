@@ -250,10 +250,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         Poll::Pending
     }
 
-    /// Writes what an input or a deadline made the core queue (a pong, a
-    /// close echo, a keepalive ping) without waiting, so it goes out even if
-    /// the caller stops polling after the event it gets now.
-    fn write_opportunistically(&mut self, cx: &mut Context<'_>) {
+    /// Writes what an input, a deadline or an event just polled made the
+    /// core queue (a pong, a close echo or error close, a keepalive ping)
+    /// without waiting, so it goes out even if the caller stops polling
+    /// after the item it gets now.
+    pub(crate) fn write_opportunistically(&mut self, cx: &mut Context<'_>) {
         if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
             self.fail(e);
         }

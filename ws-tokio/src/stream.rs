@@ -199,6 +199,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         loop {
             while let Some(event) = self.engine.conn.poll_event() {
                 if let Some(item) = self.on_event(event) {
+                    // The core answers pings, close frames and violations
+                    // as their events are polled: send the answer now.
+                    self.engine.write_opportunistically(cx);
                     return Poll::Ready(Some(item));
                 }
             }

@@ -563,3 +563,26 @@ fn streams_and_halves_are_send_and_sync() {
         send(&w.close(CloseCode::NORMAL, ""));
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_echo_goes_out_even_if_the_stream_is_dropped_at_once() {
+    bounded(async {
+        let (listener, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = ws_tokio::accept(tcp).await.unwrap();
+            // Stop at the close item: no further poll finishes the handshake.
+            let item = ws.next().await.unwrap().unwrap();
+            drop(ws);
+            item
+        });
+        let mut ws = ws_tokio::connect(&url(addr)).await.unwrap();
+        ws.close(CloseCode(4000), "now").await.unwrap();
+        assert_eq!(ws.closed().unwrap().code, CloseCode(4000));
+        assert_eq!(
+            server.await.unwrap(),
+            Message::close(CloseCode(4000), "now")
+        );
+    })
+    .await;
+}
