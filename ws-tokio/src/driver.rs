@@ -122,6 +122,12 @@ impl Timers {
     }
 }
 
+/// A fresh seed for a [`Connection`]'s mask-key generator, drawn from the
+/// OS (as the crate's own handshake functions do).
+pub fn seed() -> [u8; 32] {
+    crate::random_seed()
+}
+
 /// A source of commands for [`drive`]: implemented for tokio's bounded and
 /// unbounded `mpsc` receivers.
 pub trait Commands {
@@ -197,7 +203,7 @@ impl<T> Commands for mpsc::UnboundedReceiver<T> {
 /// #     ws.close(ws_tokio::CloseCode::NORMAL, "").await.unwrap();
 /// # });
 /// let (tcp, _) = listener.accept().await?;
-/// let conn = Connection::server(Arc::default(), std::time::Instant::now(), [7; 32]);
+/// let conn = Connection::server(Arc::default(), std::time::Instant::now(), ws_tokio::driver::seed());
 /// let (_commands, rx) = tokio::sync::mpsc::unbounded_channel();
 /// drive(tcp, conn, &mut Echo, rx).await;
 /// # Ok(())
@@ -239,8 +245,12 @@ where
             return engine.into_io();
         }
         poll_fn(|cx| {
-            let room = engine.output_pending() < WRITE_HIGH_WATER;
-            if room && commands_open {
+            // Write first: whether there is room for more input and more
+            // commands depends on what is still waiting to be written.
+            let progressed = engine
+                .poll_progress(cx, WRITE_HIGH_WATER, timers.next())
+                .is_ready();
+            if commands_open && engine.output_pending() < WRITE_HIGH_WATER {
                 while batch.len() < COMMAND_BATCH {
                     match commands.poll_recv(cx) {
                         Poll::Ready(Some(command)) => batch.push(command),
@@ -252,7 +262,6 @@ where
                     }
                 }
             }
-            let progressed = engine.poll_progress(cx, room, timers.next()).is_ready();
             if progressed || !batch.is_empty() {
                 Poll::Ready(())
             } else {

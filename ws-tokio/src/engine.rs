@@ -209,15 +209,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         Poll::Ready(now)
     }
 
-    /// One step: write what is pending, fire due deadlines, and (when
-    /// `read`) read once. `Ready` when something happened that may have
+    /// One step: write what is pending, fire due deadlines, and read once
+    /// unless, after writing, `read_limit` bytes or more still wait to be
+    /// written (then the write, not the peer, is what to wait for). `Ready` when something happened that may have
     /// produced events or finished the engine; the caller then drains the
     /// core's events and checks [`Engine::is_done`] before polling again.
     /// I/O errors end the engine (see [`Engine::fail`]) and count as progress.
     pub(crate) fn poll_progress(
         &mut self,
         cx: &mut Context<'_>,
-        read: bool,
+        read_limit: usize,
         extra: Option<Instant>,
     ) -> Poll<()> {
         if self.is_done() {
@@ -234,7 +235,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             self.write_opportunistically(cx);
             return Poll::Ready(());
         }
-        if read {
+        if self.output_pending() < read_limit {
             match self.poll_read_in(cx) {
                 Poll::Ready(Ok(())) => {
                     self.write_opportunistically(cx);

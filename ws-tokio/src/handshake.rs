@@ -151,7 +151,7 @@ where
                 _ => {}
             }
         }
-        poll_fn(|cx| engine.poll_progress(cx, true, None)).await;
+        poll_fn(|cx| engine.poll_progress(cx, usize::MAX, None)).await;
     }
 }
 
@@ -209,7 +209,7 @@ where
                 _ => {}
             }
         }
-        poll_fn(|cx| engine.poll_progress(cx, true, None)).await;
+        poll_fn(|cx| engine.poll_progress(cx, usize::MAX, None)).await;
     }
 }
 

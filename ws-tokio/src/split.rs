@@ -152,8 +152,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     ///
     /// Unlike [`WebSocketStream::close`] it drops nothing: messages that
     /// arrive meanwhile, and then the peer's close frame (or the error),
-    /// are yielded by the read half, which reports how the close went. If
-    /// the read half was dropped, this reports it instead.
+    /// are yielded by the read half, which reports how the close went. So
+    /// the read half must be read meanwhile (as it is when a task loops on
+    /// it): the core acts on the peer's close frame when the read half
+    /// reaches it. If the read half was dropped, this drains and reports it
+    /// instead.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         lock(&self.inner).core.start_close(code, reason)?;
         poll_fn(|cx| {

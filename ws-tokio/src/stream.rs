@@ -209,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 self.terminated = true;
                 return Poll::Ready(None);
             }
-            ready!(self.engine.poll_progress(cx, true, None));
+            ready!(self.engine.poll_progress(cx, usize::MAX, None));
         }
     }
 
@@ -270,7 +270,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     None => Ok(()),
                 });
             }
-            ready!(self.engine.poll_progress(cx, true, None));
+            ready!(self.engine.poll_progress(cx, usize::MAX, None));
         }
     }
 

@@ -168,3 +168,52 @@ async fn the_driver_runs_on_without_senders_until_the_peer_vanishes() {
     })
     .await;
 }
+
+/// Echoes whatever arrives, with no commands and no timers.
+struct Mirror;
+
+impl Session for Mirror {
+    type Command = ();
+
+    fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event) {
+        if let Event::Message(msg) = event {
+            let _ = conn.send(ctl.now(), msg);
+        }
+    }
+
+    fn on_command(&mut self, _: &mut Control<'_>, _: &mut Connection, _: ()) {}
+}
+
+#[tokio::test]
+async fn large_echoes_through_a_narrow_pipe_then_close() {
+    // More than the driver's write high-water mark (128 KiB) must wait for
+    // the peer to read; reading resumes once it is written.
+    bounded(async {
+        let (a, b) = tokio::io::duplex(8 * 1024);
+        let (_tx, rx) = mpsc::unbounded_channel::<()>();
+        let conn = Connection::established(
+            Arc::default(),
+            ws_tokio::Role::Server,
+            Instant::now(),
+            ws_tokio::driver::seed(),
+        );
+        let driving = async move { drive(a, conn, &mut Mirror, rx).await };
+        let peer = async move {
+            let client = ws_tokio::WebSocketStream::from_raw(b, ws_tokio::Role::Client);
+            let (mut read, mut write) = client.split();
+            for size in [1 << 20, 300_000, 10] {
+                let msg = Message::binary(vec![5u8; size]);
+                let (sent, back) = tokio::join!(write.send(msg.clone()), read.next());
+                sent.unwrap();
+                assert_eq!(back.unwrap().unwrap(), msg);
+            }
+            let (closed, ()) = tokio::join!(write.close(CloseCode::NORMAL, ""), async {
+                while read.next().await.is_some() {}
+            });
+            closed.unwrap();
+            assert_eq!(read.closed().unwrap().code, CloseCode::NORMAL);
+        };
+        tokio::join!(driving, peer);
+    })
+    .await;
+}
