@@ -156,6 +156,11 @@ where
         // After a failed accept (out of descriptors ...), wait a little.
         let mut accept_paused_until = None;
         loop {
+            // Commands queued before `run` or since the last turn (a
+            // `connect` may start the only connection there will be).
+            while let Ok((route, command)) = rx.try_recv() {
+                self.route(route, command);
+            }
             if self.listener.is_none() && self.running.is_empty() {
                 return;
             }

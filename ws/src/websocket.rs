@@ -27,6 +27,8 @@ pub enum Runtime {
     Mio,
     /// A current-thread tokio runtime on the thread that calls `run`, one
     /// future per connection (feature `tokio`). Handlers need not be `Send`.
+    /// `run` builds its own runtime, so call it from a thread that is not
+    /// running one (in a tokio program: `spawn_blocking` or a plain thread).
     #[cfg(feature = "tokio")]
     #[cfg_attr(not(feature = "mio"), default)]
     Tokio,

@@ -374,3 +374,31 @@ fn a_refused_connect_reaches_on_error() {
         );
     });
 }
+
+#[test]
+fn a_connect_queued_before_run_is_made() {
+    each_runtime(|runtime| {
+        let (addr, broadcaster, server) = server(runtime, counting_echo);
+        let log: Log = Arc::default();
+        let shared = log.clone();
+        let ws = Builder::new()
+            .with_runtime(runtime)
+            .build(move |out: Sender| {
+                out.send("queued").unwrap();
+                let shared = shared.clone();
+                move |msg: Message| {
+                    shared.lock().unwrap().push(msg.into_text()?);
+                    out.close(CloseCode::Normal)
+                }
+            })
+            .unwrap();
+        // No listener and no connection yet: only the queued command.
+        ws.broadcaster()
+            .connect(url::Url::parse(&format!("ws://{addr}/")).unwrap())
+            .unwrap();
+        ws.run().unwrap();
+        assert_eq!(*log.lock().unwrap(), ["queued"], "{runtime:?}");
+        broadcaster.shutdown().unwrap();
+        server.join().unwrap();
+    });
+}
