@@ -232,14 +232,19 @@ where
         if let Some(e) = engine.io_error.take() {
             session.on_io_error(&mut ctl, conn, &e);
         }
+        let mut closed = false;
         loop {
             while let Some(event) = conn.poll_event() {
+                closed |= matches!(event, Event::Closed(_));
                 session.on_event(&mut ctl, conn, event);
             }
             match ctl.timers.pop_due(now) {
                 Some(id) => session.on_timer(&mut ctl, conn, id),
                 None => break,
             }
+        }
+        if closed {
+            engine.closed_seen();
         }
         if engine.is_done() {
             return engine.into_io();

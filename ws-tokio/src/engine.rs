@@ -19,6 +19,12 @@ use ws_proto::{Connection, Transmit};
 /// Size of the one read buffer each connection reuses.
 pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
 
+/// The engine takes the core's output into its write buffer only while
+/// less than this waits there. The rest stays in the core, whose
+/// `Config::max_write_buffer` then refuses further sends, so a peer that
+/// stops reading cannot make a connection buffer without bound.
+const PUMP_HIGH_WATER: usize = 64 * 1024;
+
 /// The current time for the core, on tokio's clock (which tests may pause).
 pub(crate) fn now() -> Instant {
     tokio::time::Instant::now().into_std()
@@ -106,7 +112,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             self.wbuf.drain(..self.wpos);
             self.wpos = 0;
         }
-        while let Some(t) = self.conn.poll_transmit(now, &mut self.wbuf) {
+        // After a deadline the core gave up on the peer: take everything,
+        // so that its request to close the transport is seen at once.
+        let limit = if timed_out {
+            usize::MAX
+        } else {
+            PUMP_HIGH_WATER
+        };
+        while self.wbuf.len() - self.wpos < limit {
+            let Some(t) = self.conn.poll_transmit(now, &mut self.wbuf) else {
+                break;
+            };
             if t == Transmit::Close && !self.close_requested {
                 self.close_requested = true;
                 let limit = if timed_out {
@@ -126,15 +142,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         if self.dead {
             return Poll::Ready(Ok(()));
         }
-        self.pump(now(), false);
-        while self.wpos < self.wbuf.len() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        loop {
+            self.pump(now(), false);
+            if self.wpos == self.wbuf.len() {
+                break;
             }
-            self.wpos += n;
-            self.needs_flush = true;
-            self.activity = true;
+            while self.wpos < self.wbuf.len() {
+                let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.wpos += n;
+                self.needs_flush = true;
+                self.activity = true;
+            }
         }
         if self.needs_flush {
             ready!(Pin::new(&mut self.io).poll_flush(cx))?;
@@ -200,8 +221,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         self.timer_at = None;
         self.activity = true;
         let now = now();
+        // Only the core's own deadlines count as the core timing out (the
+        // caller's `extra` ones are its business).
+        let core_due = self.conn.poll_timeout().is_some_and(|d| d <= now);
         self.conn.handle_timeout(now);
-        self.pump(now, true);
+        self.pump(now, core_due);
         if finish.is_some_and(|f| f <= now) {
             // The peer neither read the rest nor closed its end in time.
             self.dead = true;
@@ -211,8 +235,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
 
     /// One step: write what is pending, fire due deadlines, and read once
     /// unless, after writing, `read_limit` bytes or more still wait to be
-    /// written (then the write, not the peer, is what to wait for). `Ready` when something happened that may have
-    /// produced events or finished the engine; the caller then drains the
+    /// written (then the write, not the peer, is what to wait for).
+    /// `Ready` when something happened that may have produced events or finished the engine; the caller then drains the
     /// core's events and checks [`Engine::is_done`] before polling again.
     /// I/O errors end the engine (see [`Engine::fail`]) and count as progress.
     pub(crate) fn poll_progress(
@@ -249,6 +273,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             }
         }
         Poll::Pending
+    }
+
+    /// The owner saw the core's `Closed` event: whatever is left (writing
+    /// the rest, the peer's end of stream) gets `Config::close_timeout`
+    /// more at most, even if the peer stopped reading and the core never
+    /// gets to ask for the transport to be closed.
+    pub(crate) fn closed_seen(&mut self) {
+        let limit = now() + self.conn.config().close_timeout;
+        self.finish_deadline.get_or_insert(limit);
     }
 
     /// Writes what an input, a deadline or an event just polled made the

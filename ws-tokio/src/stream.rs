@@ -227,6 +227,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// What the stream yields for the core's `Closed`: the peer's close
     /// frame after a clean close handshake, the error otherwise.
     fn on_closed(&mut self, closed: Closed) -> Result<Message, Error> {
+        self.engine.closed_seen();
         let item = if let Some(e) = self.engine.io_error.take() {
             Err(Error::Io(e))
         } else {

@@ -217,3 +217,64 @@ async fn large_echoes_through_a_narrow_pipe_then_close() {
     })
     .await;
 }
+
+/// Sends 256 KiB on every timer tick until the core refuses.
+struct Flood {
+    sent: usize,
+    refused: Option<String>,
+}
+
+impl Session for Flood {
+    type Command = ();
+
+    fn on_event(&mut self, ctl: &mut Control<'_>, _: &mut Connection, event: Event) {
+        if let Event::Closed(_) = event {
+            return;
+        }
+        ctl.set_timer(0, ctl.now());
+    }
+
+    fn on_command(&mut self, _: &mut Control<'_>, _: &mut Connection, _: ()) {}
+
+    fn on_timer(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, _: u64) {
+        match conn.send_binary(ctl.now(), &[7; 256 * 1024]) {
+            Ok(()) => {
+                self.sent += 1;
+                assert!(self.sent < 400, "100 MiB accepted without complaint");
+                ctl.set_timer(0, ctl.now() + Duration::from_millis(1));
+            }
+            Err(e) => {
+                self.refused = Some(e.to_string());
+                let _ = conn.close(ctl.now(), CloseCode::NORMAL, "");
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_never_reads_meets_the_write_cap() {
+    let (a, mut peer) = tokio::io::duplex(8 * 1024);
+    let config = Arc::new(ws_tokio::Config {
+        max_write_buffer: 1 << 20,
+        close_timeout: Duration::from_secs(1),
+        ..Default::default()
+    });
+    // A ping from the peer gets the session going.
+    use tokio::io::AsyncWriteExt;
+    peer.write_all(&common::frame(true, 0x9, b"", true))
+        .await
+        .unwrap();
+    let conn = Connection::established(config, ws_tokio::Role::Server, Instant::now(), [3; 32]);
+    let (_tx, rx) = mpsc::unbounded_channel::<()>();
+    let mut session = Flood {
+        sent: 0,
+        refused: None,
+    };
+    drive(a, conn, &mut session, rx).await;
+    let refused = session.refused.expect("the core refused a send");
+    assert!(refused.contains("buffer"), "{refused}");
+    // What was accepted: the 1 MiB cap in the core plus what the driver
+    // holds (at most its 64 KiB mark plus one message) and the pipe.
+    assert!(session.sent <= 6, "{}", session.sent);
+    drop(peer);
+}
