@@ -45,8 +45,9 @@ pub(crate) struct Engine<S> {
     eof: bool,
     /// Nothing more will be done: an I/O error, or the finishing deadline passed.
     dead: bool,
-    /// After `Transmit::Close`: the limit for writing the rest, shutting
-    /// down and waiting for the peer's end of stream.
+    /// After `Transmit::Close`, or once the owner saw `Closed`: the limit
+    /// for writing the rest, shutting down and waiting for the peer's end
+    /// of stream.
     finish_deadline: Option<Instant>,
     timer: Option<Pin<Box<Sleep>>>,
     timer_at: Option<Instant>,
