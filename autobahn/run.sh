@@ -25,7 +25,7 @@
 #   AUTOBAHN_VENV        venv for wstest (default: <repo>/.autobahn-venv; made or
 #                        refreshed by the suite's install.sh, which is idempotent)
 #   AUTOBAHN_BUILD_CMD   build command, run by bash in the repository root
-#                        (default: cargo build --release -p ws-examples
+#                        (default: cargo build --release -p ws-examples --features tokio
 #                        --example autobahn_server --example autobahn_client)
 #   AUTOBAHN_SERVER_BIN  server testee (default: <repo>/target/release/examples/autobahn_server)
 #   AUTOBAHN_CLIENT_BIN  client testee (default: <repo>/target/release/examples/autobahn_client)
@@ -47,7 +47,7 @@ usage() { sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1
 
 SHARED="${AUTOBAHN_SHARED:-$HERE/../../shared/autobahn}"
 VENV="${AUTOBAHN_VENV:-$REPO/.autobahn-venv}"
-BUILD_CMD="${AUTOBAHN_BUILD_CMD:-cargo build --release -p ws-examples --example autobahn_server --example autobahn_client}"
+BUILD_CMD="${AUTOBAHN_BUILD_CMD:-cargo build --release -p ws-examples --features tokio --example autobahn_server --example autobahn_client}"
 SERVER_BIN="${AUTOBAHN_SERVER_BIN:-$REPO/target/release/examples/autobahn_server}"
 CLIENT_BIN="${AUTOBAHN_CLIENT_BIN:-$REPO/target/release/examples/autobahn_client}"
 REPORTS="$HERE/reports"

@@ -1,1 +1,122 @@
-//! Runtime crate: see the workspace README.
+//! # ws-tokio: WebSockets on tokio over the ws-proto core
+//!
+//! A thin runtime around [`ws_proto::Connection`], the sans-IO protocol
+//! core: this crate moves bytes between a tokio byte stream and the core,
+//! and sleeps until the core's next deadline. It never parses or builds a
+//! frame, masks, validates UTF-8 or checks a handshake: the core does all of
+//! that, the same way under every runtime.
+//!
+//! It offers two ways in:
+//!
+//! - A native async API: [`accept`] / [`connect`] (and their `_with_*`
+//!   variants) give a [`WebSocketStream`], which is a
+//!   [`Stream`](futures_core::Stream) of [`Message`]s and a
+//!   [`Sink`](futures_sink::Sink) of them, and [splits](WebSocketStream::split)
+//!   into halves for two tasks. [`WebSocketStream::from_raw`] wraps a stream
+//!   whose handshake was done elsewhere (a hyper or axum upgrade).
+//! - [`driver::drive`]: one task per connection calling a [`driver::Session`]
+//!   object with the core's events, a command channel's commands and the
+//!   session's own timers, for frameworks built on callbacks (the `ws`
+//!   crate's tokio backend).
+//!
+//! ## An echo server
+//!
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//! loop {
+//!     let (tcp, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let mut ws = ws_tokio::accept(tcp).await?;
+//!         while let Some(msg) = ws.next().await {
+//!             let msg = msg?;
+//!             if msg.is_data() {
+//!                 ws.send(msg).await?;
+//!             }
+//!         }
+//!         Ok::<_, ws_tokio::Error>(())
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! ## A client
+//!
+//! ```no_run
+//! use ws_tokio::{CloseCode, Message};
+//!
+//! # async fn run() -> Result<(), ws_tokio::Error> {
+//! let mut ws = ws_tokio::connect("ws://127.0.0.1:9001/chat").await?;
+//! ws.send("hello").await?;
+//! if let Some(Ok(Message::Text(reply))) = ws.recv().await {
+//!     println!("{reply}");
+//! }
+//! ws.close(CloseCode::NORMAL, "done").await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Deadlines
+//!
+//! The core keeps the deadlines of [`Config`]: `handshake_timeout`,
+//! `close_timeout`, `keepalive_interval` / `keepalive_timeout` and
+//! `idle_timeout`. They run on tokio's clock while the connection is being
+//! polled (reading a [`WebSocketStream`], or the driver's task), so a paused
+//! test clock pauses them too.
+//!
+//! ## What this crate does not do
+//!
+//! No TLS yet: [`connect`] refuses `wss://` URLs with
+//! [`Error::TlsNotSupported`]; to use TLS, connect a TLS stream yourself and
+//! run the handshake over it with [`client`]. No compression extension.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod driver;
+mod engine;
+mod error;
+mod handshake;
+mod message;
+mod split;
+mod stream;
+
+pub use error::Error;
+pub use handshake::{
+    accept, accept_with, accept_with_config, client, client_with_config, connect,
+    connect_with_config,
+};
+pub use message::Message;
+pub use split::{ReadHalf, ReuniteError, WriteHalf};
+pub use stream::WebSocketStream;
+pub use ws_proto;
+pub use ws_proto::{
+    Accept, CloseCode, CloseFrame, Closed, Config, Opened, Request, Response, Role,
+};
+
+/// A fresh seed for a connection's mask-key generator, from the OS.
+pub(crate) fn random_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    if getrandom::fill(&mut seed).is_err() {
+        // No OS randomness: the standard library's per-process random hash
+        // keys, a counter and the clock still differ between connections.
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let state = std::hash::RandomState::new();
+        for (i, chunk) in seed.chunks_mut(8).enumerate() {
+            let mut h = state.build_hasher();
+            h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+            h.write_usize(i);
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    seed
+}

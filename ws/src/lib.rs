@@ -3,7 +3,9 @@
 //! The API of ws-rs (`ws` 0.9): [`listen`] and [`connect`], a [`Factory`]
 //! that makes a [`Handler`] per connection, and a [`Sender`] to act on it,
 //! on top of `ws-proto`, a sans-IO protocol core that does all the protocol
-//! work. The runtime is chosen with cargo features: `mio` (the default).
+//! work. The runtime is chosen with cargo features: `mio` (the default) and
+//! `tokio`; with both, mio is the default and `Runtime::Tokio` is chosen
+//! with [`Builder::with_runtime`].
 //!
 //! ```no_run
 //! // A WebSocket echo server.
@@ -45,11 +47,15 @@
 //!   error that says so.
 #![deny(missing_docs)]
 
-#[cfg(not(feature = "mio"))]
-compile_error!("the `ws` crate needs a runtime: enable the `mio` feature (the default)");
+#[cfg(not(any(feature = "mio", feature = "tokio")))]
+compile_error!(
+    "the `ws` crate needs a runtime: enable its `mio` feature (the default) or its `tokio` feature"
+);
 
 #[cfg(feature = "mio")]
 mod backend_mio;
+#[cfg(feature = "tokio")]
+mod backend_tokio;
 mod dispatch;
 mod frame;
 mod handler;

@@ -12,8 +12,12 @@ use crate::settings::Settings;
 
 #[cfg(feature = "mio")]
 use crate::backend_mio::MioBackend;
+#[cfg(feature = "tokio")]
+use crate::backend_tokio::TokioBackend;
 
 /// The runtime a `WebSocket` runs on.
+///
+/// The default is mio when the `mio` feature is on, else tokio.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Runtime {
@@ -21,17 +25,26 @@ pub enum Runtime {
     #[cfg(feature = "mio")]
     #[default]
     Mio,
+    /// A current-thread tokio runtime on the thread that calls `run`, one
+    /// future per connection (feature `tokio`). Handlers need not be `Send`.
+    /// `run` builds its own runtime, so call it from a thread that is not
+    /// running one (in a tokio program: `spawn_blocking` or a plain thread).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(not(feature = "mio"), default)]
+    Tokio,
 }
 
 impl std::str::FromStr for Runtime {
     type Err = Error;
 
-    /// Parses a runtime's name: `mio`. Names of runtimes this build does not
+    /// Parses a runtime's name: `mio` or `tokio`. Names of runtimes this build does not
     /// include are refused with an error that names the cargo feature to enable.
     fn from_str(name: &str) -> Result<Runtime> {
         match name {
             #[cfg(feature = "mio")]
             "mio" => Ok(Runtime::Mio),
+            #[cfg(feature = "tokio")]
+            "tokio" => Ok(Runtime::Tokio),
             #[allow(unreachable_patterns)]
             "mio" | "tokio" => Err(Error::new(
                 ErrorKind::Internal,
@@ -45,9 +58,13 @@ impl std::str::FromStr for Runtime {
     }
 }
 
+// One per `WebSocket`: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Backend<F: Factory> {
     #[cfg(feature = "mio")]
     Mio(MioBackend<F>),
+    #[cfg(feature = "tokio")]
+    Tokio(TokioBackend<F>),
 }
 
 /// A WebSocket endpoint: a listener, client connections, or both, all
@@ -88,10 +105,14 @@ impl<F: Factory> WebSocket<F> {
         let mut backend = match runtime {
             #[cfg(feature = "mio")]
             Runtime::Mio => Backend::Mio(MioBackend::new(factory, settings)?),
+            #[cfg(feature = "tokio")]
+            Runtime::Tokio => Backend::Tokio(TokioBackend::new(factory, settings)?),
         };
         let queue = match &mut backend {
             #[cfg(feature = "mio")]
             Backend::Mio(b) => b.queue(),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.queue(),
         };
         Ok(WebSocket {
             backend,
@@ -108,6 +129,8 @@ impl<F: Factory> WebSocket<F> {
             let result = match &mut self.backend {
                 #[cfg(feature = "mio")]
                 Backend::Mio(b) => b.bind(addr),
+                #[cfg(feature = "tokio")]
+                Backend::Tokio(b) => b.bind(addr),
             };
             match result {
                 Ok(_) => return Ok(self),
@@ -127,6 +150,8 @@ impl<F: Factory> WebSocket<F> {
         match &mut self.backend {
             #[cfg(feature = "mio")]
             Backend::Mio(b) => b.connect(url),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.connect(url),
         }
         Ok(self)
     }
@@ -138,6 +163,8 @@ impl<F: Factory> WebSocket<F> {
         let factory = match self.backend {
             #[cfg(feature = "mio")]
             Backend::Mio(b) => b.run()?,
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.run()?,
         };
         WebSocket::with(factory, self.settings, self.runtime)
     }
@@ -152,6 +179,8 @@ impl<F: Factory> WebSocket<F> {
         let addr = match &self.backend {
             #[cfg(feature = "mio")]
             Backend::Mio(b) => b.local_addr(),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.local_addr(),
         };
         addr.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotConnected, "not bound"))
     }

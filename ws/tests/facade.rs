@@ -841,6 +841,79 @@ fn shutdown_writes_every_accepted_message_first(rt: Runtime) {
     server.stop().unwrap();
 }
 
+// ------------------------------------------------------- large messages
+
+/// 1 MiB each way, ten times, and the close handshake after each is prompt.
+fn large_messages_and_a_prompt_close_reply(rt: Runtime) {
+    const BIG: usize = 1 << 20;
+    struct BigSender {
+        out: Sender,
+        log: Log,
+        closing: Option<std::time::Instant>,
+    }
+    impl Handler for BigSender {
+        fn on_open(&mut self, _: Handshake) -> Result<()> {
+            self.out.send(vec![0xa5u8; BIG])
+        }
+        fn on_message(&mut self, msg: Message) -> Result<()> {
+            assert_eq!(msg.into_data(), vec![0xa5u8; BIG]);
+            self.closing = Some(std::time::Instant::now());
+            self.out.close(CloseCode::Normal)
+        }
+        fn on_close(&mut self, code: CloseCode, _: &str) {
+            let ms = self.closing.map_or(u128::MAX, |t| t.elapsed().as_millis());
+            self.log.push(format!("close {} {ms}", u16::from(code)));
+        }
+    }
+    let log = Log::default();
+    let server_log = log.clone();
+    let server = Server::start(rt, Settings::default(), move || {
+        move |out| BigSender {
+            out,
+            log: server_log.clone(),
+            closing: None,
+        }
+    });
+    for _ in 0..10 {
+        run_client(rt, Settings::default(), &server.url(), |out: Sender| {
+            move |msg| out.send(msg)
+        })
+        .unwrap();
+    }
+    log.wait_for("ten closes", |e| e.len() == 10);
+    for entry in log.entries() {
+        let ms: u128 = entry.strip_prefix("close 1000 ").unwrap().parse().unwrap();
+        // Over loopback: milliseconds, even on a busy machine.
+        assert!(ms < 2000, "{:?}", log.entries());
+    }
+    server.stop().unwrap();
+}
+
+/// A connect queued through a broadcaster before `run`, with no listener
+/// and no other connection, is still made.
+fn a_connect_queued_before_run_is_made(rt: Runtime) {
+    let server = echo_server(rt, Settings::default());
+    let log = Log::default();
+    let client_log = log.clone();
+    let ws = ws::Builder::new()
+        .with_runtime(rt)
+        .build(move |out: Sender| {
+            out.send("queued").unwrap();
+            let log = client_log.clone();
+            move |msg: Message| {
+                log.push(msg.into_text()?);
+                out.close(CloseCode::Normal)
+            }
+        })
+        .unwrap();
+    ws.broadcaster()
+        .connect(url::Url::parse(&server.url()).unwrap())
+        .unwrap();
+    ws.run().unwrap();
+    assert_eq!(log.entries(), ["queued"]);
+    server.stop().unwrap();
+}
+
 // ---------------------------------------------------------- back-pressure
 
 fn a_peer_that_stops_reading_hits_the_write_cap(rt: Runtime) {
@@ -906,6 +979,16 @@ macro_rules! runtimes {
                 }
             )*
         }
+
+        #[cfg(feature = "tokio")]
+        mod tokio {
+            $(
+                #[test]
+                fn $name() {
+                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
+                }
+            )*
+        }
     };
 }
 
@@ -932,4 +1015,6 @@ runtimes!(
     an_idle_connection_is_closed,
     shutdown_writes_every_accepted_message_first,
     a_peer_that_stops_reading_hits_the_write_cap,
+    large_messages_and_a_prompt_close_reply,
+    a_connect_queued_before_run_is_made,
 );

@@ -1,0 +1,315 @@
+//! The I/O plumbing around one [`Connection`], written once and shared by
+//! [`WebSocketStream`](crate::WebSocketStream), its split halves, the
+//! handshake functions and [`driver::drive`](crate::driver::drive).
+//!
+//! It is poll-based so that every user can wait on several things in one
+//! `poll` (the stream, the driver's command channel, a session's timers)
+//! without borrowing the transport twice. It never pops the core's events:
+//! whoever owns the engine does.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
+use ws_proto::{Connection, Transmit};
+
+/// Size of the one read buffer each connection reuses.
+pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
+
+/// The engine takes the core's output into its write buffer only while
+/// less than this waits there. The rest stays in the core, whose
+/// `Config::max_write_buffer` then refuses further sends, so a peer that
+/// stops reading cannot make a connection buffer without bound.
+const PUMP_HIGH_WATER: usize = 64 * 1024;
+
+/// The current time for the core, on tokio's clock (which tests may pause).
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+#[derive(Debug)]
+pub(crate) struct Engine<S> {
+    pub(crate) io: S,
+    pub(crate) conn: Connection,
+    rbuf: Box<[u8]>,
+    /// Bytes to write; `wbuf[wpos..]` is not written yet.
+    wbuf: Vec<u8>,
+    wpos: usize,
+    needs_flush: bool,
+    /// The core asked for the transport to be closed (`Transmit::Close`).
+    close_requested: bool,
+    shutdown_done: bool,
+    eof: bool,
+    /// Nothing more will be done: an I/O error, or the finishing deadline passed.
+    dead: bool,
+    /// After `Transmit::Close`, or once the owner saw `Closed`: the limit
+    /// for writing the rest, shutting down and waiting for the peer's end
+    /// of stream.
+    finish_deadline: Option<Instant>,
+    timer: Option<Pin<Box<Sleep>>>,
+    timer_at: Option<Instant>,
+    /// An I/O error that ended the connection before its close was reported.
+    pub(crate) io_error: Option<io::Error>,
+    /// Something was read or written, or a deadline fired, since the last
+    /// [`Engine::take_activity`].
+    activity: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
+    pub(crate) fn new(io: S, conn: Connection) -> Self {
+        Self {
+            io,
+            conn,
+            rbuf: vec![0; READ_BUFFER_SIZE].into_boxed_slice(),
+            wbuf: Vec::new(),
+            wpos: 0,
+            needs_flush: false,
+            close_requested: false,
+            shutdown_done: false,
+            eof: false,
+            dead: false,
+            finish_deadline: None,
+            timer: None,
+            timer_at: None,
+            io_error: None,
+            activity: false,
+        }
+    }
+
+    /// Whether there is nothing more to do: the core closed the transport
+    /// (written, shut down, and the peer's end of stream seen, or the
+    /// finishing deadline passed), or the transport failed.
+    pub(crate) fn is_done(&self) -> bool {
+        self.dead || (self.shutdown_done && self.eof)
+    }
+
+    /// Whether the transport failed or gave up.
+    pub(crate) fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// Bytes waiting to be written, in this engine and in the core.
+    pub(crate) fn output_pending(&self) -> usize {
+        self.wbuf.len() - self.wpos + self.conn.buffered_amount()
+    }
+
+    pub(crate) fn take_activity(&mut self) -> bool {
+        std::mem::take(&mut self.activity)
+    }
+
+    /// Moves the core's output into the write buffer. `timed_out`: the core
+    /// just handled a deadline, so a close of the transport it asks for now
+    /// is giving up on the peer, and waiting for its end of stream is
+    /// pointless.
+    fn pump(&mut self, now: Instant, timed_out: bool) {
+        if self.wpos == self.wbuf.len() {
+            // Empty: the core can swap its buffer with ours (no copy).
+            self.wbuf.clear();
+            self.wpos = 0;
+        } else if self.wpos > self.wbuf.len() / 2 {
+            self.wbuf.drain(..self.wpos);
+            self.wpos = 0;
+        }
+        // After a deadline the core gave up on the peer: take everything,
+        // so that its request to close the transport is seen at once.
+        let limit = if timed_out {
+            usize::MAX
+        } else {
+            PUMP_HIGH_WATER
+        };
+        while self.wbuf.len() - self.wpos < limit {
+            let Some(t) = self.conn.poll_transmit(now, &mut self.wbuf) else {
+                break;
+            };
+            if t == Transmit::Close && !self.close_requested {
+                self.close_requested = true;
+                let limit = if timed_out {
+                    now
+                } else {
+                    now + self.conn.config().close_timeout
+                };
+                self.finish_deadline.get_or_insert(limit);
+            }
+        }
+    }
+
+    /// Writes everything the core has queued, in as few writes as the
+    /// transport allows, then flushes and, when the core asked for it,
+    /// shuts the write side down. `Ready(Ok)` when all of that is done.
+    pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.dead {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            self.pump(now(), false);
+            if self.wpos == self.wbuf.len() {
+                break;
+            }
+            while self.wpos < self.wbuf.len() {
+                let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.wpos += n;
+                self.needs_flush = true;
+                self.activity = true;
+            }
+        }
+        if self.needs_flush {
+            ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+            self.needs_flush = false;
+        }
+        if self.close_requested && !self.shutdown_done {
+            // The peer may already be gone; there is nothing to do about a
+            // failed shutdown but stop.
+            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+            self.shutdown_done = true;
+            self.activity = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads once and feeds the core. Never ready after end of stream.
+    pub(crate) fn poll_read_in(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.eof || self.dead {
+            return Poll::Pending;
+        }
+        let mut buf = ReadBuf::new(&mut self.rbuf);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        let now = now();
+        self.activity = true;
+        if n == 0 {
+            self.eof = true;
+            self.conn.handle_eof(now);
+        } else {
+            self.conn.handle_input(now, &self.rbuf[..n]);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Sleeps until the earliest of the core's deadline, the finishing
+    /// deadline and `extra`; then fires the core's timers and returns the
+    /// time. Pending forever when there is no deadline.
+    pub(crate) fn poll_timer(
+        &mut self,
+        cx: &mut Context<'_>,
+        extra: Option<Instant>,
+    ) -> Poll<Instant> {
+        let finish = self.finish_deadline.filter(|_| !self.is_done());
+        let deadline = [self.conn.poll_timeout(), finish, extra]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
+        let at = tokio::time::Instant::from_std(deadline);
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if self.timer_at != Some(deadline) {
+                    timer.as_mut().reset(at);
+                }
+                timer
+            }
+            None => self.timer.insert(Box::pin(tokio::time::sleep_until(at))),
+        };
+        self.timer_at = Some(deadline);
+        ready!(timer.as_mut().poll(cx));
+        self.timer_at = None;
+        self.activity = true;
+        let now = now();
+        // Only the core's own deadlines count as the core timing out (the
+        // caller's `extra` ones are its business).
+        let core_due = self.conn.poll_timeout().is_some_and(|d| d <= now);
+        self.conn.handle_timeout(now);
+        self.pump(now, core_due);
+        if finish.is_some_and(|f| f <= now) {
+            // The peer neither read the rest nor closed its end in time.
+            self.dead = true;
+        }
+        Poll::Ready(now)
+    }
+
+    /// One step: write what is pending, fire due deadlines, and read once
+    /// unless, after writing, `read_limit` bytes or more still wait to be
+    /// written (then the write, not the peer, is what to wait for).
+    /// `Ready` when something happened that may have produced events or finished the engine; the caller then drains the
+    /// core's events and checks [`Engine::is_done`] before polling again.
+    /// I/O errors end the engine (see [`Engine::fail`]) and count as progress.
+    pub(crate) fn poll_progress(
+        &mut self,
+        cx: &mut Context<'_>,
+        read_limit: usize,
+        extra: Option<Instant>,
+    ) -> Poll<()> {
+        if self.is_done() {
+            return Poll::Ready(());
+        }
+        if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+            self.fail(e);
+            return Poll::Ready(());
+        }
+        if self.is_done() {
+            return Poll::Ready(());
+        }
+        if self.poll_timer(cx, extra).is_ready() {
+            self.write_opportunistically(cx);
+            return Poll::Ready(());
+        }
+        if self.output_pending() < read_limit {
+            match self.poll_read_in(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.write_opportunistically(cx);
+                    return Poll::Ready(());
+                }
+                Poll::Ready(Err(e)) => {
+                    self.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    }
+
+    /// The owner saw the core's `Closed` event: whatever is left (writing
+    /// the rest, the peer's end of stream) gets `Config::close_timeout`
+    /// more at most, even if the peer stopped reading and the core never
+    /// gets to ask for the transport to be closed.
+    pub(crate) fn closed_seen(&mut self) {
+        let limit = now() + self.conn.config().close_timeout;
+        self.finish_deadline.get_or_insert(limit);
+    }
+
+    /// Writes what an input, a deadline or an event just polled made the
+    /// core queue (a pong, a close echo or error close, a keepalive ping)
+    /// without waiting, so it goes out even if the caller stops polling
+    /// after the item it gets now.
+    pub(crate) fn write_opportunistically(&mut self, cx: &mut Context<'_>) {
+        if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
+            self.fail(e);
+        }
+    }
+
+    /// The transport failed: stop using it and tell the core it is gone
+    /// (which reports `Closed` if it was not reported yet). The error is kept
+    /// for the owner only if the connection was not already over.
+    pub(crate) fn fail(&mut self, e: io::Error) {
+        let matters = !self.conn.is_finished();
+        self.dead = true;
+        self.activity = true;
+        self.conn.handle_eof(now());
+        if matters && self.io_error.is_none() {
+            self.io_error = Some(e);
+        }
+    }
+
+    /// Gives the transport back.
+    pub(crate) fn into_io(self) -> S {
+        self.io
+    }
+}

@@ -1,0 +1,323 @@
+//! The opening handshake on either side, run to completion before a
+//! [`WebSocketStream`] exists.
+//!
+//! The core builds, parses and checks both heads; this module only moves
+//! bytes, hands the request to the caller's callback and passes its answer
+//! back to the core.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use ws_proto::{
+    Accept, Config, Connection, Event, HandshakeError, Opened, Request, Response, StateError,
+};
+
+use crate::engine::{Engine, now};
+use crate::error::Error;
+use crate::stream::WebSocketStream;
+
+/// Accepts a WebSocket connection on `stream` with the default [`Config`]:
+/// reads the client's upgrade request, answers 101 and returns the open
+/// connection.
+///
+/// A request that is not a valid upgrade is answered by the core with the
+/// matching HTTP error (400, 405, 426 ...) and fails with
+/// [`Error::Handshake`]. The whole handshake is bounded by
+/// `Config::handshake_timeout` (10 s by default; the client then gets a 408).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+/// let (tcp, _) = listener.accept().await?;
+/// let ws = ws_tokio::accept(tcp).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn accept<S>(stream: S) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    accept_with_config(stream, Arc::default()).await
+}
+
+/// [`accept`] with a [`Config`] (limits and deadlines).
+///
+/// ```no_run
+/// use std::{sync::Arc, time::Duration};
+/// use ws_tokio::Config;
+///
+/// # async fn run(tcp: tokio::net::TcpStream) -> Result<(), ws_tokio::Error> {
+/// let config = Arc::new(Config {
+///     max_message_size: 1 << 20,
+///     keepalive_interval: Some(Duration::from_secs(30)),
+///     ..Config::default()
+/// });
+/// let ws = ws_tokio::accept_with_config(tcp, config).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn accept_with_config<S>(
+    stream: S,
+    config: Arc<Config>,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    accept_with(stream, config, |_: &Request| Ok(Accept::default())).await
+}
+
+/// [`accept_with_config`], letting `callback` look at the request first and
+/// answer it: `Ok(Accept)` to accept (choosing a subprotocol the client
+/// offered, adding headers to the 101), or `Err(Response)` to refuse with
+/// any status, headers and body.
+///
+/// The callback sees every request, including ones that are not WebSocket
+/// upgrades at all ([`Request::validate_upgrade`] tells), so a server can
+/// answer a plain HTTP page with `Err(Response)`. If it accepts a request
+/// that is not a valid upgrade, the core answers with the matching error
+/// instead.
+///
+/// Fails with [`Error::Rejected`] when the callback refused (after sending
+/// its response), and with [`Error::InvalidAccept`] when its answer could
+/// not be used (a subprotocol that was not offered, an invalid header): the
+/// client then gets a 500.
+///
+/// ```no_run
+/// use ws_tokio::{Accept, Request, Response};
+///
+/// # async fn run(tcp: tokio::net::TcpStream) -> Result<(), ws_tokio::Error> {
+/// let ws = ws_tokio::accept_with(tcp, Default::default(), |req: &Request| {
+///     if req.path_only() != "/chat" {
+///         return Err(Response::new(404));
+///     }
+///     let protocol = req.protocols().find(|p| *p == "chat.v1").map(str::to_owned);
+///     Ok(Accept { protocol, ..Accept::default() })
+/// })
+/// .await?;
+/// assert_eq!(ws.request().map(|r| r.path_only()), Some("/chat"));
+/// # Ok(())
+/// # }
+/// ```
+pub async fn accept_with<S, F>(
+    stream: S,
+    config: Arc<Config>,
+    callback: F,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Response>,
+{
+    let conn = Connection::server(config, now(), crate::random_seed());
+    let mut engine = Engine::new(stream, conn);
+    let mut callback = Some(callback);
+    let mut request = None;
+    let mut invalid = None;
+    loop {
+        while let Some(event) = engine.conn.poll_event() {
+            match event {
+                Event::Request(req) => {
+                    // The core hands out exactly one request.
+                    let Some(callback) = callback.take() else {
+                        continue;
+                    };
+                    let now = now();
+                    let answered = match callback(&req) {
+                        Ok(accept) => engine.conn.accept(now, accept),
+                        Err(response) => engine.conn.reject(now, response),
+                    };
+                    if let Err(e) = answered {
+                        invalid = Some(e);
+                        // A plain 500 has no header that could be refused.
+                        let _ = engine.conn.reject(now, Response::new(500));
+                    }
+                    request = Some(req);
+                }
+                Event::Open(opened) => {
+                    let opened = Opened {
+                        request: request.take(),
+                        response: opened.response,
+                    };
+                    return opened_stream(engine, opened).await;
+                }
+                Event::Closed(closed) => {
+                    let io_error = engine.io_error.take();
+                    finish(&mut engine).await;
+                    return Err(failure(invalid, io_error, closed.error));
+                }
+                // Nothing else comes before the connection opens.
+                _ => {}
+            }
+        }
+        poll_fn(|cx| engine.poll_progress(cx, usize::MAX, None)).await;
+    }
+}
+
+/// Runs the client handshake over `stream`, which is already connected to
+/// the server (a `TcpStream`, a TLS stream, an in-memory duplex ...), with
+/// the default [`Config`].
+///
+/// `request` is usually [`Request::client`]`(url)`, to which headers can
+/// be added (`Origin`, `Sec-WebSocket-Protocol`, cookies ...); the core adds
+/// `Sec-WebSocket-Key` and the other upgrade headers that are missing.
+///
+/// Fails with [`Error::Handshake`] when the server's response is not a
+/// valid 101 for this request ([`HandshakeError::Status`] carries the
+/// status of a refusal).
+///
+/// ```no_run
+/// use ws_tokio::Request;
+///
+/// # async fn run() -> Result<(), ws_tokio::Error> {
+/// let tcp = tokio::net::TcpStream::connect("127.0.0.1:9001").await?;
+/// let mut request = Request::client("ws://127.0.0.1:9001/chat")?;
+/// request.headers.push(("Sec-WebSocket-Protocol".into(), b"chat.v1".to_vec()));
+/// let ws = ws_tokio::client(tcp, request).await?;
+/// assert_eq!(ws.protocol(), Some("chat.v1"));
+/// # Ok(())
+/// # }
+/// ```
+pub async fn client<S>(stream: S, request: Request) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    client_with_config(stream, request, Arc::default()).await
+}
+
+/// [`client`] with a [`Config`] (limits and deadlines).
+pub async fn client_with_config<S>(
+    stream: S,
+    request: Request,
+    config: Arc<Config>,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let conn = Connection::client(config, request, now(), crate::random_seed());
+    let mut engine = Engine::new(stream, conn);
+    loop {
+        while let Some(event) = engine.conn.poll_event() {
+            match event {
+                Event::Open(opened) => return opened_stream(engine, opened).await,
+                Event::Closed(closed) => {
+                    let io_error = engine.io_error.take();
+                    finish(&mut engine).await;
+                    return Err(failure(None, io_error, closed.error));
+                }
+                _ => {}
+            }
+        }
+        poll_fn(|cx| engine.poll_progress(cx, usize::MAX, None)).await;
+    }
+}
+
+/// Connects to a `ws://` URL over TCP and runs the client handshake, with
+/// the default [`Config`].
+///
+/// The TCP connect is bounded by `Config::handshake_timeout`, and so is the
+/// handshake after it. `wss://` URLs fail with [`Error::TlsNotSupported`]:
+/// this crate has no TLS yet (connect a TLS stream yourself and use
+/// [`client`]). To add headers to the request, use [`client`] too.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), ws_tokio::Error> {
+/// let mut ws = ws_tokio::connect("ws://127.0.0.1:9001/").await?;
+/// ws.send("hello").await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn connect(url: &str) -> Result<WebSocketStream<TcpStream>, Error> {
+    connect_with_config(url, Arc::default()).await
+}
+
+/// [`connect`] with a [`Config`] (limits and deadlines).
+pub async fn connect_with_config(
+    url: &str,
+    config: Arc<Config>,
+) -> Result<WebSocketStream<TcpStream>, Error> {
+    let url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
+    match url.scheme() {
+        "ws" => {}
+        "wss" => return Err(Error::TlsNotSupported),
+        other => {
+            return Err(HandshakeError::Url(format!("scheme {other:?} is not ws or wss")).into());
+        }
+    }
+    let request = Request::client_for_url(&url)?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    let tcp = match url.host() {
+        Some(url::Host::Domain(host)) => {
+            connect_tcp(TcpStream::connect((host, port)), config.handshake_timeout).await?
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            connect_tcp(TcpStream::connect((ip, port)), config.handshake_timeout).await?
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            connect_tcp(TcpStream::connect((ip, port)), config.handshake_timeout).await?
+        }
+        None => return Err(HandshakeError::Url("no host".into()).into()),
+    };
+    // Small frames (pongs, close echoes) should not wait for Nagle.
+    tcp.set_nodelay(true)?;
+    client_with_config(tcp, request, config).await
+}
+
+async fn connect_tcp(
+    connecting: impl Future<Output = std::io::Result<TcpStream>>,
+    limit: Duration,
+) -> Result<TcpStream, Error> {
+    match tokio::time::timeout(limit, connecting).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "TCP connect took longer than the handshake timeout",
+        ))),
+    }
+}
+
+/// The handshake succeeded: write whatever the core queued (the server's
+/// 101, messages sent before opening) and hand the engine to a stream. The
+/// events after `Open` (early frames) stay in the core for the stream.
+async fn opened_stream<S>(
+    mut engine: Engine<S>,
+    opened: Opened,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if let Err(e) = poll_fn(|cx| engine.poll_write_out(cx)).await {
+        return Err(Error::Io(e));
+    }
+    Ok(WebSocketStream::from_engine(engine, Some(opened)))
+}
+
+/// After a failed handshake: write the core's answer (an HTTP error on a
+/// server) and shut the transport down, within the close timeout.
+async fn finish<S>(engine: &mut Engine<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let limit = engine.conn.config().close_timeout;
+    let _ = tokio::time::timeout(limit, poll_fn(|cx| engine.poll_write_out(cx))).await;
+}
+
+/// The error for a handshake that ended without opening.
+fn failure(
+    invalid: Option<StateError>,
+    io_error: Option<std::io::Error>,
+    core: Option<ws_proto::Error>,
+) -> Error {
+    if let Some(e) = invalid {
+        return Error::InvalidAccept(e);
+    }
+    if let Some(e) = io_error {
+        return Error::Io(e);
+    }
+    match core {
+        Some(e) => e.into(),
+        // The core always says why a connection that never opened ended.
+        None => Error::UnexpectedEof,
+    }
+}

@@ -1,0 +1,409 @@
+//! The facade on tokio (`ws-tokio`).
+//!
+//! `run` builds a current-thread runtime on the calling thread and runs one
+//! future for the `WebSocket` (the endpoint: listener, command routing,
+//! factory) and one per connection (`ws_tokio::driver::drive`, calling the
+//! shared dispatch). Everything runs on that one thread, so handlers need
+//! not be `Send`; and since the connection futures are polled by the
+//! endpoint's future (a `FuturesUnordered`) rather than spawned, they need
+//! not be `'static` either, just as on mio.
+//!
+//! `Sender`s push into one bounded channel (any thread); the endpoint routes
+//! each command to its connection's channel, to all of them, or to itself.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use slab::Slab;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use ws_proto::{Config, Connection, Event, Role};
+use ws_tokio::driver::{self, Control};
+
+use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
+use crate::handler::{Factory, Handler};
+use crate::result::{Error, QueueError, Result};
+use crate::sender::{Command, CommandQueue, Route, Sender};
+use crate::settings::Settings;
+use crate::util::Token;
+
+type Routed = (Route, Command);
+
+/// The `Sender`s' way into the endpoint.
+struct Queue {
+    tx: mpsc::Sender<Routed>,
+}
+
+impl CommandQueue for Queue {
+    fn push(&self, route: Route, command: Command) -> std::result::Result<(), QueueError> {
+        self.tx.try_send((route, command)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => QueueError::Full,
+            mpsc::error::TrySendError::Closed(_) => QueueError::Disconnected,
+        })
+    }
+}
+
+/// `LoopCtl` over the driver's `Control` (its clock and timers).
+struct Ctl<'a, 'b>(&'a mut Control<'b>);
+
+impl LoopCtl for Ctl<'_, '_> {
+    fn now(&self) -> Instant {
+        self.0.now()
+    }
+
+    fn set_timer(&mut self, id: u64, at: Instant) {
+        self.0.set_timer(id, at);
+    }
+
+    fn cancel_timer(&mut self, id: u64) {
+        self.0.cancel_timer(id);
+    }
+}
+
+/// `LoopCtl` for a connection that never got a transport: no timers.
+struct Stillborn(Instant);
+
+impl LoopCtl for Stillborn {
+    fn now(&self) -> Instant {
+        self.0
+    }
+
+    fn set_timer(&mut self, _: u64, _: Instant) {}
+
+    fn cancel_timer(&mut self, _: u64) {}
+}
+
+/// A connection's session on tokio.
+struct Session<H: Handler> {
+    conn: Conn<H>,
+}
+
+impl<H: Handler> driver::Session for Session<H> {
+    type Command = Command;
+
+    fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event) {
+        self.conn.on_event(&mut Ctl(ctl), conn, event);
+    }
+
+    fn on_command(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, command: Command) {
+        match command {
+            // Only the endpoint sends `Shutdown` to a connection.
+            Command::Shutdown => self.conn.on_shutdown(&mut Ctl(ctl), conn),
+            other => self.conn.on_command(&mut Ctl(ctl), conn, other),
+        }
+    }
+
+    fn on_timer(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, id: u64) {
+        self.conn.on_timer(&mut Ctl(ctl), conn, id);
+    }
+
+    fn on_io_error(&mut self, _ctl: &mut Control<'_>, _conn: &mut Connection, error: &io::Error) {
+        self.conn
+            .on_io_error(io::Error::new(error.kind(), error.to_string()));
+    }
+}
+
+impl<H: Handler> Session<H> {
+    /// The transport could not be had (connect failed): as on mio, the
+    /// handler hears of the I/O error, then of the connection's end.
+    fn stillborn(&mut self, mut core: Connection, error: io::Error) {
+        let now = now();
+        self.conn.on_io_error(error);
+        core.handle_eof(now);
+        while let Some(event) = core.poll_event() {
+            self.conn.on_event(&mut Stillborn(now), &mut core, event);
+        }
+    }
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// A connection the endpoint routes commands to.
+struct Slot {
+    id: u64,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+/// A connection's future: its slot and its handler's dispatch at the end.
+type Running<'a, H> = LocalBoxFuture<'a, (usize, Conn<H>)>;
+
+/// The `WebSocket` while it runs.
+struct Endpoint<'a, F: Factory>
+where
+    F::Handler: 'a,
+{
+    hub: Hub<F>,
+    queue: Arc<dyn CommandQueue>,
+    config: Arc<Config>,
+    listener: Option<TcpListener>,
+    slots: Slab<Slot>,
+    next_id: u64,
+    running: FuturesUnordered<Running<'a, F::Handler>>,
+    shutting_down: bool,
+}
+
+impl<'a, F: Factory> Endpoint<'a, F>
+where
+    F::Handler: 'a,
+{
+    async fn run(&mut self, rx: &mut mpsc::Receiver<Routed>) {
+        // After a failed accept (out of descriptors ...), wait a little.
+        let mut accept_paused_until = None;
+        loop {
+            // Commands queued before `run` or since the last turn (a
+            // `connect` may start the only connection there will be).
+            while let Ok((route, command)) = rx.try_recv() {
+                self.route(route, command);
+            }
+            if self.listener.is_none() && self.running.is_empty() {
+                return;
+            }
+            let listener = self.listener.as_ref();
+            let pause = accept_paused_until;
+            tokio::select! {
+                Some((token, conn)) = self.running.next(), if !self.running.is_empty() => {
+                    self.ended(token, conn);
+                }
+                Some((route, command)) = rx.recv() => self.route(route, command),
+                accepted = async { listener.unwrap().accept().await },
+                    if listener.is_some() && pause.is_none() =>
+                {
+                    match accepted {
+                        Ok((tcp, peer)) => self.accept(tcp, peer),
+                        Err(_) => {
+                            accept_paused_until =
+                                Some(tokio::time::Instant::now() + Duration::from_millis(10));
+                        }
+                    }
+                }
+                () = async { tokio::time::sleep_until(pause.unwrap()).await }, if pause.is_some() => {
+                    accept_paused_until = None;
+                }
+            }
+        }
+    }
+
+    fn sender(&self, token: usize, id: u64) -> Sender {
+        Sender::new(Token(token), id, self.queue.clone())
+    }
+
+    fn accept(&mut self, tcp: TcpStream, peer: SocketAddr) {
+        if self.shutting_down || self.slots.len() >= self.hub.settings.max_connections {
+            return;
+        }
+        if self.hub.settings.tcp_nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
+        let token = self.slots.vacant_key();
+        self.next_id += 1;
+        let id = self.next_id;
+        let Some(mut conn) = self.hub.make(Role::Server, self.sender(token, id)) else {
+            return;
+        };
+        conn.set_addrs(Some(peer), tcp.local_addr().ok());
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.slots.insert(Slot { id, tx });
+        let core = Connection::server(self.config.clone(), now(), driver::seed());
+        self.running.push(Box::pin(async move {
+            let mut session = Session { conn };
+            driver::drive(tcp, core, &mut session, rx).await;
+            (token, session.conn)
+        }));
+    }
+
+    fn connect(&mut self, url: url::Url) {
+        if self.shutting_down {
+            return;
+        }
+        let (host, port) = match host_port(&url) {
+            Ok(hp) => hp,
+            Err(e) => return self.connect_failed(e),
+        };
+        if self.slots.len() >= self.hub.settings.max_connections {
+            return self.connect_failed(Error::from(io::Error::other("too many connections")));
+        }
+        let token = self.slots.vacant_key();
+        self.next_id += 1;
+        let id = self.next_id;
+        let Some(mut conn) = self.hub.make(Role::Client, self.sender(token, id)) else {
+            return;
+        };
+        let Some(request) = self.hub.request_for(&mut conn, &url) else {
+            self.hub.connection_lost(conn);
+            return;
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.slots.insert(Slot { id, tx });
+        let core = Connection::client(self.config.clone(), request, now(), driver::seed());
+        let limit = self.config.handshake_timeout;
+        let nodelay = self.hub.settings.tcp_nodelay;
+        self.running.push(Box::pin(async move {
+            let mut session = Session { conn };
+            match tcp_connect(&host, port, limit).await {
+                Ok(tcp) => {
+                    if nodelay {
+                        let _ = tcp.set_nodelay(true);
+                    }
+                    session
+                        .conn
+                        .set_addrs(tcp.peer_addr().ok(), tcp.local_addr().ok());
+                    driver::drive(tcp, core, &mut session, rx).await;
+                }
+                Err(e) => session.stillborn(core, e),
+            }
+            (token, session.conn)
+        }));
+    }
+
+    /// No connection could be started: as in ws-rs, a handler is made so
+    /// that the error has somewhere to go.
+    fn connect_failed(&mut self, error: Error) {
+        if let Some(mut conn) = self.hub.make(Role::Client, self.sender(usize::MAX - 2, 0)) {
+            conn.report(error);
+            self.hub.connection_lost(conn);
+        }
+    }
+
+    fn ended(&mut self, token: usize, conn: Conn<F::Handler>) {
+        self.slots.try_remove(token);
+        self.hub.connection_lost(conn);
+    }
+
+    fn route(&mut self, route: Route, command: Command) {
+        match route {
+            Route::Conn(token, id) => {
+                if let Some(slot) = self.slots.get(token).filter(|s| s.id == id) {
+                    let _ = slot.tx.send(command);
+                }
+            }
+            Route::All => {
+                for (_, slot) in &self.slots {
+                    let _ = slot.tx.send(command.clone());
+                }
+            }
+            Route::Endpoint => match command {
+                Command::Connect(url) => self.connect(url),
+                Command::Shutdown if !self.shutting_down => self.shutdown(),
+                // Connection commands sent to the endpoint have no connection.
+                _ => {}
+            },
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.shutting_down = true;
+        self.hub.on_shutdown();
+        self.listener = None;
+        for (_, slot) in &self.slots {
+            let _ = slot.tx.send(Command::Shutdown);
+        }
+    }
+}
+
+/// Connects to the first address of `host` that answers, within `limit`.
+async fn tcp_connect(host: &str, port: u16, limit: Duration) -> io::Result<TcpStream> {
+    let attempt = async {
+        let mut last = None;
+        for addr in tokio::net::lookup_host((host, port)).await? {
+            match TcpStream::connect(addr).await {
+                Ok(tcp) => return Ok(tcp),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address for host")))
+    };
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "connecting took longer than the handshake timeout",
+        )),
+    }
+}
+
+/// A `WebSocket` on tokio, before `run`.
+pub(crate) struct TokioBackend<F: Factory> {
+    hub: Hub<F>,
+    queue: Arc<dyn CommandQueue>,
+    rx: mpsc::Receiver<Routed>,
+    listener: Option<std::net::TcpListener>,
+    connects: Vec<url::Url>,
+}
+
+impl<F: Factory> TokioBackend<F> {
+    pub(crate) fn new(factory: F, settings: Settings) -> Result<Self> {
+        // As on mio: room for every connection's queue.
+        let capacity = settings
+            .queue_size
+            .saturating_mul(settings.max_connections)
+            .clamp(16, 1 << 20);
+        let (tx, rx) = mpsc::channel(capacity);
+        Ok(Self {
+            hub: Hub { factory, settings },
+            queue: Arc::new(Queue { tx }),
+            rx,
+            listener: None,
+            connects: Vec::new(),
+        })
+    }
+
+    pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
+        self.queue.clone()
+    }
+
+    pub(crate) fn bind(&mut self, addr: SocketAddr) -> Result<SocketAddr> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        self.listener = Some(listener);
+        Ok(local)
+    }
+
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref()?.local_addr().ok()
+    }
+
+    pub(crate) fn connect(&mut self, url: url::Url) {
+        self.connects.push(url);
+    }
+
+    /// Runs until shutdown, or until no listener and no connection is left.
+    pub(crate) fn run(self) -> Result<F> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let TokioBackend {
+            hub,
+            queue,
+            mut rx,
+            listener,
+            connects,
+        } = self;
+        let config = Arc::new(hub.settings.core_config());
+        let hub = runtime.block_on(async move {
+            let listener = listener.map(TcpListener::from_std).transpose()?;
+            let mut endpoint = Endpoint {
+                hub,
+                queue,
+                config,
+                listener,
+                slots: Slab::new(),
+                next_id: 0,
+                running: FuturesUnordered::new(),
+                shutting_down: false,
+            };
+            for url in connects {
+                endpoint.connect(url);
+            }
+            endpoint.run(&mut rx).await;
+            Ok::<_, Error>(endpoint.hub)
+        })?;
+        Ok(hub.factory)
+    }
+}
