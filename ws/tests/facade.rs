@@ -968,6 +968,108 @@ fn a_peer_that_stops_reading_hits_the_write_cap(rt: Runtime) {
     server.stop().unwrap();
 }
 
+// ------------------------------------------- ping, pong and Sender::connect
+
+fn sender_ping_and_pong(rt: Runtime) {
+    let server = Server::start(rt, Settings::default(), || {
+        |out: Sender| {
+            struct H(Sender);
+            impl Handler for H {
+                fn on_open(&mut self, _: Handshake) -> Result<()> {
+                    self.0.ping(b"are you there".to_vec())?;
+                    self.0.pong(b"heartbeat".to_vec())
+                }
+            }
+            H(out)
+        }
+    });
+    let mut c = RawClient::open(server.addr);
+    let ping = c.read_frame().unwrap();
+    assert_eq!(
+        (ping.opcode, ping.payload.as_slice()),
+        (9, &b"are you there"[..])
+    );
+    let pong = c.read_frame().unwrap();
+    assert_eq!(
+        (pong.opcode, pong.payload.as_slice()),
+        (10, &b"heartbeat"[..])
+    );
+    drop(c);
+    server.stop().unwrap();
+}
+
+/// A client factory whose first connection opens a second one through
+/// `Sender::connect`; both close once the second is open.
+struct Dialer {
+    log: Log,
+    url: url::Url,
+    made: usize,
+}
+
+struct Dialed {
+    out: Sender,
+    log: Log,
+    url: Option<url::Url>,
+}
+
+impl Factory for Dialer {
+    type Handler = Dialed;
+
+    fn connection_made(&mut self, _: Sender) -> Dialed {
+        unreachable!("client_connected is overridden")
+    }
+
+    fn client_connected(&mut self, out: Sender) -> Dialed {
+        self.made += 1;
+        self.log.push(format!("client_connected {}", self.made));
+        Dialed {
+            out,
+            log: self.log.clone(),
+            url: (self.made == 1).then(|| self.url.clone()),
+        }
+    }
+}
+
+impl Handler for Dialed {
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        match self.url.take() {
+            Some(url) => self.out.connect(url),
+            None => {
+                self.log.push("second open");
+                self.out.broadcast("bye")?;
+                self.out.shutdown()
+            }
+        }
+    }
+
+    fn on_close(&mut self, code: CloseCode, _: &str) {
+        self.log.push(format!("close {}", u16::from(code)));
+    }
+}
+
+fn sender_connect_opens_another_connection(rt: Runtime) {
+    let server = echo_server(rt, Settings::default());
+    let log = Log::default();
+    let url = url::Url::parse(&server.url()).unwrap();
+    let mut ws = ws::Builder::new()
+        .with_runtime(rt)
+        .build(Dialer {
+            log: log.clone(),
+            url: url.clone(),
+            made: 0,
+        })
+        .unwrap();
+    ws.connect(url).unwrap();
+    ws.run().unwrap();
+    let entries = log.entries();
+    assert_eq!(
+        entries[..3],
+        ["client_connected 1", "client_connected 2", "second open"]
+    );
+    assert_eq!(log.count("close 1001"), 2, "{entries:?}");
+    server.stop().unwrap();
+}
+
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "mio")]
@@ -994,6 +1096,8 @@ macro_rules! runtimes {
 
 runtimes!(
     echo_text_and_binary,
+    sender_ping_and_pong,
+    sender_connect_opens_another_connection,
     lifecycle_callbacks,
     timers_fire_and_cancel,
     broadcast_reaches_everyone,
