@@ -20,7 +20,7 @@ use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::{CloseCode, OpCode};
 use crate::result::{Error, ErrorKind, Result};
-use crate::sender::{self, Command, Sender, SenderKey};
+use crate::sender::{Command, DirectScope, Sender, SenderKey};
 use crate::settings::Settings;
 use crate::util::Token;
 
@@ -222,26 +222,23 @@ impl<H: Handler> Conn<H> {
     }
 
     /// Runs `f` and then the commands the connection's own `Sender` gave
-    /// meanwhile (see `sender::direct_begin`).
+    /// meanwhile (see [`DirectScope`]).
     fn direct(
         &mut self,
         ctl: &mut dyn LoopCtl,
         conn: &mut Connection,
         f: impl FnOnce(&mut Self, &mut dyn LoopCtl, &mut Connection),
     ) {
-        let outer = sender::direct_begin(self.key);
+        let scope = DirectScope::begin(self.key);
         f(self, ctl, conn);
-        if outer {
-            loop {
-                let commands = sender::direct_take();
-                if commands.is_empty() {
-                    break;
-                }
-                for command in commands {
-                    self.apply(ctl, conn, command);
-                }
+        loop {
+            let commands = scope.take();
+            if commands.is_empty() {
+                break;
             }
-            sender::direct_end();
+            for command in commands {
+                self.apply(ctl, conn, command);
+            }
         }
     }
 

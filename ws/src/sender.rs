@@ -72,36 +72,52 @@ thread_local! {
     static DIRECT: RefCell<Option<Direct>> = const { RefCell::new(None) };
 }
 
-/// Starts collecting the commands of the connection `key` given on this
-/// thread. `false` when a collection is already running (nothing to do).
-pub(crate) fn direct_begin(key: SenderKey) -> bool {
-    DIRECT.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.is_some() {
-            return false;
-        }
-        *d = Some(Direct {
-            key,
-            commands: Vec::new(),
-            spilled: false,
+/// Collects, while it lives, the commands the connection `key`'s own
+/// `Sender` gives on this thread.
+pub(crate) struct DirectScope {
+    /// False for a scope opened inside another (which keeps collecting).
+    outer: bool,
+}
+
+impl DirectScope {
+    pub(crate) fn begin(key: SenderKey) -> DirectScope {
+        let outer = DIRECT.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.is_some() {
+                return false;
+            }
+            *d = Some(Direct {
+                key,
+                commands: Vec::new(),
+                spilled: false,
+            });
+            true
         });
-        true
-    })
+        DirectScope { outer }
+    }
+
+    /// The commands collected since the last call; always empty for an
+    /// inner scope, whose commands the outer one carries out.
+    pub(crate) fn take(&self) -> Vec<Command> {
+        if !self.outer {
+            return Vec::new();
+        }
+        DIRECT.with(|d| {
+            d.borrow_mut()
+                .as_mut()
+                .map(|d| std::mem::take(&mut d.commands))
+                .unwrap_or_default()
+        })
+    }
 }
 
-/// The commands collected since the last call.
-pub(crate) fn direct_take() -> Vec<Command> {
-    DIRECT.with(|d| {
-        d.borrow_mut()
-            .as_mut()
-            .map(|d| std::mem::take(&mut d.commands))
-            .unwrap_or_default()
-    })
-}
-
-/// Stops collecting.
-pub(crate) fn direct_end() {
-    DIRECT.with(|d| *d.borrow_mut() = None);
+impl Drop for DirectScope {
+    /// Stops collecting, even when unwinding.
+    fn drop(&mut self) {
+        if self.outer {
+            DIRECT.with(|d| *d.borrow_mut() = None);
+        }
+    }
 }
 
 /// Sends messages and commands to one connection, or to all of them.
