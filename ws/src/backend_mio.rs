@@ -10,6 +10,7 @@ use crate::handler::Factory;
 use crate::result::{Error, ErrorKind, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender};
 use crate::settings::Settings;
+use crate::tls_config::Tls;
 use crate::util::Token;
 
 impl CommandQueue for Handle<Command> {
@@ -102,7 +103,16 @@ impl<F: Factory> MioHub<F> {
 
     fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
         let (host, port) = match host_port(&url) {
-            Ok(hp) => hp,
+            Ok((_, _, true)) => {
+                return self.connect_failed(
+                    ctl,
+                    Error::new(
+                        ErrorKind::Internal,
+                        "wss:// is not supported on the mio runtime yet: use Runtime::Tokio",
+                    ),
+                );
+            }
+            Ok((host, port, false)) => (host, port),
             Err(e) => return self.connect_failed(ctl, e),
         };
         let mut failed = None;
@@ -195,10 +205,12 @@ impl<F: Factory> Endpoint for MioHub<F> {
 /// A `WebSocket`'s loop on mio.
 pub(crate) struct MioBackend<F: Factory> {
     event_loop: EventLoop<MioHub<F>>,
+    tls_server: bool,
 }
 
 impl<F: Factory> MioBackend<F> {
-    pub(crate) fn new(factory: F, settings: Settings) -> Result<Self> {
+    pub(crate) fn new(factory: F, settings: Settings, tls: Tls) -> Result<Self> {
+        let _ = tls;
         let loop_config = LoopConfig {
             // One buffer for the whole loop: ws-rs's small per-connection default
             // would only cost system calls.
@@ -225,14 +237,28 @@ impl<F: Factory> MioBackend<F> {
         let mut event_loop = EventLoop::new(hub, config, loop_config)?;
         let handle: Arc<dyn CommandQueue> = Arc::new(event_loop.handle());
         event_loop.endpoint_mut().queue = handle;
-        Ok(Self { event_loop })
+        Ok(Self {
+            event_loop,
+            tls_server: false,
+        })
     }
 
     pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
         self.event_loop.endpoint_mut().queue.clone()
     }
 
+    #[cfg(feature = "rustls")]
+    pub(crate) fn set_tls(&mut self, tls: Tls) {
+        self.tls_server = tls.server.is_some();
+    }
+
     pub(crate) fn bind(&mut self, addr: std::net::SocketAddr) -> Result<std::net::SocketAddr> {
+        if self.tls_server {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "TLS servers are not supported on the mio runtime yet: use Runtime::Tokio",
+            ));
+        }
         Ok(self.event_loop.listen(addr)?)
     }
 

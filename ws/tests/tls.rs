@@ -1,0 +1,233 @@
+//! `wss://` through the facade on each runtime. A throwaway CA and a leaf
+//! certificate for "localhost" are generated at test time with rcgen.
+#![cfg(all(feature = "rustls", feature = "tokio"))]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use support::{Log, Server, within};
+use ws::tls::rustls::{
+    ClientConfig, RootCertStore, ServerConfig,
+    pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
+};
+use ws::{Builder, CloseCode, Handler, Handshake, Message, Runtime, Sender, Settings};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// A CA and a server configuration with a certificate for "localhost" it signed.
+struct Pki {
+    ca: CertificateDer<'static>,
+    server: Arc<ServerConfig>,
+}
+
+fn pki() -> Pki {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ws facade test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let server = ServerConfig::builder_with_provider(ws::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)
+        .unwrap();
+    Pki {
+        ca: ca.der().clone(),
+        server: Arc::new(server),
+    }
+}
+
+fn client_trusting(ca: &CertificateDer<'static>) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.clone()).unwrap();
+    let config = ClientConfig::builder_with_provider(ws::tls::crypto_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// An echo server over TLS.
+fn tls_server(runtime: Runtime, pki: &Pki, log: &Log) -> Server {
+    let config = pki.server.clone();
+    let log = log.clone();
+    Server::start_with(
+        runtime,
+        Settings::default(),
+        move |ws| ws.with_tls_server(config),
+        move || {
+            move |out: Sender| {
+                let log = log.clone();
+                move |msg: Message| {
+                    log.push(format!("server got {msg}"));
+                    out.send(msg)
+                }
+            }
+        },
+    )
+}
+
+/// A client that sends one message, logs the echo and closes.
+struct Client {
+    out: Sender,
+    log: Log,
+}
+
+impl Handler for Client {
+    fn on_open(&mut self, _: Handshake) -> ws::Result<()> {
+        self.log.push("open");
+        self.out.send("hello over TLS")
+    }
+
+    fn on_message(&mut self, msg: Message) -> ws::Result<()> {
+        self.log.push(format!("echo {msg}"));
+        self.out.close(CloseCode::Normal)
+    }
+
+    fn on_error(&mut self, err: ws::Error) {
+        self.log.push(format!("error {err}"));
+    }
+
+    fn on_close(&mut self, code: CloseCode, _: &str) {
+        self.log.push(format!("close {code:?}"));
+    }
+}
+
+/// Runs a client to `url` until its loop returns, with `tls` as its client
+/// configuration (the default one when `None`).
+fn run_client(runtime: Runtime, url: &str, tls: Option<Arc<ClientConfig>>, log: &Log) {
+    let settings = Settings {
+        handshake_timeout: Duration::from_secs(2),
+        ..Settings::default()
+    };
+    let mut ws = Builder::new()
+        .with_settings(settings)
+        .with_runtime(runtime)
+        .build(|out: Sender| Client {
+            out,
+            log: log.clone(),
+        })
+        .unwrap();
+    if let Some(tls) = tls {
+        ws = ws.with_tls_client(tls);
+    }
+    ws.connect(url::Url::parse(url).unwrap()).unwrap();
+    ws.run().unwrap();
+}
+
+fn echo_over_wss(runtime: Runtime) {
+    let pki = pki();
+    let server_log = Log::default();
+    let server = tls_server(runtime, &pki, &server_log);
+    let log = Log::default();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    run_client(runtime, &url, Some(client_trusting(&pki.ca)), &log);
+    assert_eq!(
+        log.entries(),
+        ["open", "echo hello over TLS", "close Normal"],
+        "{:?}",
+        log.entries()
+    );
+    assert_eq!(server_log.entries(), ["server got hello over TLS"]);
+    server.stop().unwrap();
+}
+
+/// The client's log shows a TLS error and nothing opened.
+fn assert_refused(log: &Log, what: &str) {
+    let entries = log.entries();
+    assert!(!entries.iter().any(|e| e == "open"), "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.starts_with("error") && e.contains(what)),
+        "expected an error mentioning {what:?}: {entries:?}"
+    );
+}
+
+fn a_certificate_for_another_name_is_refused(runtime: Runtime) {
+    let pki = pki();
+    let server = tls_server(runtime, &pki, &Log::default());
+    let log = Log::default();
+    // The certificate names "localhost", not 127.0.0.1.
+    let url = format!("wss://127.0.0.1:{}/", server.addr.port());
+    run_client(runtime, &url, Some(client_trusting(&pki.ca)), &log);
+    assert_refused(&log, "certificate");
+    server.stop().unwrap();
+}
+
+fn an_untrusted_certificate_is_refused(runtime: Runtime) {
+    let pki = pki();
+    let server = tls_server(runtime, &pki, &Log::default());
+    let log = Log::default();
+    // The default configuration trusts the webpki roots, not our CA.
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    run_client(runtime, &url, None, &log);
+    assert_refused(&log, "certificate");
+    server.stop().unwrap();
+}
+
+fn a_plaintext_client_gets_a_clean_error(runtime: Runtime) {
+    let pki = pki();
+    let server_log = Log::default();
+    let server = tls_server(runtime, &pki, &server_log);
+    let log = Log::default();
+    let url = format!("ws://localhost:{}/", server.addr.port());
+    run_client(runtime, &url, None, &log);
+    let entries = log.entries();
+    assert!(!entries.iter().any(|e| e == "open"), "{entries:?}");
+    assert!(
+        entries.iter().any(|e| e.starts_with("error")),
+        "{entries:?}"
+    );
+    assert!(server_log.entries().is_empty());
+    server.stop().unwrap();
+}
+
+fn encrypt_server_without_a_configuration_fails_to_bind(runtime: Runtime) {
+    let settings = Settings {
+        encrypt_server: true,
+        ..Settings::default()
+    };
+    let err = Builder::new()
+        .with_settings(settings)
+        .with_runtime(runtime)
+        .build(|out: Sender| move |msg| out.send(msg))
+        .unwrap()
+        .bind("127.0.0.1:0")
+        .unwrap_err();
+    assert!(err.to_string().contains("with_tls_server"), "{err}");
+}
+
+macro_rules! runtimes {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "tokio")]
+        mod tokio {
+            $(
+                #[test]
+                fn $name() {
+                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
+                }
+            )*
+        }
+    };
+}
+
+runtimes!(
+    echo_over_wss,
+    a_certificate_for_another_name_is_refused,
+    an_untrusted_certificate_is_refused,
+    a_plaintext_client_gets_a_clean_error,
+    encrypt_server_without_a_configuration_fails_to_bind,
+);
