@@ -219,7 +219,6 @@ impl<H: Handler> Conn<H> {
     /// The handler's `upgrade_ssl_server`; `None` (error reported) when it
     /// failed or panicked.
     #[cfg(feature = "rustls")]
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn tls_server(
         &mut self,
         config: &std::sync::Arc<rustls::ServerConfig>,
@@ -236,7 +235,6 @@ impl<H: Handler> Conn<H> {
     /// The handler's `upgrade_ssl_client`; `None` (error reported) when it
     /// failed or panicked.
     #[cfg(feature = "rustls")]
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn tls_client(
         &mut self,
         url: &url::Url,

@@ -32,7 +32,6 @@ impl std::fmt::Debug for Tls {
 }
 
 #[cfg(feature = "rustls")]
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 impl Tls {
     /// The client configuration for `wss://` connections.
     pub(crate) fn client_config(&self) -> Arc<rustls::ClientConfig> {
@@ -73,7 +72,6 @@ pub fn default_client_config() -> Arc<rustls::ClientConfig> {
 
 /// The name a `wss://` URL's certificate must carry (and the SNI sent).
 #[cfg(feature = "rustls")]
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) fn server_name(url: &url::Url) -> crate::Result<rustls::pki_types::ServerName<'static>> {
     use rustls::pki_types::ServerName;
     let bad = |what: String| crate::Error::new(crate::ErrorKind::Internal, what);

@@ -1,6 +1,6 @@
 //! `wss://` through the facade on each runtime. A throwaway CA and a leaf
 //! certificate for "localhost" are generated at test time with rcgen.
-#![cfg(all(feature = "rustls", feature = "tokio"))]
+#![cfg(feature = "rustls")]
 
 mod support;
 
@@ -83,16 +83,21 @@ fn tls_server(runtime: Runtime, pki: &Pki, log: &Log) -> Server {
 struct Client {
     out: Sender,
     log: Log,
+    message: Message,
 }
 
 impl Handler for Client {
     fn on_open(&mut self, _: Handshake) -> ws::Result<()> {
         self.log.push("open");
-        self.out.send("hello over TLS")
+        self.out.send(self.message.clone())
     }
 
     fn on_message(&mut self, msg: Message) -> ws::Result<()> {
-        self.log.push(format!("echo {msg}"));
+        if msg == self.message {
+            self.log.push(format!("echo {} bytes", msg.len()));
+        } else {
+            self.log.push(format!("wrong echo of {} bytes", msg.len()));
+        }
         self.out.close(CloseCode::Normal)
     }
 
@@ -108,6 +113,16 @@ impl Handler for Client {
 /// Runs a client to `url` until its loop returns, with `tls` as its client
 /// configuration (the default one when `None`).
 fn run_client(runtime: Runtime, url: &str, tls: Option<Arc<ClientConfig>>, log: &Log) {
+    send_from_client(runtime, url, tls, log, Message::text("hello over TLS"));
+}
+
+fn send_from_client(
+    runtime: Runtime,
+    url: &str,
+    tls: Option<Arc<ClientConfig>>,
+    log: &Log,
+    message: Message,
+) {
     let settings = Settings {
         handshake_timeout: Duration::from_secs(2),
         ..Settings::default()
@@ -118,6 +133,7 @@ fn run_client(runtime: Runtime, url: &str, tls: Option<Arc<ClientConfig>>, log: 
         .build(|out: Sender| Client {
             out,
             log: log.clone(),
+            message: message.clone(),
         })
         .unwrap();
     if let Some(tls) = tls {
@@ -136,11 +152,44 @@ fn echo_over_wss(runtime: Runtime) {
     run_client(runtime, &url, Some(client_trusting(&pki.ca)), &log);
     assert_eq!(
         log.entries(),
-        ["open", "echo hello over TLS", "close Normal"],
+        ["open", "echo 14 bytes", "close Normal"],
         "{:?}",
         log.entries()
     );
     assert_eq!(server_log.entries(), ["server got hello over TLS"]);
+    server.stop().unwrap();
+}
+
+/// Several megabytes each way: rustls's buffers fill and drain while the
+/// socket blocks.
+fn a_large_message_over_wss(runtime: Runtime) {
+    let pki = pki();
+    let server = tls_server(runtime, &pki, &Log::default());
+    let log = Log::default();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    let big: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
+    let tls = Some(client_trusting(&pki.ca));
+    send_from_client(runtime, &url, tls, &log, Message::binary(big));
+    assert_eq!(
+        log.entries(),
+        ["open", "echo 4000000 bytes", "close Normal"]
+    );
+    server.stop().unwrap();
+}
+
+/// A server on one runtime, a client on the other.
+#[cfg(all(feature = "mio", feature = "tokio"))]
+fn across_runtimes(runtime: Runtime) {
+    let other = match runtime {
+        Runtime::Mio => Runtime::Tokio,
+        _ => Runtime::Mio,
+    };
+    let pki = pki();
+    let server = tls_server(runtime, &pki, &Log::default());
+    let log = Log::default();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    run_client(other, &url, Some(client_trusting(&pki.ca)), &log);
+    assert_eq!(log.entries(), ["open", "echo 14 bytes", "close Normal"]);
     server.stop().unwrap();
 }
 
@@ -212,6 +261,16 @@ fn encrypt_server_without_a_configuration_fails_to_bind(runtime: Runtime) {
 
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "mio")]
+        mod mio {
+            $(
+                #[test]
+                fn $name() {
+                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
+                }
+            )*
+        }
+
         #[cfg(feature = "tokio")]
         mod tokio {
             $(
@@ -224,8 +283,22 @@ macro_rules! runtimes {
     };
 }
 
+#[cfg(all(feature = "mio", feature = "tokio"))]
+mod both {
+    #[test]
+    fn mio_server_tokio_client() {
+        super::within(super::LIMIT, || super::across_runtimes(ws::Runtime::Mio));
+    }
+
+    #[test]
+    fn tokio_server_mio_client() {
+        super::within(super::LIMIT, || super::across_runtimes(ws::Runtime::Tokio));
+    }
+}
+
 runtimes!(
     echo_over_wss,
+    a_large_message_over_wss,
     a_certificate_for_another_name_is_refused,
     an_untrusted_certificate_is_refused,
     a_plaintext_client_gets_a_clean_error,
