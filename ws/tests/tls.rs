@@ -244,6 +244,121 @@ fn a_plaintext_client_gets_a_clean_error(runtime: Runtime) {
     server.stop().unwrap();
 }
 
+fn a_tls_client_against_a_plaintext_server_ends(runtime: Runtime) {
+    let server = Server::start(runtime, Settings::default(), || {
+        |out: Sender| move |msg| out.send(msg)
+    });
+    let log = Log::default();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    // The server waits for an HTTP head, the client for a ServerHello: the
+    // client's handshake timeout (2 s) ends it.
+    run_client(runtime, &url, None, &log);
+    let entries = log.entries();
+    assert!(!entries.iter().any(|e| e == "open"), "{entries:?}");
+    assert!(
+        entries.iter().any(|e| e.starts_with("error")),
+        "{entries:?}"
+    );
+    server.stop().unwrap();
+}
+
+/// A server whose handler refuses TLS in `upgrade_ssl_server`.
+struct Refusing {
+    log: Log,
+}
+
+impl Handler for Refusing {
+    fn upgrade_ssl_server(&mut self, _: &Arc<ServerConfig>) -> ws::Result<Arc<ServerConfig>> {
+        Err(ws::Error::new(ws::ErrorKind::Internal, "not today"))
+    }
+
+    fn on_error(&mut self, err: ws::Error) {
+        self.log.push(format!("server error {err}"));
+    }
+}
+
+fn upgrade_ssl_server_may_refuse(runtime: Runtime) {
+    let pki = pki();
+    let config = pki.server.clone();
+    let server_log = Log::default();
+    let log = server_log.clone();
+    let server = Server::start_with(
+        runtime,
+        Settings::default(),
+        move |ws| ws.with_tls_server(config),
+        move || move |_: Sender| Refusing { log: log.clone() },
+    );
+    let log = Log::default();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    run_client(runtime, &url, Some(client_trusting(&pki.ca)), &log);
+    assert_refused(&log, "");
+    server_log.wait_for("the hook's error", |e| !e.is_empty());
+    let entries = server_log.entries();
+    assert!(
+        entries.len() == 1 && entries[0].ends_with("not today"),
+        "{entries:?}"
+    );
+    server.stop().unwrap();
+}
+
+/// A client whose handler picks its own TLS configuration.
+struct Picking {
+    inner: Client,
+    tls: Arc<ClientConfig>,
+}
+
+impl Handler for Picking {
+    fn upgrade_ssl_client(
+        &mut self,
+        url: &url::Url,
+        _default: &Arc<ClientConfig>,
+    ) -> ws::Result<Arc<ClientConfig>> {
+        assert_eq!(url.scheme(), "wss");
+        Ok(self.tls.clone())
+    }
+
+    fn on_open(&mut self, shake: Handshake) -> ws::Result<()> {
+        self.inner.on_open(shake)
+    }
+
+    fn on_message(&mut self, msg: Message) -> ws::Result<()> {
+        self.inner.on_message(msg)
+    }
+
+    fn on_error(&mut self, err: ws::Error) {
+        self.inner.on_error(err);
+    }
+
+    fn on_close(&mut self, code: CloseCode, reason: &str) {
+        self.inner.on_close(code, reason);
+    }
+}
+
+fn upgrade_ssl_client_picks_the_configuration(runtime: Runtime) {
+    let pki = pki();
+    let server = tls_server(runtime, &pki, &Log::default());
+    let log = Log::default();
+    let tls = client_trusting(&pki.ca);
+    // The WebSocket's own configuration is the default (webpki roots),
+    // which would refuse this server; the handler's hook trusts our CA.
+    let mut ws = Builder::new()
+        .with_runtime(runtime)
+        .build(|out: Sender| Picking {
+            inner: Client {
+                out,
+                log: log.clone(),
+                message: Message::text("hello over TLS"),
+            },
+            tls: tls.clone(),
+        })
+        .unwrap();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    ws.connect(url::Url::parse(&url).unwrap()).unwrap();
+    ws.run().unwrap();
+    assert_eq!(log.entries(), ["open", "echo 14 bytes", "close Normal"]);
+    server.stop().unwrap();
+}
+
 fn encrypt_server_without_a_configuration_fails_to_bind(runtime: Runtime) {
     let settings = Settings {
         encrypt_server: true,
@@ -302,5 +417,8 @@ runtimes!(
     a_certificate_for_another_name_is_refused,
     an_untrusted_certificate_is_refused,
     a_plaintext_client_gets_a_clean_error,
+    a_tls_client_against_a_plaintext_server_ends,
+    upgrade_ssl_server_may_refuse,
+    upgrade_ssl_client_picks_the_configuration,
     encrypt_server_without_a_configuration_fails_to_bind,
 );
