@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use ws::tls::rustls::{
     self, ClientConfig, RootCertStore, ServerConfig,
-    pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, pem::PemObject},
+    pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
 };
 use ws::{Builder, CloseCode, Handler, Handshake, Message, Result, Runtime, Sender};
 
@@ -144,13 +144,12 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let (Some(cert), Some(key)) = (cert, key) else {
         usage()
     };
-    let chain =
-        CertificateDer::pem_file_iter(&cert)?.collect::<std::result::Result<Vec<_>, _>>()?;
-    let key = PrivateKeyDer::from_pem_file(&key)?;
+    // Loads the chain and the key from PEM files (the crate's helper).
+    let tls = ws::tls::server_config_from_pem_files(&cert, &key)?;
     let ws = Builder::new()
         .with_runtime(runtime)
         .build(|out| Echo { out })?
-        .with_tls_server(server_config(chain, key)?)
+        .with_tls_server(tls)
         .bind(addr.as_str())?;
     println!("listening on wss://{}", ws.local_addr()?);
     ws.run()?;

@@ -90,6 +90,8 @@ pub use websocket::{Builder, Runtime, WebSocket, connect, listen};
 /// client configuration, and rustls itself for building configurations.
 #[cfg(feature = "rustls")]
 pub mod tls {
-    pub use crate::tls_config::{crypto_provider, default_client_config};
+    pub use crate::tls_config::{
+        crypto_provider, default_client_config, server_config_from_pem_files,
+    };
     pub use rustls;
 }

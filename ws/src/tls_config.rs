@@ -70,6 +70,55 @@ pub fn default_client_config() -> Arc<rustls::ClientConfig> {
         .clone()
 }
 
+/// A server configuration from PEM files: `cert` holds the certificate
+/// chain (the server's own certificate first, then the intermediates),
+/// `key` its private key (PKCS#8, PKCS#1 or SEC1). TLS 1.2 and 1.3, the
+/// `ring` provider, no client certificates. For anything else (client
+/// authentication, ALPN, session tickets ...), build a
+/// `rustls::ServerConfig` yourself.
+///
+/// ```no_run
+/// # fn run() -> ws::Result<()> {
+/// let tls = ws::tls::server_config_from_pem_files("cert.pem", "key.pem")?;
+/// ws::WebSocket::new(|out: ws::Sender| move |msg| out.send(msg))?
+///     .with_tls_server(tls)
+///     .listen("127.0.0.1:3443")?;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "rustls")]
+pub fn server_config_from_pem_files(
+    cert: impl AsRef<std::path::Path>,
+    key: impl AsRef<std::path::Path>,
+) -> crate::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = (cert.as_ref(), key.as_ref());
+    let bad = |what: String| crate::Error::new(crate::ErrorKind::Internal, what);
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(|e| {
+            bad(format!(
+                "cannot read certificates from {}: {e}",
+                cert.display()
+            ))
+        })?;
+    if chain.is_empty() {
+        return Err(bad(format!("no certificate in {}", cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        bad(format!(
+            "cannot read a private key from {}: {e}",
+            key.display()
+        ))
+    })?;
+    let config = rustls::ServerConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(chain, key))
+        .map_err(|e| bad(format!("unusable certificate or key: {e}")))?;
+    Ok(Arc::new(config))
+}
+
 /// The name a `wss://` URL's certificate must carry (and the SNI sent).
 #[cfg(feature = "rustls")]
 pub(crate) fn server_name(url: &url::Url) -> crate::Result<rustls::pki_types::ServerName<'static>> {

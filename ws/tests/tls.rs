@@ -359,6 +359,39 @@ fn upgrade_ssl_client_picks_the_configuration(runtime: Runtime) {
     server.stop().unwrap();
 }
 
+/// The certificate and key as PEM files, loaded by the crate's helper.
+fn a_configuration_from_pem_files(runtime: Runtime) {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("ws-tls-pem-{}-{runtime:?}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem() + &ca.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let config = ws::tls::server_config_from_pem_files(&cert_path, &key_path).unwrap();
+    let missing = ws::tls::server_config_from_pem_files(dir.join("nope.pem"), &key_path);
+    assert!(missing.unwrap_err().to_string().contains("nope.pem"));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let server = Server::start_with(
+        runtime,
+        Settings::default(),
+        move |ws| ws.with_tls_server(config),
+        || |out: Sender| move |msg| out.send(msg),
+    );
+    let log = Log::default();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    run_client(runtime, &url, Some(client_trusting(ca.der())), &log);
+    assert_eq!(log.entries(), ["open", "echo 14 bytes", "close Normal"]);
+    server.stop().unwrap();
+}
+
 fn encrypt_server_without_a_configuration_fails_to_bind(runtime: Runtime) {
     let settings = Settings {
         encrypt_server: true,
@@ -420,5 +453,6 @@ runtimes!(
     a_tls_client_against_a_plaintext_server_ends,
     upgrade_ssl_server_may_refuse,
     upgrade_ssl_client_picks_the_configuration,
+    a_configuration_from_pem_files,
     encrypt_server_without_a_configuration_fails_to_bind,
 );
