@@ -278,3 +278,37 @@ fn std_echo_serves_cli_with_the_core_alone() {
     let cli = Example::start("cli", &["--url", &url], "hello\nκόσμε\n").finish();
     assert_eq!(cli, "< hello\n< κόσμε\n");
 }
+
+#[test]
+fn ssl_server_talks_to_itself_over_wss() {
+    self_test("ssl_server");
+}
+
+#[test]
+fn wss_client_trusts_the_ca_ssl_server_generated() {
+    let dir = std::env::temp_dir().join(format!("ws-examples-tls-{}", std::process::id()));
+    let dir_arg = dir.to_str().expect("a UTF-8 temporary directory");
+    Example::start("ssl_server", &["--generate", dir_arg], "").finish();
+    let (cert, key, ca) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("ca.pem"),
+    );
+    let args = [
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "127.0.0.1:0",
+    ];
+    let mut server = Example::start("ssl_server", &args, "");
+    let url = listening_url(&server.first_line()).replace("127.0.0.1", "localhost");
+    let ca = ca.to_str().unwrap();
+    let reply = Example::start("wss_client", &[&url, "--ca", ca], "").finish();
+    assert_eq!(reply, "got: hello over TLS\n");
+    // Without the CA, the webpki roots do not vouch for it.
+    let refused = Example::start("wss_client", &[&url], "").finish();
+    assert_eq!(refused, "");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,8 +2,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use slab::Slab;
 use ws_proto::{Config, Connection, Event, Request, Role, Transmit};
 
 use crate::handle::{Handle, Target};
+use crate::transport::Transport;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
@@ -133,11 +134,24 @@ pub trait Session: Sized {
     /// The loop is shutting down: close the connection (the core's close
     /// timeout bounds how long that takes).
     fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection);
+
+    /// TLS for this connection (feature `rustls`): called once, right
+    /// after the session is made (by [`Endpoint::accept`] or the `make` of
+    /// [`Control::connect`]). Return a rustls connection (a
+    /// `ServerConnection` for an accepted one, a `ClientConnection` built
+    /// with the server's name for one we open) and the loop runs TLS under
+    /// the WebSocket: socket bytes go through rustls's sans-IO connection
+    /// (`read_tls`, `process_new_packets`, `reader`; `writer`, `write_tls`)
+    /// without ever blocking. The default is plain TCP.
+    #[cfg(feature = "rustls")]
+    fn take_tls(&mut self) -> Option<rustls::Connection> {
+        None
+    }
 }
 
 /// A connection's transport state.
 struct Io {
-    stream: TcpStream,
+    transport: Transport,
     info: ConnInfo,
     wbuf: Vec<u8>,
     wpos: usize,
@@ -290,12 +304,13 @@ impl<S: Session> Control<'_, S> {
             peer_addr: addr,
             local_addr: stream.local_addr().ok(),
         };
-        let Some((session, request)) = make(&info) else {
+        let Some((mut session, request)) = make(&info) else {
             let _ = inner.registry.deregister(&mut stream);
             return Ok(None);
         };
         let conn = Connection::client(inner.config.clone(), request, inner.now, seed());
         let mut io = Io::new(stream, info);
+        io.start_tls(&mut session);
         io.writable = true;
         io.connecting = Some(rest);
         slot.insert(Some(Entry { io, conn, session }));
@@ -321,7 +336,7 @@ fn seed() -> [u8; 32] {
 impl Io {
     fn new(stream: TcpStream, info: ConnInfo) -> Self {
         Self {
-            stream,
+            transport: Transport::new(stream),
             info,
             wbuf: Vec::new(),
             wpos: 0,
@@ -337,6 +352,16 @@ impl Io {
 
     fn pending_write(&self) -> usize {
         self.wbuf.len() - self.wpos
+    }
+
+    /// Gives the session's TLS connection, if any, to the transport.
+    fn start_tls<S: Session>(&mut self, session: &mut S) {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = session.take_tls() {
+            self.transport.set_tls(tls);
+        }
+        #[cfg(not(feature = "rustls"))]
+        let _ = session;
     }
 }
 
@@ -535,13 +560,11 @@ impl<E: Endpoint> EventLoop<E> {
             );
             let inner = &mut self.inner;
             match session {
-                Some(session) => {
+                Some(mut session) => {
                     let conn = Connection::server(inner.config.clone(), inner.now, seed());
-                    let key = inner.entries.insert(Some(Entry {
-                        io: Io::new(stream, info),
-                        conn,
-                        session,
-                    }));
+                    let mut io = Io::new(stream, info);
+                    io.start_tls(&mut session);
+                    let key = inner.entries.insert(Some(Entry { io, conn, session }));
                     debug_assert_eq!(key, token);
                     inner.dirty.push(token);
                 }
@@ -594,7 +617,7 @@ impl<E: Endpoint> EventLoop<E> {
                 entry.io.read_paused = true;
                 return;
             }
-            match entry.io.stream.read(&mut self.rbuf) {
+            match entry.io.transport.read(&mut self.rbuf) {
                 Ok(0) => {
                     entry.io.eof = true;
                     entry.conn.handle_eof(self.inner.now);
@@ -608,7 +631,7 @@ impl<E: Endpoint> EventLoop<E> {
                         // out with this batch.
                         self.run_commands_for(entry);
                     }
-                    if n < self.rbuf.len() && !hup {
+                    if n < self.rbuf.len() && !hup && entry.io.transport.short_read_drains() {
                         // A short read drained the socket: a TCP socket
                         // returns all it holds, and later data raises a new
                         // edge. This saves a read that would block. Not so
@@ -641,14 +664,14 @@ impl<E: Endpoint> EventLoop<E> {
             return;
         };
         if let Some(rest) = entry.io.connecting.as_mut() {
-            match entry.io.stream.take_error() {
-                Ok(None) => match entry.io.stream.peer_addr() {
+            match entry.io.transport.stream.take_error() {
+                Ok(None) => match entry.io.transport.stream.peer_addr() {
                     Ok(peer) => {
                         entry.io.connecting = None;
                         entry.io.info.peer_addr = peer;
-                        entry.io.info.local_addr = entry.io.stream.local_addr().ok();
+                        entry.io.info.local_addr = entry.io.transport.stream.local_addr().ok();
                         if self.inner.loop_config.nodelay {
-                            let _ = entry.io.stream.set_nodelay(true);
+                            let _ = entry.io.transport.stream.set_nodelay(true);
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
@@ -658,7 +681,10 @@ impl<E: Endpoint> EventLoop<E> {
                     if let Some(next) = rest.pop() {
                         // Try the next address with a fresh socket.
                         if let Ok(mut stream) = TcpStream::connect(next) {
-                            let _ = self.inner.registry.deregister(&mut entry.io.stream);
+                            let _ = self
+                                .inner
+                                .registry
+                                .deregister(&mut entry.io.transport.stream);
                             let ok = self
                                 .inner
                                 .registry
@@ -669,7 +695,7 @@ impl<E: Endpoint> EventLoop<E> {
                                 )
                                 .is_ok();
                             if ok {
-                                entry.io.stream = stream;
+                                entry.io.transport.stream = stream;
                                 entry.io.info.peer_addr = next;
                                 self.put(token, entry);
                                 return;
@@ -874,7 +900,7 @@ impl<E: Endpoint> EventLoop<E> {
                 return false;
             }
             while io.wpos < io.wbuf.len() && !io.eof {
-                match io.stream.write(&io.wbuf[io.wpos..]) {
+                match io.transport.write(&io.wbuf[io.wpos..]) {
                     Ok(0) => break,
                     Ok(n) => io.wpos += n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -886,6 +912,13 @@ impl<E: Endpoint> EventLoop<E> {
                     }
                 }
             }
+            if !entry.io.eof {
+                if let Err(e) = entry.io.transport.flush() {
+                    self.io_failed(entry, &e);
+                    entry.io.close_requested = true;
+                    return false;
+                }
+            }
             let io = &mut entry.io;
             if !(held_back && io.wpos == io.wbuf.len()) || io.eof {
                 break;
@@ -895,7 +928,7 @@ impl<E: Endpoint> EventLoop<E> {
             io.wpos = 0;
         }
         let io = &mut entry.io;
-        let drained = io.wpos == io.wbuf.len();
+        let mut drained = io.wpos == io.wbuf.len() && !io.transport.pending();
         if drained {
             io.wbuf.clear();
             io.wpos = 0;
@@ -904,9 +937,13 @@ impl<E: Endpoint> EventLoop<E> {
                 io.wbuf = Vec::new();
             }
             if io.close_requested && io.linger_until.is_none() {
-                let _ = io.stream.shutdown(Shutdown::Write);
-                io.linger_until =
-                    Some(now + self.inner.config.close_timeout.min(Duration::from_secs(5)));
+                if io.eof || io.transport.shutdown_write() {
+                    io.linger_until =
+                        Some(now + self.inner.config.close_timeout.min(Duration::from_secs(5)));
+                } else {
+                    // TLS: the close_notify waits for the socket.
+                    drained = false;
+                }
             }
         }
         let want_writable = !drained;
@@ -919,7 +956,7 @@ impl<E: Endpoint> EventLoop<E> {
             if self
                 .inner
                 .registry
-                .reregister(&mut io.stream, Token(io.info.token), interest)
+                .reregister(&mut io.transport.stream, Token(io.info.token), interest)
                 .is_ok()
             {
                 io.writable = want_writable;
@@ -965,7 +1002,10 @@ impl<E: Endpoint> EventLoop<E> {
         let Some(mut entry) = self.inner.entries.remove(token) else {
             return;
         };
-        let _ = self.inner.registry.deregister(&mut entry.io.stream);
+        let _ = self
+            .inner
+            .registry
+            .deregister(&mut entry.io.transport.stream);
         let info = entry.io.info;
         drop(entry.io);
         let mut ctl = Control {

@@ -24,11 +24,23 @@
 //! - When the core asks for the transport to be closed, the loop shuts down
 //!   the write side, then reads and discards until the peer's end of stream
 //!   (bounded by the close timeout), so the last frames are not lost to a reset.
+//!
+//! ## TLS
+//!
+//! With the `rustls` feature, a session may hand the loop a rustls
+//! connection ([`Session::take_tls`]). The loop then drives rustls's own
+//! sans-IO state machine between the socket and the core: socket bytes
+//! into `read_tls` and `process_new_packets`, plaintext out of its
+//! `reader` into the core; the core's output into its `writer`, records
+//! out with `write_tls`; a `close_notify` before shutting down the write
+//! side. Nothing blocks, and TLS stays a transport concern: the loop still
+//! never looks at a frame.
 
 #![deny(missing_docs)]
 
 mod event_loop;
 mod handle;
+mod transport;
 
 pub use event_loop::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
 pub use handle::{Handle, SendFailed, Target};

@@ -53,14 +53,21 @@ pub enum Error {
     /// (`Config::max_write_buffer`).
     #[error("cannot send: {0}")]
     Send(SendError),
-    /// A `wss://` URL was given to [`connect`](crate::connect): ws-tokio
-    /// does not support TLS yet. Connect a TLS stream yourself and run the
-    /// handshake over it with [`client`](crate::client).
+    /// A `wss://` URL was given to [`connect`](crate::connect) but ws-tokio
+    /// was built without its `rustls` feature. Enable it, or connect a TLS
+    /// stream yourself and run the handshake over it with
+    /// [`client`](crate::client).
     #[error(
-        "wss:// URLs need TLS, which ws-tokio does not support yet; \
-         connect a TLS stream yourself and use ws_tokio::client"
+        "wss:// URLs need TLS: enable the `rustls` feature of ws-tokio \
+         (or connect a TLS stream yourself and use ws_tokio::client)"
     )]
     TlsNotSupported,
+    /// The TLS handshake failed: the peer's certificate is not trusted or
+    /// is not valid for the host name, the peer does not speak TLS, or it
+    /// took longer than the handshake timeout. The inner error is the one
+    /// rustls gave (through tokio-rustls), or a `TimedOut` one.
+    #[error("TLS handshake failed: {0}")]
+    Tls(io::Error),
     /// A connection error of the core that this version of ws-tokio does
     /// not list separately (the core's error enum is non-exhaustive).
     #[error("{0}")]
@@ -128,7 +135,7 @@ mod tests {
     fn tls_error_says_what_to_do() {
         let text = Error::TlsNotSupported.to_string();
         assert!(
-            text.contains("TLS") && text.contains("not support"),
+            text.contains("TLS") && text.contains("`rustls` feature"),
             "{text}"
         );
     }

@@ -17,6 +17,7 @@ use ws_proto::{
 
 use crate::engine::{Engine, now};
 use crate::error::Error;
+use crate::maybe_tls::MaybeTlsStream;
 use crate::stream::WebSocketStream;
 
 /// Accepts a WebSocket connection on `stream` with the default [`Config`]:
@@ -213,13 +214,20 @@ where
     }
 }
 
-/// Connects to a `ws://` URL over TCP and runs the client handshake, with
-/// the default [`Config`].
+/// Connects to a `ws://` or `wss://` URL and runs the client handshake,
+/// with the default [`Config`].
 ///
-/// The TCP connect is bounded by `Config::handshake_timeout`, and so is the
-/// handshake after it. `wss://` URLs fail with [`Error::TlsNotSupported`]:
-/// this crate has no TLS yet (connect a TLS stream yourself and use
-/// [`client`]). To add headers to the request, use [`client`] too.
+/// For `wss://` (with the `rustls` feature), a TLS handshake runs between
+/// the TCP connect and the WebSocket handshake: rustls sends the host name
+/// as SNI and checks the server's certificate against the webpki root
+/// certificates and the host name ([`tls::default_client_config`](crate::tls::default_client_config));
+/// a failure is [`Error::Tls`]. Without the feature, `wss://` URLs fail
+/// with [`Error::TlsNotSupported`], whose message names the feature. To
+/// trust other roots, use [`connect_with_tls`](crate::connect_with_tls).
+///
+/// The TCP connect is bounded by `Config::handshake_timeout`, and so are
+/// the TLS handshake and the WebSocket handshake after it. To add headers
+/// to the request, connect the stream yourself and use [`client`].
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), ws_tokio::Error> {
@@ -228,7 +236,7 @@ where
 /// # Ok(())
 /// # }
 /// ```
-pub async fn connect(url: &str) -> Result<WebSocketStream<TcpStream>, Error> {
+pub async fn connect(url: &str) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
     connect_with_config(url, Arc::default()).await
 }
 
@@ -236,16 +244,41 @@ pub async fn connect(url: &str) -> Result<WebSocketStream<TcpStream>, Error> {
 pub async fn connect_with_config(
     url: &str,
     config: Arc<Config>,
-) -> Result<WebSocketStream<TcpStream>, Error> {
+) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
+    connect_inner(url, config, None).await
+}
+
+/// The client TLS configuration given by the caller, if any. Without the
+/// `rustls` feature nobody can give one.
+#[cfg(feature = "rustls")]
+pub(crate) type ClientTls = Option<Arc<rustls::ClientConfig>>;
+#[cfg(not(feature = "rustls"))]
+pub(crate) type ClientTls = Option<std::convert::Infallible>;
+
+pub(crate) async fn connect_inner(
+    url: &str,
+    config: Arc<Config>,
+    client_tls: ClientTls,
+) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
     let url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
-    match url.scheme() {
-        "ws" => {}
-        "wss" => return Err(Error::TlsNotSupported),
+    let secure = match url.scheme() {
+        "ws" => false,
+        "wss" => true,
         other => {
             return Err(HandshakeError::Url(format!("scheme {other:?} is not ws or wss")).into());
         }
+    };
+    #[cfg(not(feature = "rustls"))]
+    if secure {
+        return Err(Error::TlsNotSupported);
     }
     let request = Request::client_for_url(&url)?;
+    #[cfg(feature = "rustls")]
+    let name = if secure {
+        Some(crate::tls::server_name(&url)?)
+    } else {
+        None
+    };
     let port = url.port_or_known_default().unwrap_or(80);
     let tcp = match url.host() {
         Some(url::Host::Domain(host)) => {
@@ -261,7 +294,20 @@ pub async fn connect_with_config(
     };
     // Small frames (pongs, close echoes) should not wait for Nagle.
     tcp.set_nodelay(true)?;
-    client_with_config(tcp, request, config).await
+    #[cfg(feature = "rustls")]
+    let stream = match name {
+        Some(name) => {
+            let tls = client_tls.unwrap_or_else(crate::tls::default_client_config);
+            crate::tls::tls_connect(tcp, name, tls, config.handshake_timeout).await?
+        }
+        None => MaybeTlsStream::Plain(tcp),
+    };
+    #[cfg(not(feature = "rustls"))]
+    let stream = {
+        let _ = (secure, client_tls);
+        MaybeTlsStream::Plain(tcp)
+    };
+    client_with_config(stream, request, config).await
 }
 
 async fn connect_tcp(

@@ -68,9 +68,11 @@
 //!
 //! ## What this crate does not do
 //!
-//! No TLS yet: [`connect`] refuses `wss://` URLs with
-//! [`Error::TlsNotSupported`]; to use TLS, connect a TLS stream yourself and
-//! run the handshake over it with [`client`]. No compression extension.
+//! TLS only with the `rustls` feature ([`tls`]: `wss://` in [`connect`],
+//! `connect_with_tls`, `accept_tls`); without it [`connect`] refuses
+//! `wss://` URLs with [`Error::TlsNotSupported`], which names the feature
+//! (or connect a TLS stream yourself and run the handshake over it with
+//! [`client`]). No compression extension.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -79,22 +81,30 @@ pub mod driver;
 mod engine;
 mod error;
 mod handshake;
+mod maybe_tls;
 mod message;
 mod split;
 mod stream;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 pub use error::Error;
 pub use handshake::{
     accept, accept_with, accept_with_config, client, client_with_config, connect,
     connect_with_config,
 };
+pub use maybe_tls::MaybeTlsStream;
 pub use message::Message;
 pub use split::{ReadHalf, ReuniteError, WriteHalf};
 pub use stream::WebSocketStream;
+#[cfg(feature = "rustls")]
+pub use tls::{accept_tls, accept_tls_with, connect_with_tls};
 pub use ws_proto;
 pub use ws_proto::{
     Accept, CloseCode, CloseFrame, Closed, Config, Opened, Request, Response, Role,
 };
+#[cfg(feature = "rustls")]
+pub use {rustls, tokio_rustls};
 
 /// A fresh seed for a connection's mask-key generator, from the OS.
 pub(crate) fn random_seed() -> [u8; 32] {

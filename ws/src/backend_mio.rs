@@ -10,6 +10,7 @@ use crate::handler::Factory;
 use crate::result::{Error, ErrorKind, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender};
 use crate::settings::Settings;
+use crate::tls_config::Tls;
 use crate::util::Token;
 
 impl CommandQueue for Handle<Command> {
@@ -52,6 +53,9 @@ pub(crate) struct MioSession<H: crate::Handler> {
     conn: Conn<H>,
     token: usize,
     id: u64,
+    /// The TLS connection, until the loop takes it.
+    #[cfg(feature = "rustls")]
+    tls: Option<rustls::Connection>,
 }
 
 impl<H: crate::Handler> Session for MioSession<H> {
@@ -87,12 +91,19 @@ impl<H: crate::Handler> Session for MioSession<H> {
         let (token, id) = (self.token, self.id);
         self.conn.on_shutdown(&mut Ctl { ctl, token, id }, conn);
     }
+
+    #[cfg(feature = "rustls")]
+    fn take_tls(&mut self) -> Option<rustls::Connection> {
+        self.tls.take()
+    }
 }
 
 /// The `WebSocket`'s endpoint on mio.
 pub(crate) struct MioHub<F: Factory> {
     hub: Hub<F>,
     queue: Arc<dyn CommandQueue>,
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    tls: Tls,
 }
 
 impl<F: Factory> MioHub<F> {
@@ -101,10 +112,20 @@ impl<F: Factory> MioHub<F> {
     }
 
     fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
-        let (host, port) = match host_port(&url) {
+        let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
             Err(e) => return self.connect_failed(ctl, e),
         };
+        #[cfg(feature = "rustls")]
+        let name = match secure.then(|| crate::tls_config::server_name(&url)) {
+            Some(Ok(name)) => Some(name),
+            Some(Err(e)) => return self.connect_failed(ctl, e),
+            None => None,
+        };
+        #[cfg(feature = "rustls")]
+        let client_config = self.tls.client_config();
+        #[cfg(not(feature = "rustls"))]
+        let _ = secure;
         let mut failed = None;
         let queue = self.queue.clone();
         let hub = &mut self.hub;
@@ -112,12 +133,34 @@ impl<F: Factory> MioHub<F> {
             let sender = Sender::new(Token(info.token), info.id, queue);
             let mut conn = hub.make(Role::Client, sender)?;
             conn.set_addrs(Some(info.peer_addr), info.local_addr);
+            #[cfg(feature = "rustls")]
+            let tls = match name {
+                Some(name) => {
+                    let made = conn.tls_client(&url, &client_config).and_then(|config| {
+                        rustls::ClientConnection::new(config, name)
+                            .map_err(|e| {
+                                conn.report(Error::new(ErrorKind::Internal, e.to_string()))
+                            })
+                            .ok()
+                    });
+                    match made {
+                        Some(tls) => Some(rustls::Connection::Client(tls)),
+                        None => {
+                            failed = Some(conn);
+                            return None;
+                        }
+                    }
+                }
+                None => None,
+            };
             match hub.request_for(&mut conn, &url) {
                 Some(request) => Some((
                     MioSession {
                         conn,
                         token: info.token,
                         id: info.id,
+                        #[cfg(feature = "rustls")]
+                        tls,
                     },
                     request,
                 )),
@@ -163,10 +206,30 @@ impl<F: Factory> Endpoint for MioHub<F> {
     ) -> Option<Self::Session> {
         let mut conn = self.hub.make(Role::Server, self.sender(info))?;
         conn.set_addrs(Some(info.peer_addr), info.local_addr);
+        #[cfg(feature = "rustls")]
+        let tls = match &self.tls.server {
+            Some(server) => {
+                let made = conn.tls_server(server).and_then(|config| {
+                    rustls::ServerConnection::new(config)
+                        .map_err(|e| conn.report(Error::new(ErrorKind::Internal, e.to_string())))
+                        .ok()
+                });
+                match made {
+                    Some(tls) => Some(rustls::Connection::Server(tls)),
+                    None => {
+                        self.hub.connection_lost(conn);
+                        return None;
+                    }
+                }
+            }
+            None => None,
+        };
         Some(MioSession {
             conn,
             token: info.token,
             id: info.id,
+            #[cfg(feature = "rustls")]
+            tls,
         })
     }
 
@@ -198,7 +261,7 @@ pub(crate) struct MioBackend<F: Factory> {
 }
 
 impl<F: Factory> MioBackend<F> {
-    pub(crate) fn new(factory: F, settings: Settings) -> Result<Self> {
+    pub(crate) fn new(factory: F, settings: Settings, tls: Tls) -> Result<Self> {
         let loop_config = LoopConfig {
             // One buffer for the whole loop: ws-rs's small per-connection default
             // would only cost system calls.
@@ -221,6 +284,7 @@ impl<F: Factory> MioBackend<F> {
         let hub = MioHub {
             hub: Hub { factory, settings },
             queue: placeholder,
+            tls,
         };
         let mut event_loop = EventLoop::new(hub, config, loop_config)?;
         let handle: Arc<dyn CommandQueue> = Arc::new(event_loop.handle());
@@ -230,6 +294,11 @@ impl<F: Factory> MioBackend<F> {
 
     pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
         self.event_loop.endpoint_mut().queue.clone()
+    }
+
+    #[cfg(feature = "rustls")]
+    pub(crate) fn set_tls(&mut self, tls: Tls) {
+        self.event_loop.endpoint_mut().tls = tls;
     }
 
     pub(crate) fn bind(&mut self, addr: std::net::SocketAddr) -> Result<std::net::SocketAddr> {

@@ -29,6 +29,7 @@ use crate::handler::{Factory, Handler};
 use crate::result::{Error, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender};
 use crate::settings::Settings;
+use crate::tls_config::Tls;
 use crate::util::Token;
 
 type Routed = (Route, Command);
@@ -146,6 +147,8 @@ where
     next_id: u64,
     running: FuturesUnordered<Running<'a, F::Handler>>,
     shutting_down: bool,
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    tls: Tls,
 }
 
 impl<'a, F: Factory> Endpoint<'a, F>
@@ -207,11 +210,31 @@ where
             return;
         };
         conn.set_addrs(Some(peer), tcp.local_addr().ok());
+        #[cfg(feature = "rustls")]
+        let tls = match &self.tls.server {
+            Some(server) => match conn.tls_server(server) {
+                Some(config) => Some(ws_tokio::tokio_rustls::TlsAcceptor::from(config)),
+                None => return self.hub.connection_lost(conn),
+            },
+            None => None,
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         self.slots.insert(Slot { id, tx });
         let core = Connection::server(self.config.clone(), now(), driver::seed());
+        #[cfg(feature = "rustls")]
+        let limit = self.config.handshake_timeout;
         self.running.push(Box::pin(async move {
             let mut session = Session { conn };
+            #[cfg(feature = "rustls")]
+            if let Some(acceptor) = tls {
+                match bounded(limit, acceptor.accept(tcp)).await {
+                    Ok(tls) => {
+                        driver::drive(tls, core, &mut session, rx).await;
+                    }
+                    Err(e) => session.stillborn(core, e),
+                }
+                return (token, session.conn);
+            }
             driver::drive(tcp, core, &mut session, rx).await;
             (token, session.conn)
         }));
@@ -221,10 +244,18 @@ where
         if self.shutting_down {
             return;
         }
-        let (host, port) = match host_port(&url) {
+        let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
             Err(e) => return self.connect_failed(e),
         };
+        #[cfg(feature = "rustls")]
+        let name = match secure.then(|| crate::tls_config::server_name(&url)) {
+            Some(Ok(name)) => Some(name),
+            Some(Err(e)) => return self.connect_failed(e),
+            None => None,
+        };
+        #[cfg(not(feature = "rustls"))]
+        let _ = secure;
         if self.slots.len() >= self.hub.settings.max_connections {
             return self.connect_failed(Error::from(io::Error::other("too many connections")));
         }
@@ -233,6 +264,14 @@ where
         let id = self.next_id;
         let Some(mut conn) = self.hub.make(Role::Client, self.sender(token, id)) else {
             return;
+        };
+        #[cfg(feature = "rustls")]
+        let tls = match name {
+            Some(name) => match conn.tls_client(&url, &self.tls.client_config()) {
+                Some(config) => Some((ws_tokio::tokio_rustls::TlsConnector::from(config), name)),
+                None => return self.hub.connection_lost(conn),
+            },
+            None => None,
         };
         let Some(request) = self.hub.request_for(&mut conn, &url) else {
             self.hub.connection_lost(conn);
@@ -253,6 +292,16 @@ where
                     session
                         .conn
                         .set_addrs(tcp.peer_addr().ok(), tcp.local_addr().ok());
+                    #[cfg(feature = "rustls")]
+                    if let Some((connector, name)) = tls {
+                        match bounded(limit, connector.connect(name, tcp)).await {
+                            Ok(tls) => {
+                                driver::drive(tls, core, &mut session, rx).await;
+                            }
+                            Err(e) => session.stillborn(core, e),
+                        }
+                        return (token, session.conn);
+                    }
                     driver::drive(tcp, core, &mut session, rx).await;
                 }
                 Err(e) => session.stillborn(core, e),
@@ -306,6 +355,21 @@ where
     }
 }
 
+/// A TLS handshake, within `limit`.
+#[cfg(feature = "rustls")]
+async fn bounded<T>(
+    limit: Duration,
+    handshake: impl Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    match tokio::time::timeout(limit, handshake).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the TLS handshake took longer than the handshake timeout",
+        )),
+    }
+}
+
 /// Connects to the first address of `host` that answers, within `limit`.
 async fn tcp_connect(host: &str, port: u16, limit: Duration) -> io::Result<TcpStream> {
     let attempt = async {
@@ -334,10 +398,11 @@ pub(crate) struct TokioBackend<F: Factory> {
     rx: mpsc::Receiver<Routed>,
     listener: Option<std::net::TcpListener>,
     connects: Vec<url::Url>,
+    tls: Tls,
 }
 
 impl<F: Factory> TokioBackend<F> {
-    pub(crate) fn new(factory: F, settings: Settings) -> Result<Self> {
+    pub(crate) fn new(factory: F, settings: Settings, tls: Tls) -> Result<Self> {
         // As on mio: room for every connection's queue.
         let capacity = settings
             .queue_size
@@ -350,7 +415,13 @@ impl<F: Factory> TokioBackend<F> {
             rx,
             listener: None,
             connects: Vec::new(),
+            tls,
         })
+    }
+
+    #[cfg(feature = "rustls")]
+    pub(crate) fn set_tls(&mut self, tls: Tls) {
+        self.tls = tls;
     }
 
     pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
@@ -384,6 +455,7 @@ impl<F: Factory> TokioBackend<F> {
             mut rx,
             listener,
             connects,
+            tls,
         } = self;
         let config = Arc::new(hub.settings.core_config());
         let hub = runtime.block_on(async move {
@@ -397,6 +469,7 @@ impl<F: Factory> TokioBackend<F> {
                 next_id: 0,
                 running: FuturesUnordered::new(),
                 shutting_down: false,
+                tls,
             };
             for url in connects {
                 endpoint.connect(url);

@@ -216,6 +216,39 @@ impl<H: Handler> Conn<H> {
         self.opened = false;
     }
 
+    /// The handler's `upgrade_ssl_server`; `None` (error reported) when it
+    /// failed or panicked.
+    #[cfg(feature = "rustls")]
+    pub(crate) fn tls_server(
+        &mut self,
+        config: &std::sync::Arc<rustls::ServerConfig>,
+    ) -> Option<std::sync::Arc<rustls::ServerConfig>> {
+        match self.call(|h| h.upgrade_ssl_server(config))? {
+            Ok(config) => Some(config),
+            Err(e) => {
+                self.report(e);
+                None
+            }
+        }
+    }
+
+    /// The handler's `upgrade_ssl_client`; `None` (error reported) when it
+    /// failed or panicked.
+    #[cfg(feature = "rustls")]
+    pub(crate) fn tls_client(
+        &mut self,
+        url: &url::Url,
+        config: &std::sync::Arc<rustls::ClientConfig>,
+    ) -> Option<std::sync::Arc<rustls::ClientConfig>> {
+        match self.call(|h| h.upgrade_ssl_client(url, config))? {
+            Ok(config) => Some(config),
+            Err(e) => {
+                self.report(e);
+                None
+            }
+        }
+    }
+
     /// Reports an error that does not come from the handler.
     pub(crate) fn report(&mut self, error: Error) {
         self.call(|h| h.on_error(error));
@@ -534,14 +567,16 @@ impl<F: Factory> Hub<F> {
     }
 }
 
-/// Host and port of a `ws://` or `wss://` URL.
-pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16)> {
-    match url.scheme() {
-        "ws" => {}
+/// Host and port of a `ws://` or `wss://` URL, and whether it is `wss://`.
+/// Without the `rustls` feature, `wss://` is an error that names it.
+pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16, bool)> {
+    let secure = match url.scheme() {
+        "ws" => false,
+        "wss" if cfg!(feature = "rustls") => true,
         "wss" => {
             return Err(Error::new(
                 ErrorKind::Protocol,
-                "wss:// needs TLS, which this build does not include",
+                "wss:// needs TLS: enable the `rustls` feature of the `ws` crate",
             ));
         }
         other => {
@@ -550,7 +585,7 @@ pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16)> {
                 format!("unsupported URL scheme {other:?}"),
             ));
         }
-    }
+    };
     let host = url
         .host_str()
         .ok_or_else(|| Error::new(ErrorKind::Internal, "URL has no host"))?
@@ -558,5 +593,24 @@ pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16)> {
         .trim_end_matches(']')
         .to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
-    Ok((host, port))
+    Ok((host, port, secure))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wss_needs_the_rustls_feature_and_says_so() {
+        let url = url::Url::parse("wss://example.com/chat").unwrap();
+        if cfg!(feature = "rustls") {
+            let hp = host_port(&url).unwrap();
+            assert_eq!(hp, ("example.com".to_owned(), 443, true));
+        } else {
+            let e = host_port(&url).unwrap_err();
+            assert!(e.to_string().contains("`rustls` feature"), "{e}");
+        }
+        let url = url::Url::parse("ws://[::1]:9001/").unwrap();
+        assert_eq!(host_port(&url).unwrap(), ("::1".to_owned(), 9001, false));
+    }
 }

@@ -126,6 +126,41 @@ pub trait Handler {
         Ok(Some(frame))
     }
 
+    /// Client, `wss://` only (feature `rustls`): choose the TLS client
+    /// configuration of this connection to `url`. `config` is the
+    /// `WebSocket`'s (the webpki roots unless
+    /// [`WebSocket::with_tls_client`](crate::WebSocket::with_tls_client)
+    /// replaced them); the default returns it.
+    ///
+    /// ws-rs handed this hook the TCP stream and expected an OpenSSL stream
+    /// back. With rustls the runtime drives the TLS connection itself (on
+    /// mio, rustls's sans-IO connection inside the event loop), so the hook
+    /// chooses the configuration instead of doing the I/O. An error aborts
+    /// the connection before any byte is sent and goes to `on_error`.
+    #[cfg(feature = "rustls")]
+    fn upgrade_ssl_client(
+        &mut self,
+        url: &url::Url,
+        config: &std::sync::Arc<rustls::ClientConfig>,
+    ) -> Result<std::sync::Arc<rustls::ClientConfig>> {
+        let _ = url;
+        Ok(config.clone())
+    }
+
+    /// Server, on a TLS listener only (feature `rustls`): choose the TLS
+    /// server configuration for this accepted connection. `config` is the
+    /// one given to
+    /// [`WebSocket::with_tls_server`](crate::WebSocket::with_tls_server);
+    /// the default returns it (ws-rs's default panicked). An error drops
+    /// the connection before the TLS handshake and goes to `on_error`.
+    #[cfg(feature = "rustls")]
+    fn upgrade_ssl_server(
+        &mut self,
+        config: &std::sync::Arc<rustls::ServerConfig>,
+    ) -> Result<std::sync::Arc<rustls::ServerConfig>> {
+        Ok(config.clone())
+    }
+
     /// Client: build the handshake request for `url`. The default is
     /// [`Request::from_url`]; override it to add headers, subprotocols or
     /// cookies.

@@ -43,8 +43,13 @@
 //!   this crate's own).
 //! - `Request::remove_protocol` and `remove_extension` remove the item they
 //!   name (ws-rs's kept only that item).
-//! - No TLS yet: `wss://` URLs and `Settings::encrypt_server` fail with an
-//!   error that says so.
+//! - TLS with rustls, behind the `rustls` feature: `wss://` clients
+//!   (webpki roots by default, [`WebSocket::with_tls_client`] for others)
+//!   and servers ([`WebSocket::with_tls_server`]). The ws-rs hooks
+//!   `upgrade_ssl_client` / `upgrade_ssl_server` choose a rustls
+//!   configuration rather than wrapping a stream. Without the feature,
+//!   `wss://` URLs and `Settings::encrypt_server` fail with an error that
+//!   names it.
 #![deny(missing_docs)]
 
 #[cfg(not(any(feature = "mio", feature = "tokio")))]
@@ -66,6 +71,7 @@ mod random;
 mod result;
 mod sender;
 mod settings;
+mod tls_config;
 mod websocket;
 
 pub mod util;
@@ -79,3 +85,13 @@ pub use result::{Error, ErrorKind, QueueError, Result};
 pub use sender::Sender;
 pub use settings::Settings;
 pub use websocket::{Builder, Runtime, WebSocket, connect, listen};
+
+/// TLS helpers (feature `rustls`): the crypto provider and the default
+/// client configuration, and rustls itself for building configurations.
+#[cfg(feature = "rustls")]
+pub mod tls {
+    pub use crate::tls_config::{
+        crypto_provider, default_client_config, server_config_from_pem_files,
+    };
+    pub use rustls;
+}

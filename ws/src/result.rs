@@ -19,8 +19,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 ///
 /// Differences from ws-rs: `Queue` carries this crate's [`QueueError`] instead of a mio
 /// channel error; [`ErrorKind::Timeout`] is new (the core enforces deadlines that ws-rs did
-/// not have); the `Ssl` and `SslHandshake` kinds of ws-rs's `ssl` feature do not exist since
-/// this crate has no TLS support. The enum is `#[non_exhaustive]`: match it with a `_` arm.
+/// not have); the `Ssl` and `SslHandshake` kinds of ws-rs's `ssl` feature do not exist: a failed
+/// TLS handshake (feature `rustls`) is an `Io` error carrying rustls's error. The enum is `#[non_exhaustive]`: match it with a `_` arm.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ErrorKind {

@@ -53,7 +53,8 @@ use std::time::Duration;
 /// - **Buffers.** The core parses input incrementally, so the read buffer never has to hold a
 ///   whole frame; the `*_buffer_*` fields tune buffer sizes but are no longer what bounds
 ///   memory (the limits above are).
-/// - `encrypt_server` has no effect other than refusing to start: this crate has no TLS.
+/// - `encrypt_server` needs a server certificate, given as a rustls configuration with
+///   `WebSocket::with_tls_server` (feature `rustls`); without one, listening fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Settings {
     /// The maximum number of connections open at once on this `WebSocket`, incoming and
@@ -204,9 +205,12 @@ pub struct Settings {
     ///
     /// Default: false (as in ws-rs).
     pub method_strict: bool,
-    /// ws-rs used this to make servers accept TLS connections. This crate has no TLS
-    /// support: `true` makes listening fail with an Internal error instead of silently
-    /// serving unencrypted connections. Terminate TLS in a reverse proxy instead.
+    /// Serve TLS (`wss://`) on the listener, as in ws-rs. The certificate and key come
+    /// from a rustls configuration given to `WebSocket::with_tls_server` (feature
+    /// `rustls`), which turns TLS on by itself. `true` without one makes listening fail
+    /// with an Internal error (and without the `rustls` feature, building the
+    /// `WebSocket` fails with an error naming the feature), never silently serving
+    /// unencrypted connections.
     ///
     /// Default: false (as in ws-rs).
     pub encrypt_server: bool,

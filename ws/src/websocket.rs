@@ -9,6 +9,7 @@ use crate::handler::{Factory, Handler};
 use crate::result::{Error, ErrorKind, Result};
 use crate::sender::{ALL, CommandQueue, Sender};
 use crate::settings::Settings;
+use crate::tls_config::Tls;
 
 #[cfg(feature = "mio")]
 use crate::backend_mio::MioBackend;
@@ -79,6 +80,7 @@ pub struct WebSocket<F: Factory> {
     settings: Settings,
     runtime: Runtime,
     queue: Arc<dyn CommandQueue>,
+    tls: Tls,
 }
 
 impl<F: Factory> fmt::Debug for WebSocket<F> {
@@ -95,18 +97,18 @@ impl<F: Factory> WebSocket<F> {
         Builder::new().build(factory)
     }
 
-    fn with(factory: F, settings: Settings, runtime: Runtime) -> Result<WebSocket<F>> {
-        if settings.encrypt_server {
+    fn with(factory: F, settings: Settings, runtime: Runtime, tls: Tls) -> Result<WebSocket<F>> {
+        if settings.encrypt_server && !cfg!(feature = "rustls") {
             return Err(Error::new(
                 ErrorKind::Internal,
-                "encrypt_server needs TLS support, which this build does not include",
+                "encrypt_server needs TLS: enable the `rustls` feature of the `ws` crate",
             ));
         }
         let mut backend = match runtime {
             #[cfg(feature = "mio")]
-            Runtime::Mio => Backend::Mio(MioBackend::new(factory, settings)?),
+            Runtime::Mio => Backend::Mio(MioBackend::new(factory, settings, tls.clone())?),
             #[cfg(feature = "tokio")]
-            Runtime::Tokio => Backend::Tokio(TokioBackend::new(factory, settings)?),
+            Runtime::Tokio => Backend::Tokio(TokioBackend::new(factory, settings, tls.clone())?),
         };
         let queue = match &mut backend {
             #[cfg(feature = "mio")]
@@ -119,11 +121,75 @@ impl<F: Factory> WebSocket<F> {
             settings,
             runtime,
             queue,
+            tls,
         })
     }
 
+    /// Serves TLS (`wss://`) on the listener with this rustls configuration
+    /// (feature `rustls`): its certificate chain and key, its protocol
+    /// versions. Call it before [`bind`](Self::bind) or
+    /// [`listen`](Self::listen). Each accepted connection's handler may
+    /// pick another configuration in
+    /// [`Handler::upgrade_ssl_server`](crate::Handler::upgrade_ssl_server).
+    ///
+    /// This is what ws-rs's `Settings::encrypt_server` asked for; setting
+    /// `encrypt_server` without a configuration makes `bind` fail, since
+    /// there is no certificate to serve.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// # fn run(tls: Arc<rustls::ServerConfig>) -> ws::Result<()> {
+    /// ws::WebSocket::new(|out: ws::Sender| move |msg| out.send(msg))?
+    ///     .with_tls_server(tls)
+    ///     .listen("127.0.0.1:3443")?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "rustls")]
+    pub fn with_tls_server(mut self, config: Arc<rustls::ServerConfig>) -> WebSocket<F> {
+        self.tls.server = Some(config);
+        self.set_tls();
+        self
+    }
+
+    /// Connects to `wss://` URLs with this rustls configuration (feature
+    /// `rustls`) instead of the default one, which trusts the webpki
+    /// (Mozilla) root certificates: to trust a private CA, send a client
+    /// certificate ... Each connection's handler may still pick another in
+    /// [`Handler::upgrade_ssl_client`](crate::Handler::upgrade_ssl_client).
+    #[cfg(feature = "rustls")]
+    pub fn with_tls_client(mut self, config: Arc<rustls::ClientConfig>) -> WebSocket<F> {
+        self.tls.client = Some(config);
+        self.set_tls();
+        self
+    }
+
+    #[cfg(feature = "rustls")]
+    fn set_tls(&mut self) {
+        let tls = self.tls.clone();
+        match &mut self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.set_tls(tls),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.set_tls(tls),
+        }
+    }
+
     /// Binds a listener to the first address of `addr_spec` that works.
+    ///
+    /// With `Settings::encrypt_server` set, the listener serves TLS and
+    /// needs a configuration from [`with_tls_server`](Self::with_tls_server)
+    /// (feature `rustls`): without one this fails.
     pub fn bind<A: ToSocketAddrs>(mut self, addr_spec: A) -> Result<WebSocket<F>> {
+        #[cfg(feature = "rustls")]
+        if self.settings.encrypt_server && self.tls.server.is_none() {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "encrypt_server is set but no TLS server configuration was given: \
+                 call WebSocket::with_tls_server",
+            ));
+        }
         let mut last = None;
         for addr in addr_spec.to_socket_addrs()? {
             let result = match &mut self.backend {
@@ -145,7 +211,10 @@ impl<F: Factory> WebSocket<F> {
         self.bind(addr_spec)?.run()
     }
 
-    /// Queues a client connection to `url` (`ws://`), made when the loop runs.
+    /// Queues a client connection to `url`, made when the loop runs:
+    /// `ws://`, or `wss://` with the `rustls` feature (the certificate and
+    /// host name are checked, SNI is sent). Without the feature a `wss://`
+    /// URL fails with an error naming it, reported to the handler.
     pub fn connect(&mut self, url: url::Url) -> Result<&mut WebSocket<F>> {
         match &mut self.backend {
             #[cfg(feature = "mio")]
@@ -166,7 +235,7 @@ impl<F: Factory> WebSocket<F> {
             #[cfg(feature = "tokio")]
             Backend::Tokio(b) => b.run()?,
         };
-        WebSocket::with(factory, self.settings, self.runtime)
+        WebSocket::with(factory, self.settings, self.runtime, self.tls)
     }
 
     /// A `Sender` whose `send`, `close`, `ping` and `pong` go to every connection.
@@ -220,7 +289,7 @@ impl Builder {
 
     /// Builds the `WebSocket`.
     pub fn build<F: Factory>(&self, factory: F) -> Result<WebSocket<F>> {
-        WebSocket::with(factory, self.settings, self.runtime)
+        WebSocket::with(factory, self.settings, self.runtime, Tls::default())
     }
 }
 

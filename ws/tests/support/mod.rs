@@ -89,13 +89,24 @@ impl Server {
         F: Factory + 'static,
         M: FnOnce() -> F + Send + 'static,
     {
+        Server::start_with(runtime, settings, |ws| ws, make)
+    }
+
+    /// [`Server::start`], with `prepare` applied to the `WebSocket` before
+    /// it binds (to give it a TLS configuration ...).
+    pub fn start_with<F, M, P>(runtime: Runtime, settings: Settings, prepare: P, make: M) -> Server
+    where
+        F: Factory + 'static,
+        M: FnOnce() -> F + Send + 'static,
+        P: FnOnce(ws::WebSocket<F>) -> ws::WebSocket<F> + Send + 'static,
+    {
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             let ws = Builder::new()
                 .with_settings(settings)
                 .with_runtime(runtime)
-                .build(make())?
-                .bind("127.0.0.1:0")?;
+                .build(make())?;
+            let ws = prepare(ws).bind("127.0.0.1:0")?;
             tx.send((ws.local_addr().unwrap(), ws.broadcaster()))
                 .unwrap();
             ws.run().map(|_| ())
