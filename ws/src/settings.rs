@@ -327,6 +327,7 @@ impl Settings {
                 method: self.method_strict,
                 key: self.key_strict,
             },
+            deflate: None,
         }
     }
 }
