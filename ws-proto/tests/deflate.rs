@@ -501,3 +501,55 @@ fn messages_queued_before_open_are_compressed() {
     s.handle_input(now, &wire);
     assert_eq!(events(&mut s), [Event::Message(Message::Text(msg))]);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Messages from a small alphabet (so that they compress) or any bytes.
+    fn payload() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(b' ')], 0..3000),
+            proptest::collection::vec(any::<u8>(), 0..600),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the messages, fragment size, context rules and window,
+        /// and however the stream is split, the server gets what was sent.
+        #[test]
+        fn any_messages_any_split_round_trip(
+            messages in proptest::collection::vec(payload(), 1..6),
+            fragment_size in 1usize..2000,
+            bits in 8u8..=15,
+            no_takeover in any::<bool>(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let deflate = DeflateConfig {
+                threshold: 0,
+                max_window_bits: bits,
+                no_context_takeover: no_takeover,
+                ..DeflateConfig::default()
+            };
+            let client = Config { fragment_size, ..config(Some(deflate)) };
+            let (mut c, mut s) = pair_with(client, config(Some(DeflateConfig::default())));
+            let now = Instant::now();
+            for m in &messages {
+                c.send_binary(now, m).unwrap();
+            }
+            let wire = drain(&mut c, now);
+            let at = cut.index(wire.len() + 1);
+            s.handle_input(now, &wire[..at]);
+            let mut got = events(&mut s);
+            s.handle_input(now, &wire[at..]);
+            got.extend(events(&mut s));
+            let expected: Vec<Event> = messages
+                .into_iter()
+                .map(|m| Event::Message(Message::Binary(m)))
+                .collect();
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
