@@ -48,7 +48,10 @@ PY="$VENV/bin/python"
 echo "autobahn/interop.sh: websockets $("$PY" -c 'import websockets; print(websockets.__version__)')"
 
 if [ "$BUILD" = 1 ]; then
-  (cd "$REPO" && cargo build --release -p ws-examples --example autobahn_server --example interop_client) \
+  # The same features as autobahn/run.sh builds with, so that neither undoes
+  # the other's binaries.
+  (cd "$REPO" && cargo build --release -p ws-examples --features tokio \
+    --example autobahn_server --example autobahn_client --example interop_client) \
     || die "build failed"
 fi
 SERVER_BIN="$REPO/target/release/examples/autobahn_server"
