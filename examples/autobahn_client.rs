@@ -7,6 +7,8 @@
 //! (URL/runCase?case=N&agent=AGENT) echoing each text and binary message, and
 //! finally asks URL/updateReports?agent=AGENT to have the reports written.
 //! `autobahn/run.sh` runs this program through the suite's `run-suite.sh client`.
+//! permessage-deflate is on (the 12.* and 13.* cases), the other settings
+//! are the defaults.
 
 use std::process::exit;
 use std::sync::Arc;
@@ -30,7 +32,16 @@ where
     let connected = url::Url::parse(url)
         .map_err(|e| ws::Error::new(ws::ErrorKind::Internal, e.to_string()))
         .and_then(|url| {
-            let mut ws = ws::Builder::new().with_runtime(runtime).build(factory)?;
+            // Default settings plus permessage-deflate (off by default), which
+            // the 12.* and 13.* cases test.
+            let settings = ws::Settings {
+                permessage_deflate: true,
+                ..ws::Settings::default()
+            };
+            let mut ws = ws::Builder::new()
+                .with_settings(settings)
+                .with_runtime(runtime)
+                .build(factory)?;
             ws.connect(url)?;
             ws.run()
         });

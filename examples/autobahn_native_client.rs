@@ -6,12 +6,14 @@
 //! (URL/runCase?case=N&agent=AGENT) echoing every text and binary message,
 //! then asks URL/updateReports?agent=AGENT for the reports. The `--runtime`
 //! option is taken (and ignored) so that `autobahn/run.sh` can run it in
-//! place of `autobahn_client` (set `AUTOBAHN_CLIENT_BIN`).
+//! place of `autobahn_client` (set `AUTOBAHN_CLIENT_BIN`). permessage-deflate
+//! is on (the 12.* and 13.* cases), the other settings are the defaults.
 
 use std::process::exit;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
-use ws_tokio::{CloseCode, Message};
+use ws_tokio::{CloseCode, Config, DeflateConfig, Message};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -24,6 +26,10 @@ async fn main() {
         exit(2)
     });
     let url = url.trim_end_matches('/');
+    let config = Arc::new(Config {
+        deflate: Some(DeflateConfig::default()),
+        ..Config::default()
+    });
 
     let count = match ws_tokio::connect(&format!("{url}/getCaseCount")).await {
         Ok(mut ws) => {
@@ -45,9 +51,8 @@ async fn main() {
     }
     eprintln!("autobahn_native_client: running {count} cases");
     for case in 1..=count {
-        let Ok(mut ws) =
-            ws_tokio::connect(&format!("{url}/runCase?case={case}&agent={agent}")).await
-        else {
+        let case_url = format!("{url}/runCase?case={case}&agent={agent}");
+        let Ok(mut ws) = ws_tokio::connect_with_config(&case_url, config.clone()).await else {
             continue;
         };
         while let Some(Ok(msg)) = ws.next().await {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
-use ws_tokio::Config;
+use ws_tokio::{Config, DeflateConfig};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -27,8 +27,12 @@ async fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("autobahn_native_server: listening on {addr}");
     // The default limits (16 MiB frames, 64 MiB messages) fit the suite's
-    // largest cases (9.x).
-    let config = Arc::new(Config::default());
+    // largest cases (9.x); permessage-deflate, off by default, is on for
+    // 12.* and 13.*.
+    let config = Arc::new(Config {
+        deflate: Some(DeflateConfig::default()),
+        ..Config::default()
+    });
     loop {
         let (tcp, _) = listener.accept().await?;
         let config = config.clone();

@@ -2,8 +2,10 @@
 //!
 //!     autobahn_server [--runtime mio|tokio] [ADDR]      (ADDR defaults to 127.0.0.1:9001)
 //!
-//! Every text and binary message is sent back unchanged. `autobahn/run.sh`
-//! starts this program and points wstest's fuzzing client at it.
+//! Every text and binary message is sent back unchanged. permessage-deflate
+//! is on (the 12.* and 13.* cases), the other settings are the defaults.
+//! `autobahn/run.sh` starts this program and points wstest's fuzzing client
+//! at it.
 
 use std::process::exit;
 
@@ -36,8 +38,14 @@ fn main() {
     let addr = addr.unwrap_or_else(|| String::from("127.0.0.1:9001"));
 
     // Default settings on purpose: the gate checks the library's defaults
-    // (e.g. its maximum message size must let the 9.* cases through).
+    // (e.g. its maximum message size must let the 9.* cases through), plus
+    // permessage-deflate, off by default, for the 12.* and 13.* cases.
+    let settings = ws::Settings {
+        permessage_deflate: true,
+        ..ws::Settings::default()
+    };
     let served = ws::Builder::new()
+        .with_settings(settings)
         .with_runtime(runtime)
         .build(|out: ws::Sender| move |msg| out.send(msg))
         .and_then(|ws| ws.listen(addr.as_str()));

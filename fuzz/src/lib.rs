@@ -18,9 +18,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ws_proto::{
-    Accept, CloseCode, Closed, Config, Connection, Decoded, Decoder, DecoderConfig, Error, Event,
-    FrameHeader, HeadReader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Message, RSV1, Request,
-    RequestChecks, Response, Role, SendError, StateError, Status, Transmit, accept_key, mask_into,
+    Accept, CloseCode, Closed, Config, Connection, Decoded, Decoder, DecoderConfig, DeflateConfig,
+    Error, Event, FrameHeader, HeadReader, Inflater, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Message,
+    RSV1, Request, RequestChecks, Response, Role, SendError, StateError, Status, Transmit,
+    accept_key, mask_into,
 };
 
 /// A fuzz target's body.
@@ -159,11 +160,13 @@ pub fn frame_header(data: &[u8]) {
 /// every time, items within the limits, and progress on every call.
 ///
 /// Input: flags (bit 0 expect masked, 1 allow unmasked, 2 allow RSV1, 3 small
-/// limits), a count and piece lengths, then the stream.
+/// limits, 4 a permessage-deflate inflater: RSV1 marks compressed messages,
+/// limited once inflated), a count and piece lengths, then the stream.
 pub fn decoder(data: &[u8]) {
     let mut input = Bytes::new(data);
     let flags = input.byte();
     let small = flags & 8 != 0;
+    let deflate = flags & 16 != 0;
     let config = DecoderConfig {
         expect_masked: flags & 1 != 0,
         allow_unmasked: flags & 2 != 0,
@@ -174,18 +177,21 @@ pub fn decoder(data: &[u8]) {
     };
     let lens = split_lengths(&mut input);
     let stream = input.rest();
-    let whole = decode_all(config, &[stream]);
-    assert_eq!(decode_all(config, &pieces(stream, &lens)), whole);
+    let whole = decode_all(config, deflate, &[stream]);
+    assert_eq!(decode_all(config, deflate, &pieces(stream, &lens)), whole);
     if stream.len() <= 64 {
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
-        assert_eq!(decode_all(config, &bytes), whole);
+        assert_eq!(decode_all(config, deflate, &bytes), whole);
     }
 }
 
 type DecodeResult = (Vec<Decoded>, Option<ws_proto::ProtocolError>);
 
-fn decode_all(config: DecoderConfig, pieces: &[&[u8]]) -> DecodeResult {
+fn decode_all(config: DecoderConfig, deflate: bool, pieces: &[&[u8]]) -> DecodeResult {
     let mut dec = Decoder::new(config);
+    if deflate {
+        dec.set_inflater(Some(Inflater::new(15)));
+    }
     let mut items = Vec::new();
     for piece in pieces {
         let mut rest = *piece;
@@ -496,7 +502,9 @@ pub mod answer {
 pub mod flag {
     /// Small limits (frame 128, message 512, 4 fragments, head 512 ...).
     pub const SMALL: u8 = 1;
-    /// Fragment outgoing messages at `1 + second byte % 64` bytes.
+    /// Fragment outgoing messages at `1 + second byte % 64` bytes. (The
+    /// second byte's top bit, whatever the flags, turns permessage-deflate
+    /// on, compressing every message: see [`DEFLATE_BIT`].)
     pub const FRAGMENT: u8 = 2;
     /// Keepalive ping after 3 s of silence, pong within 1 s.
     pub const KEEPALIVE: u8 = 4;
@@ -510,6 +518,9 @@ pub mod flag {
     pub const ECHO: u8 = 64;
     /// Every timeout zero.
     pub const ZERO_TIMEOUTS: u8 = 128;
+    /// In the second byte of a script: permessage-deflate on (a client
+    /// offers it, a server accepts it), threshold 0.
+    pub const DEFLATE_BIT: u8 = 128;
 }
 
 fn script_config(flags: u8, fragment: u8) -> Config {
@@ -543,6 +554,10 @@ fn script_config(flags: u8, fragment: u8) -> Config {
             method: flags & flag::ANY_METHOD == 0,
             key: true,
         },
+        deflate: (fragment & flag::DEFLATE_BIT != 0).then_some(DeflateConfig {
+            threshold: 0,
+            ..DeflateConfig::default()
+        }),
     }
 }
 
@@ -707,6 +722,9 @@ impl Harness {
                 match t {
                     Transmit::Data(n) => {
                         assert_eq!(n, buf.len());
+                        if self.conn.deflate().is_some() {
+                            self.output.deflate = true;
+                        }
                         self.output.push(&buf);
                         buf.clear();
                     }
@@ -807,6 +825,8 @@ struct Output {
     /// The head was not an upgrade: the rest is a body.
     body: bool,
     close_sent: bool,
+    /// permessage-deflate was agreed: the peer's decoder inflates.
+    deflate: bool,
 }
 
 impl Output {
@@ -817,6 +837,7 @@ impl Output {
             frames: None,
             body: false,
             close_sent: false,
+            deflate: false,
         }
     }
 
@@ -867,6 +888,9 @@ impl Output {
 
     fn frames(&mut self, mut bytes: &[u8]) {
         let decoder = self.frames.as_mut().expect("after the head");
+        if self.deflate && decoder.inflater().is_none() {
+            decoder.set_inflater(Some(Inflater::new(15)));
+        }
         while !bytes.is_empty() {
             let (used, item) = decoder
                 .decode(bytes)
@@ -958,6 +982,13 @@ fn client_stream(mask: Option<[u8; 4]>) -> Vec<u8> {
     .concat()
 }
 
+/// 64 KiB of zeros, compressed for permessage-deflate (tail removed).
+fn zeros_compressed() -> Vec<u8> {
+    let mut out = Vec::new();
+    assert!(ws_proto::Deflater::new(9, 15, false).compress(&[0; 1 << 16], &mut out));
+    out
+}
+
 fn with_cuts(flags: u8, cuts: &[u8], stream: &[u8]) -> Vec<u8> {
     [&[flags, cuts.len() as u8][..], cuts, stream].concat()
 }
@@ -1016,6 +1047,36 @@ fn seed_decoder(out: &mut Seeds) {
         t,
         "rsv1_allowed",
         with_cuts(4, &[], &frame(true, 0x41, None, b"x")),
+    ));
+    // RFC 7692 section 7.2.3: "Hello" compressed, then with context
+    // takeover, then in two fragments (RSV1 on the first only), then RSV1
+    // on a ping.
+    out.push((
+        t,
+        "deflate_messages",
+        with_cuts(
+            16 | 1,
+            &[3, 9],
+            &[
+                frame(
+                    true,
+                    0x41,
+                    Some(MASK),
+                    &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+                ),
+                frame(true, 0x41, Some(MASK), &[0xf2, 0x00, 0x11, 0x00, 0x00]),
+                frame(false, 0x42, Some(MASK), &[0xf2, 0x48, 0xcd]),
+                frame(true, 0, Some(MASK), &[0xc9, 0xc9, 0x07, 0x00]),
+                frame(true, 0x49, Some(MASK), b""),
+            ]
+            .concat(),
+        ),
+    ));
+    // 64 KiB of zeros in 93 bytes, against the small limits.
+    out.push((
+        t,
+        "deflate_bomb_small_limits",
+        with_cuts(16 | 8, &[], &frame(true, 0x42, None, &zeros_compressed())),
     ));
     out.push((
         t,
@@ -1231,6 +1292,28 @@ impl Script {
 fn seed_connection_server(out: &mut Seeds) {
     let t = "connection_server";
     let m = Some(MASK);
+    let deflate_request = [
+        &RFC_REQUEST[..RFC_REQUEST.len() - 2],
+        b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+    ]
+    .concat();
+    out.push((
+        t,
+        "deflate_echo",
+        Script::new(flag::ECHO | flag::FRAGMENT, flag::DEFLATE_BIT | 5)
+            .input(&deflate_request)
+            .answer(answer::ACCEPT)
+            .input(&frame(
+                true,
+                0x41,
+                m,
+                &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+            ))
+            .send(2, &[7; 100])
+            .input(&frame(true, 0x42, m, &zeros_compressed()))
+            .input(&frame(true, 0x49, m, b""))
+            .0,
+    ));
     out.push((
         t,
         "echo_and_close",

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::deflate::DeflateConfig;
 use crate::handshake::RequestChecks;
 
 /// Configuration shared by connections (wrap it in an `Arc`).
@@ -62,6 +63,10 @@ pub struct Config {
     pub masking_strict: bool,
     /// Server: what the upgrade request must satisfy beyond the RFC's core.
     pub request_checks: RequestChecks,
+    /// permessage-deflate (RFC 7692): a client offers it, a server accepts
+    /// an acceptable offer. Default: `None`, off; see the
+    /// [`DeflateConfig`] docs for why, and for the memory it costs.
+    pub deflate: Option<DeflateConfig>,
 }
 
 impl Default for Config {
@@ -81,6 +86,7 @@ impl Default for Config {
             idle_timeout: None,
             masking_strict: true,
             request_checks: RequestChecks::default(),
+            deflate: None,
         }
     }
 }

@@ -11,8 +11,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::close::{CloseCode, CloseFrame, truncate_reason};
 use crate::config::Config;
 use crate::decoder::{Decoded, Decoder, DecoderConfig};
+use crate::deflate::{
+    DeflateParams, Deflater, Directions, EXTENSION_NAME, Inflater, MAX_WINDOW_BITS,
+};
 use crate::error::{Error, HandshakeError, ProtocolError, SendError, StateError, TimeoutKind};
-use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, RSV1};
 use crate::handshake::{self, Accept, HeadReader, Request, Response};
 use crate::mask::mask_into;
 use crate::message::Message;
@@ -107,6 +110,8 @@ enum State {
     AwaitAnswer {
         upgrade: Result<Vec<u8>, HandshakeError>,
         protocols: Vec<String>,
+        /// The elements of `Sec-WebSocket-Extensions`, when deflate is on.
+        extensions: Vec<String>,
         early: Vec<u8>,
     },
     /// Client: request sent, reading the response head.
@@ -198,7 +203,44 @@ pub struct Connection {
     close_deadline: Option<Instant>,
     last_received: Instant,
     ping_outstanding: Option<Instant>,
+    /// permessage-deflate, once negotiated.
+    deflate: Option<Deflate>,
 }
+
+/// The sending half of a negotiated permessage-deflate (the receiving half
+/// is the decoder's inflater).
+#[derive(Debug)]
+struct Deflate {
+    params: DeflateParams,
+    threshold: usize,
+    /// `None` when this end may not compress (an 8-bit window).
+    deflater: Option<Deflater>,
+    /// Compressed payload on its way to the frames.
+    buf: Vec<u8>,
+}
+
+impl Deflate {
+    /// Compresses `payload` into `self.buf` when that is worth it (RFC 7692
+    /// section 7.2.1). A message below the threshold, or that would not
+    /// shrink, goes out uncompressed; the compressor then forgets its
+    /// window, since the peer's window will not hold that message either.
+    fn compress(&mut self, payload: &[u8]) -> bool {
+        let Some(deflater) = &mut self.deflater else {
+            return false;
+        };
+        if payload.len() < self.threshold {
+            return false;
+        }
+        if deflater.compress(payload, &mut self.buf) && self.buf.len() < payload.len() {
+            return true;
+        }
+        deflater.reset();
+        false
+    }
+}
+
+/// The compression buffer is kept between messages up to this size.
+const DEFLATE_BUF_KEEP: usize = 64 * 1024;
 
 impl Connection {
     /// A server connection, waiting for the client's request.
@@ -213,8 +255,11 @@ impl Connection {
 
     /// A client connection. `request` is the upgrade request, usually from
     /// [`Request::client`]; `Upgrade`, `Connection`, `Sec-WebSocket-Version`
-    /// and a fresh `Sec-WebSocket-Key` are added when missing. The request
-    /// is queued for [`Connection::poll_transmit`] at once.
+    /// and a fresh `Sec-WebSocket-Key` are added when missing, and with
+    /// [`Config::deflate`] set, the permessage-deflate offer
+    /// ([`DeflateConfig::offer`](crate::DeflateConfig::offer)) unless the
+    /// request offers permessage-deflate already. The request is queued for
+    /// [`Connection::poll_transmit`] at once.
     pub fn client(config: Arc<Config>, mut request: Request, now: Instant, seed: [u8; 32]) -> Self {
         let head = HeadReader::new(config.max_handshake_bytes);
         let mut conn = Self::new(config, Role::Client, State::Finished, now, seed);
@@ -241,6 +286,17 @@ impl Connection {
                     .push((name.into(), value.as_bytes().to_vec()));
             }
         }
+        if let Some(deflate) = &conn.config.deflate {
+            let offered = request
+                .extensions()
+                .any(|e| handshake::extension_name(e).eq_ignore_ascii_case(EXTENSION_NAME));
+            if !offered {
+                request.headers.push((
+                    "Sec-WebSocket-Extensions".into(),
+                    deflate.offer().into_bytes(),
+                ));
+            }
+        }
         request.write_to(&mut conn.out);
         conn.state = State::ReadResponse { head, request, key };
         conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
@@ -248,9 +304,27 @@ impl Connection {
     }
 
     /// A connection whose opening handshake was done elsewhere (by hyper or
-    /// axum, for example). It starts open.
+    /// axum, for example). It starts open, without extensions.
     pub fn established(config: Arc<Config>, role: Role, now: Instant, seed: [u8; 32]) -> Self {
         Self::new(config, role, State::Open, now, seed)
+    }
+
+    /// [`Connection::established`] with permessage-deflate agreed on in
+    /// that handshake: `params` as the server's response stated them
+    /// (from [`DeflateConfig::negotiate`](crate::DeflateConfig::negotiate) on
+    /// a server, [`DeflateConfig::check_response`](crate::DeflateConfig::check_response)
+    /// on a client). Level, threshold and this end's own limits come from
+    /// [`Config::deflate`], or its defaults when that is `None`.
+    pub fn established_with_deflate(
+        config: Arc<Config>,
+        role: Role,
+        now: Instant,
+        seed: [u8; 32],
+        params: DeflateParams,
+    ) -> Self {
+        let mut conn = Self::new(config, role, State::Open, now, seed);
+        conn.enable_deflate(params);
+        conn
     }
 
     fn new(config: Arc<Config>, role: Role, state: State, now: Instant, seed: [u8; 32]) -> Self {
@@ -286,7 +360,30 @@ impl Connection {
             close_deadline: None,
             last_received: now,
             ping_outstanding: None,
+            deflate: None,
         }
+    }
+
+    /// Sets up both directions of permessage-deflate after the handshake.
+    fn enable_deflate(&mut self, params: DeflateParams) {
+        let config = self.config.deflate.unwrap_or_default();
+        let dirs = Directions::new(&params, &config, self.role == Role::Server);
+        // The full window whatever was agreed: see the `deflate` module docs.
+        self.decoder
+            .set_inflater(Some(Inflater::new(MAX_WINDOW_BITS)));
+        self.deflate = Some(Deflate {
+            params,
+            threshold: config.threshold,
+            deflater: dirs
+                .compress_bits
+                .map(|bits| Deflater::new(config.level, bits, dirs.compress_reset)),
+            buf: Vec::new(),
+        });
+    }
+
+    /// The permessage-deflate parameters agreed on in the handshake, if any.
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref().map(|d| &d.params)
     }
 
     /// This end's role.
@@ -440,8 +537,12 @@ impl Connection {
             }
         }
         check_headers(&accept.headers)?;
-        let State::AwaitAnswer { upgrade, early, .. } =
-            std::mem::replace(&mut self.state, State::Open)
+        let State::AwaitAnswer {
+            upgrade,
+            early,
+            extensions,
+            ..
+        } = std::mem::replace(&mut self.state, State::Open)
         else {
             unreachable!("checked above");
         };
@@ -451,8 +552,16 @@ impl Connection {
                 self.fail_handshake(e);
             }
             Ok(key) => {
-                let response = handshake::accept_response(&key, &accept, None);
+                let deflate = self
+                    .config
+                    .deflate
+                    .and_then(|c| c.negotiate(extensions.iter().map(String::as_str)));
+                let answer = deflate.map(|p| p.to_string());
+                let response = handshake::accept_response(&key, &accept, answer.as_deref());
                 response.write_to(&mut self.out);
+                if let Some(params) = deflate {
+                    self.enable_deflate(params);
+                }
                 self.open(now, None, response, &early);
             }
         }
@@ -643,9 +752,14 @@ impl Connection {
             .validate_upgrade(self.config.request_checks)
             .map(<[u8]>::to_vec);
         let protocols = request.protocols().map(str::to_owned).collect();
+        let extensions = match self.config.deflate {
+            Some(_) => request.extensions().map(str::to_owned).collect(),
+            None => Vec::new(),
+        };
         self.state = State::AwaitAnswer {
             upgrade,
             protocols,
+            extensions,
             early: Vec::new(),
         };
         let _ = now;
@@ -678,17 +792,46 @@ impl Connection {
         let result = Response::parse(&buf[..end], self.config.max_headers).and_then(|parsed| {
             let (response, _) = parsed.ok_or(HandshakeError::Malformed("incomplete head"))?;
             handshake::validate_response(&response, &request, key.as_bytes())?;
-            if let Some(ext) = response.extensions().next() {
-                return Err(HandshakeError::UnofferedExtension(
-                    handshake::extension_name(ext).to_owned(),
-                ));
-            }
-            Ok(response)
+            let deflate = self.check_extensions(&request, &response)?;
+            Ok((response, deflate))
         });
         match result {
-            Ok(response) => self.open(now, Some(request), response, &buf[end..]),
+            Ok((response, deflate)) => {
+                if let Some(params) = deflate {
+                    self.enable_deflate(params);
+                }
+                self.open(now, Some(request), response, &buf[end..]);
+            }
             Err(e) => self.fail_handshake(e),
         }
+    }
+
+    /// Client: the extensions the server accepted. Only permessage-deflate,
+    /// once, and only when configured (RFC 6455 section 4.1: the client
+    /// fails the connection on an extension it did not offer).
+    fn check_extensions(
+        &self,
+        request: &Request,
+        response: &Response,
+    ) -> Result<Option<DeflateParams>, HandshakeError> {
+        let mut accepted = response.extensions();
+        let Some(first) = accepted.next() else {
+            return Ok(None);
+        };
+        let name = handshake::extension_name(first);
+        let config = match self.config.deflate {
+            Some(config) if name.eq_ignore_ascii_case(EXTENSION_NAME) => config,
+            _ => return Err(HandshakeError::UnofferedExtension(name.to_owned())),
+        };
+        if let Some(second) = accepted.next() {
+            let name = handshake::extension_name(second);
+            return Err(if name.eq_ignore_ascii_case(EXTENSION_NAME) {
+                HandshakeError::Extension("permessage-deflate accepted twice".into())
+            } else {
+                HandshakeError::UnofferedExtension(name.to_owned())
+            });
+        }
+        config.check_response(request.extensions(), first).map(Some)
     }
 
     fn open(&mut self, now: Instant, request: Option<Request>, response: Response, early: &[u8]) {
@@ -870,15 +1013,33 @@ impl Connection {
     }
 
     fn write_message(&mut self, opcode: OpCode, payload: &[u8]) {
+        if let Some(mut deflate) = self.deflate.take() {
+            if deflate.compress(payload) {
+                self.write_fragments(opcode, RSV1, &deflate.buf);
+                if deflate.buf.capacity() > DEFLATE_BUF_KEEP {
+                    deflate.buf = Vec::new();
+                }
+            } else {
+                self.write_fragments(opcode, 0, payload);
+            }
+            self.deflate = Some(deflate);
+            return;
+        }
+        self.write_fragments(opcode, 0, payload);
+    }
+
+    fn write_fragments(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
         let size = self.config.fragment_size.max(1);
         if payload.len() <= size {
-            return self.write_frame(true, opcode, payload);
+            return self.write_frame_rsv(true, rsv, opcode, payload);
         }
         let mut chunks = payload.chunks(size).peekable();
-        let mut op = opcode;
+        let (mut op, mut rsv) = (opcode, rsv);
         while let Some(chunk) = chunks.next() {
-            self.write_frame(chunks.peek().is_none(), op, chunk);
+            // RSV1 on the first frame only (RFC 7692 section 6).
+            self.write_frame_rsv(chunks.peek().is_none(), rsv, op, chunk);
             op = OpCode::Continuation;
+            rsv = 0;
         }
     }
 
@@ -903,13 +1064,17 @@ impl Connection {
     }
 
     fn write_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) {
+        self.write_frame_rsv(fin, 0, opcode, payload);
+    }
+
+    fn write_frame_rsv(&mut self, fin: bool, rsv: u8, opcode: OpCode, payload: &[u8]) {
         let mask = match self.role {
             Role::Client => Some(self.rng.mask_key()),
             Role::Server => None,
         };
         let header = FrameHeader {
             fin,
-            rsv: 0,
+            rsv,
             opcode,
             mask,
             payload_len: payload.len() as u64,

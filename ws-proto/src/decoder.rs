@@ -5,10 +5,16 @@
 //! the input, straight into the message being assembled: one copy, no
 //! intermediate frame buffer. Limits are checked on each frame header, before
 //! anything is allocated for its payload.
+//!
+//! With permessage-deflate ([`Decoder::set_inflater`]), the payload of a
+//! compressed message is unmasked into a small scratch buffer and inflated
+//! straight into the message, in chunks, with the message size limit applied
+//! to the inflated bytes as they are produced.
 
 use crate::close::CloseFrame;
+use crate::deflate::{INFLATE_CHUNK, InflateError, Inflater, max_compressed_len};
 use crate::error::ProtocolError;
-use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, Status};
+use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, Status};
 use crate::mask::mask_into;
 use crate::message::Message;
 use crate::utf8::Utf8Validator;
@@ -38,6 +44,7 @@ pub struct DecoderConfig {
     /// See [`Config::max_frame_size`](crate::Config::max_frame_size).
     pub max_frame_size: usize,
     /// See [`Config::max_message_size`](crate::Config::max_message_size).
+    /// For a compressed message it limits the inflated bytes.
     pub max_message_size: usize,
     /// See [`Config::max_fragments`](crate::Config::max_fragments).
     pub max_fragments: usize,
@@ -55,6 +62,10 @@ struct Current {
 #[derive(Debug)]
 struct Partial {
     text: bool,
+    /// RSV1 was set on the first frame: the payload is inflated into `data`.
+    compressed: bool,
+    /// Compressed payload bytes received so far.
+    wire: u64,
     data: Vec<u8>,
     fragments: usize,
     utf8: Utf8Validator,
@@ -84,6 +95,9 @@ pub struct Decoder {
     current: Option<Current>,
     message: Option<Partial>,
     control: Vec<u8>,
+    inflater: Option<Inflater>,
+    /// Unmasked compressed bytes on their way to the inflater.
+    scratch: Vec<u8>,
 }
 
 impl Decoder {
@@ -96,7 +110,29 @@ impl Decoder {
             current: None,
             message: None,
             control: Vec::new(),
+            inflater: None,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Turns permessage-deflate on (with the negotiated window) or off. With
+    /// an inflater, RSV1 marks the first frame of a compressed message and
+    /// is refused on control frames and continuation frames (RFC 7692
+    /// section 6: "An endpoint MUST NOT set the "Per-Message Compressed" bit
+    /// of control frames and non-first fragments of a data message").
+    /// Call it between messages (right after the handshake).
+    pub fn set_inflater(&mut self, inflater: Option<Inflater>) {
+        if inflater.is_some() {
+            self.config.allowed_rsv |= RSV1;
+        } else {
+            self.config.allowed_rsv &= !RSV1;
+        }
+        self.inflater = inflater;
+    }
+
+    /// The inflater set with [`Decoder::set_inflater`].
+    pub fn inflater(&self) -> Option<&Inflater> {
+        self.inflater.as_ref()
     }
 
     /// Changes the reserved bits allowed (after extension negotiation).
@@ -144,6 +180,33 @@ impl Decoder {
             let done = take as u64 == left;
             if header.opcode.is_control() {
                 copy_payload(&mut self.control, chunk, header.mask, phase);
+            } else if self.message.as_ref().is_some_and(|m| m.compressed) {
+                let msg = self.message.as_mut().expect("data frame has a message");
+                let inflater = self
+                    .inflater
+                    .as_mut()
+                    .expect("compressed implies an inflater");
+                let max = self.config.max_message_size;
+                let start = msg.data.len();
+                match header.mask {
+                    None => inflater.inflate(chunk, &mut msg.data, max),
+                    Some(key) => {
+                        chunk
+                            .chunks(INFLATE_CHUNK)
+                            .enumerate()
+                            .try_for_each(|(i, part)| {
+                                self.scratch.clear();
+                                mask_into(&mut self.scratch, part, key, phase + i * INFLATE_CHUNK);
+                                inflater.inflate(&self.scratch, &mut msg.data, max)
+                            })
+                    }
+                }
+                .map_err(|e| inflate_error(e, max))?;
+                if msg.text {
+                    msg.utf8
+                        .feed(&msg.data[start..])
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
             } else {
                 let msg = self.message.as_mut().expect("data frame has a message");
                 let start = msg.data.len();
@@ -200,6 +263,13 @@ impl Decoder {
         let c = &self.config;
         let expect_masked = c.expect_masked && !(c.allow_unmasked && header.mask.is_none());
         header.validate(expect_masked, c.allowed_rsv)?;
+        let compressed = header.rsv & RSV1 != 0 && self.inflater.is_some();
+        if compressed && header.opcode.is_control() {
+            return Err(ProtocolError::CompressedControlFrame);
+        }
+        if compressed && header.opcode == OpCode::Continuation {
+            return Err(ProtocolError::CompressedContinuation);
+        }
         if header.payload_len > c.max_frame_size as u64 {
             return Err(ProtocolError::FrameTooLarge {
                 len: header.payload_len,
@@ -221,20 +291,34 @@ impl Decoder {
                         max: c.max_fragments,
                     });
                 }
-                check_size(
-                    msg.data.len() as u64 + header.payload_len,
-                    c.max_message_size,
-                )?;
-                msg.data.reserve(reserve);
+                if msg.compressed {
+                    msg.wire += header.payload_len;
+                    check_wire(msg.wire, c.max_message_size)?;
+                } else {
+                    check_size(
+                        msg.data.len() as u64 + header.payload_len,
+                        c.max_message_size,
+                    )?;
+                    msg.data.reserve(reserve);
+                }
             }
             OpCode::Text | OpCode::Binary => {
                 if self.message.is_some() {
                     return Err(ProtocolError::ExpectedContinuation);
                 }
-                check_size(header.payload_len, c.max_message_size)?;
+                let data = if compressed {
+                    check_wire(header.payload_len, c.max_message_size)?;
+                    // Grown by the inflater, within the limit.
+                    Vec::new()
+                } else {
+                    check_size(header.payload_len, c.max_message_size)?;
+                    Vec::with_capacity(reserve)
+                };
                 self.message = Some(Partial {
                     text: header.opcode == OpCode::Text,
-                    data: Vec::with_capacity(reserve),
+                    compressed,
+                    wire: header.payload_len,
+                    data,
                     fragments: 1,
                     utf8: Utf8Validator::new(),
                 });
@@ -254,7 +338,17 @@ impl Decoder {
             OpCode::Close => Decoded::Close(CloseFrame::parse(&self.control)?),
             _ if !header.fin => return Ok(None),
             _ => {
-                let msg = self.message.take().expect("data frame has a message");
+                let mut msg = self.message.take().expect("data frame has a message");
+                if msg.compressed {
+                    let inflater = self
+                        .inflater
+                        .as_mut()
+                        .expect("compressed implies an inflater");
+                    let max = self.config.max_message_size;
+                    inflater
+                        .finish(&mut msg.data, max)
+                        .map_err(|e| inflate_error(e, max))?;
+                }
                 if msg.text {
                     let text =
                         String::from_utf8(msg.data).map_err(|_| ProtocolError::InvalidUtf8)?;
@@ -273,6 +367,24 @@ fn check_size(len: u64, max: usize) -> Result<(), ProtocolError> {
         Err(ProtocolError::MessageTooLarge { len, max })
     } else {
         Ok(())
+    }
+}
+
+/// The compressed bytes of a message are limited too (see [`max_compressed_len`]).
+fn check_wire(len: u64, max: usize) -> Result<(), ProtocolError> {
+    if len > max_compressed_len(max) {
+        Err(ProtocolError::MessageTooLarge { len, max })
+    } else {
+        Ok(())
+    }
+}
+
+fn inflate_error(error: InflateError, max: usize) -> ProtocolError {
+    match error {
+        InflateError::TooLarge { len } => ProtocolError::MessageTooLarge { len, max },
+        InflateError::Corrupt(why) => {
+            ProtocolError::Extension(format!("permessage-deflate: {why}"))
+        }
     }
 }
 

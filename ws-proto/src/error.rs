@@ -57,6 +57,12 @@ pub enum ProtocolError {
         /// The configured limit.
         max: usize,
     },
+    /// RSV1 (permessage-deflate's "compressed" bit) was set on a control
+    /// frame (RFC 7692 section 6).
+    CompressedControlFrame,
+    /// RSV1 was set on a continuation frame: only the first frame of a
+    /// message says whether it is compressed (RFC 7692 section 6).
+    CompressedContinuation,
     /// An extension (such as permessage-deflate) could not process a message.
     Extension(String),
 }
@@ -108,6 +114,8 @@ impl fmt::Display for ProtocolError {
                 )
             }
             Self::TooManyFragments { max } => write!(f, "message has more than {max} fragments"),
+            Self::CompressedControlFrame => f.write_str("RSV1 set on a control frame"),
+            Self::CompressedContinuation => f.write_str("RSV1 set on a continuation frame"),
             Self::Extension(what) => write!(f, "extension error: {what}"),
         }
     }

@@ -13,6 +13,8 @@
 //! - [`Utf8Validator`]: incremental UTF-8, failing at the first bad byte.
 //! - [`Decoder`]: frames to messages, with limits checked before allocating.
 //! - [`Request`] / [`Response`] / [`HeadReader`]: the opening handshake.
+//! - [`DeflateConfig`] / [`Deflater`] / [`Inflater`]: permessage-deflate
+//!   (RFC 7692), its negotiation and its bounded decompression.
 //! - [`Connection`]: all of it, with the close handshake and timers.
 //!
 //! ## Driving a [`Connection`]
@@ -47,6 +49,7 @@ mod close;
 mod config;
 mod connection;
 mod decoder;
+mod deflate;
 mod error;
 mod frame;
 mod handshake;
@@ -59,6 +62,10 @@ pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
 pub use connection::{Closed, Connection, Event, Opened, Role, Transmit};
 pub use decoder::{Decoded, Decoder, DecoderConfig};
+pub use deflate::{
+    DeflateConfig, DeflateParams, Deflater, EXTENSION_NAME as DEFLATE_EXTENSION, INFLATE_CHUNK,
+    InflateError, Inflater, MAX_WINDOW_BITS, MIN_WINDOW_BITS, max_compressed_len,
+};
 pub use error::{Error, HandshakeError, ProtocolError, SendError, StateError, TimeoutKind};
 pub use frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, RSV2, RSV3, Status,

@@ -72,7 +72,12 @@
 //! `connect_with_tls`, `accept_tls`); without it [`connect`] refuses
 //! `wss://` URLs with [`Error::TlsNotSupported`], which names the feature
 //! (or connect a TLS stream yourself and run the handshake over it with
-//! [`client`]). No compression extension.
+//! [`client`]).
+//!
+//! permessage-deflate (RFC 7692) is the core's: set [`Config::deflate`] to a
+//! [`DeflateConfig`] and [`accept_with_config`], [`connect_with_config`] and
+//! the other handshakes offer or accept it. A stream whose handshake was done
+//! elsewhere ([`WebSocketStream::from_raw`]) starts without it.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -101,7 +106,7 @@ pub use stream::WebSocketStream;
 pub use tls::{accept_tls, accept_tls_with, connect_with_tls};
 pub use ws_proto;
 pub use ws_proto::{
-    Accept, CloseCode, CloseFrame, Closed, Config, Opened, Request, Response, Role,
+    Accept, CloseCode, CloseFrame, Closed, Config, DeflateConfig, Opened, Request, Response, Role,
 };
 #[cfg(feature = "rustls")]
 pub use {rustls, tokio_rustls};

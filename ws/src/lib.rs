@@ -50,6 +50,11 @@
 //!   configuration rather than wrapping a stream. Without the feature,
 //!   `wss://` URLs and `Settings::encrypt_server` fail with an error that
 //!   names it.
+//! - permessage-deflate (RFC 7692) is a setting,
+//!   [`Settings::permessage_deflate`] (off by default), done by the core for
+//!   clients and servers alike, instead of ws-rs's optional
+//!   `DeflateHandler` wrapper. Inflated messages are bounded by
+//!   [`Settings::max_message_size`].
 #![deny(missing_docs)]
 
 #[cfg(not(any(feature = "mio", feature = "tokio")))]

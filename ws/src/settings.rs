@@ -288,6 +288,51 @@ pub struct Settings {
     ///
     /// Default: true (ws-rs always called them). New in this crate.
     pub frame_hooks: bool,
+    /// Whether to use the permessage-deflate extension (RFC 7692): a client offers it in its
+    /// handshake request, a server accepts a client's offer. When both ends agree, messages
+    /// of at least [`deflate_threshold`](Settings::deflate_threshold) bytes are sent
+    /// compressed and compressed messages are inflated before they reach the handler
+    /// (`on_message` and the frame hooks see the uncompressed payload). Incoming messages are
+    /// limited by [`max_message_size`](Settings::max_message_size) after inflation: a
+    /// message that inflates past it closes the connection with 1009, however small it was
+    /// on the wire.
+    ///
+    /// Off by default, for memory and safety: a connection that compresses and inflates
+    /// holds some 420 KiB of compression state (0.8 KiB without; the `ws_proto` crate's
+    /// `deflate` module documents the measurements), and compressing secrets together with
+    /// data an attacker chooses can leak them through the compressed size (CRIME, BREACH).
+    /// The state is allocated when a connection first compresses or inflates a message.
+    ///
+    /// Default: false. ws-rs offered permessage-deflate through its optional `DeflateHandler`.
+    pub permessage_deflate: bool,
+    /// With [`permessage_deflate`](Settings::permessage_deflate), the compression level,
+    /// 0 (none) to 9 (best, slowest).
+    ///
+    /// Default: 6 (zlib's default).
+    pub deflate_level: u32,
+    /// With [`permessage_deflate`](Settings::permessage_deflate), messages shorter than this
+    /// many bytes are sent uncompressed. `usize::MAX` never compresses (but still accepts
+    /// compressed messages), which saves the 370 KiB compressor per connection.
+    ///
+    /// Default: 64.
+    pub deflate_threshold: usize,
+    /// With [`permessage_deflate`](Settings::permessage_deflate), the base-2 logarithm of the
+    /// largest LZ77 window (9 to 15; other values are clamped): this end compresses with at
+    /// most this window and asks the peer to do the same (`client_max_window_bits` /
+    /// `server_max_window_bits`). A server declines offers that do not let it limit the
+    /// client's window when this is below 15. Smaller windows compress less and save
+    /// memory: the compressor takes 371 KiB at 15, 259 KiB at 12, 245 KiB at 9.
+    ///
+    /// Default: 15.
+    pub deflate_window_bits: u8,
+    /// With [`permessage_deflate`](Settings::permessage_deflate), whether each message is
+    /// compressed on its own instead of with the previous ones as context, in both directions
+    /// (this end does so, and asks the peer to with `client_no_context_takeover` /
+    /// `server_no_context_takeover`). Compresses less; makes each message's compressed size
+    /// independent of the earlier messages.
+    ///
+    /// Default: false.
+    pub deflate_no_context_takeover: bool,
 }
 
 // Used by the runtime dispatch (written separately) to configure each connection.
@@ -327,6 +372,14 @@ impl Settings {
                 method: self.method_strict,
                 key: self.key_strict,
             },
+            deflate: self.permessage_deflate.then_some(ws_proto::DeflateConfig {
+                level: self.deflate_level,
+                threshold: self.deflate_threshold,
+                max_window_bits: self.deflate_window_bits,
+                peer_max_window_bits: self.deflate_window_bits,
+                no_context_takeover: self.deflate_no_context_takeover,
+                peer_no_context_takeover: self.deflate_no_context_takeover,
+            }),
         }
     }
 }
@@ -370,6 +423,11 @@ impl Default for Settings {
             keepalive_timeout: Duration::from_secs(20),
             idle_timeout: None,
             frame_hooks: true,
+            permessage_deflate: false,
+            deflate_level: 6,
+            deflate_threshold: 64,
+            deflate_window_bits: 15,
+            deflate_no_context_takeover: false,
         }
     }
 }
@@ -455,6 +513,8 @@ mod tests {
         assert_eq!(ours.keepalive_timeout, core.keepalive_timeout);
         assert_eq!(ours.idle_timeout, core.idle_timeout);
         assert_eq!(ours.masking_strict, core.masking_strict);
+        assert_eq!(ours.deflate, None);
+        assert_eq!(core.deflate, None);
         assert!(ours.request_checks.key);
         // ws-rs's defaults where they differ from the core's.
         assert!(!ours.request_checks.method);
@@ -488,6 +548,35 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(settings.core_config().max_frame_size, 10);
+
+        let settings = Settings {
+            permessage_deflate: true,
+            ..Settings::default()
+        };
+        // The facade's defaults are the core's.
+        assert_eq!(
+            settings.core_config().deflate,
+            Some(ws_proto::DeflateConfig::default())
+        );
+        let settings = Settings {
+            permessage_deflate: true,
+            deflate_level: 1,
+            deflate_threshold: 10,
+            deflate_window_bits: 11,
+            deflate_no_context_takeover: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.core_config().deflate,
+            Some(ws_proto::DeflateConfig {
+                level: 1,
+                threshold: 10,
+                max_window_bits: 11,
+                peer_max_window_bits: 11,
+                no_context_takeover: true,
+                peer_no_context_takeover: true,
+            })
+        );
     }
 
     #[test]

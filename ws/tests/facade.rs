@@ -1070,6 +1070,154 @@ fn sender_connect_opens_another_connection(rt: Runtime) {
     server.stop().unwrap();
 }
 
+// --------------------------------------------------------- permessage-deflate
+
+fn deflate_settings() -> Settings {
+    Settings {
+        permessage_deflate: true,
+        ..Settings::default()
+    }
+}
+
+struct DeflateClient {
+    out: Sender,
+    log: Log,
+    sent: String,
+}
+
+impl Handler for DeflateClient {
+    fn on_response(&mut self, res: &Response) -> Result<()> {
+        self.log.push(format!("extensions {:?}", res.extensions()?));
+        Ok(())
+    }
+
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        self.out.send(self.sent.as_str())
+    }
+
+    fn on_message(&mut self, msg: Message) -> Result<()> {
+        self.log
+            .push(format!("echo matches {}", msg.as_text()? == self.sent));
+        self.out.close(CloseCode::Normal)
+    }
+
+    fn on_close(&mut self, code: CloseCode, _: &str) {
+        self.log.push(format!("close {}", u16::from(code)));
+    }
+}
+
+fn permessage_deflate_end_to_end(rt: Runtime) {
+    let server = echo_server(rt, deflate_settings());
+    let log = Log::default();
+    let client_log = log.clone();
+    let sent = "{\"id\": 1, \"text\": \"κόσμε\"} ".repeat(5000);
+    run_client(rt, deflate_settings(), &server.url(), move |out| {
+        DeflateClient {
+            out,
+            log: client_log.clone(),
+            sent: sent.clone(),
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        log.entries(),
+        [
+            "extensions [\"permessage-deflate\"]",
+            "echo matches true",
+            "close 1000"
+        ]
+    );
+    // A client without it talks to the same server uncompressed.
+    let log = Log::default();
+    let client_log = log.clone();
+    run_client(rt, Settings::default(), &server.url(), move |out| {
+        DeflateClient {
+            out,
+            log: client_log.clone(),
+            sent: "plain".repeat(100),
+        }
+    })
+    .unwrap();
+    assert_eq!(
+        log.entries(),
+        ["extensions []", "echo matches true", "close 1000"]
+    );
+
+    // A hand-compressed message (RFC 7692 section 7.2.3.1, "Hello") from a raw client.
+    let mut c = RawClient::connect(server.addr);
+    c.send_raw(
+        format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+            support::KEY
+        )
+        .as_bytes(),
+    );
+    let head = c.read_head();
+    assert!(
+        head.contains("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+        "{head}"
+    );
+    c.send_frame(0xc1, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], true);
+    let echo = c.read_frame().unwrap();
+    assert_eq!((echo.opcode, echo.payload.as_slice()), (1, &b"Hello"[..]));
+    // RSV1 on a ping: 1002.
+    c.send_frame(0xc9, b"", true);
+    assert_eq!(c.expect_close(), Some(1002));
+    drop(c);
+    server.stop().unwrap();
+}
+
+struct Bomber {
+    out: Sender,
+    log: Log,
+}
+
+impl Handler for Bomber {
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        self.out.send(vec![0u8; 16 << 20])
+    }
+
+    fn on_close(&mut self, code: CloseCode, _: &str) {
+        self.log.push(format!("close {}", u16::from(code)));
+    }
+}
+
+/// 16 MiB of zeros is a few KiB compressed; a server with a 1 MiB limit
+/// refuses it with 1009 once it has inflated 1 MiB.
+fn a_deflate_bomb_closes_with_1009(rt: Runtime) {
+    let server_log = Log::default();
+    let log = server_log.clone();
+    let settings = Settings {
+        max_message_size: 1 << 20,
+        ..deflate_settings()
+    };
+    let server = Server::start(rt, settings, move || {
+        move |_out: Sender| {
+            let log = log.clone();
+            move |msg: Message| {
+                log.push(format!("message of {} bytes", msg.len()));
+                Ok(())
+            }
+        }
+    });
+    let log = Log::default();
+    let client_log = log.clone();
+    run_client(rt, deflate_settings(), &server.url(), move |out| Bomber {
+        out,
+        log: client_log.clone(),
+    })
+    .unwrap();
+    assert_eq!(log.entries(), ["close 1009"]);
+    assert!(
+        server_log.entries().is_empty(),
+        "{:?}",
+        server_log.entries()
+    );
+    server.stop().unwrap();
+}
+
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "mio")]
@@ -1121,4 +1269,6 @@ runtimes!(
     a_peer_that_stops_reading_hits_the_write_cap,
     large_messages_and_a_prompt_close_reply,
     a_connect_queued_before_run_is_made,
+    permessage_deflate_end_to_end,
+    a_deflate_bomb_closes_with_1009,
 );
