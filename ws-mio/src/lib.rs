@@ -28,7 +28,7 @@
 //! ## TLS
 //!
 //! With the `rustls` feature, a session may hand the loop a rustls
-//! connection ([`Session::take_tls`]). The loop then drives rustls's own
+//! connection (`Session::take_tls`). The loop then drives rustls's own
 //! sans-IO state machine between the socket and the core: socket bytes
 //! into `read_tls` and `process_new_packets`, plaintext out of its
 //! `reader` into the core; the core's output into its `writer`, records

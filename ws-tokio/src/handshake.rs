@@ -220,10 +220,10 @@ where
 /// For `wss://` (with the `rustls` feature), a TLS handshake runs between
 /// the TCP connect and the WebSocket handshake: rustls sends the host name
 /// as SNI and checks the server's certificate against the webpki root
-/// certificates and the host name ([`tls::default_client_config`](crate::tls::default_client_config));
+/// certificates and the host name (`tls::default_client_config`);
 /// a failure is [`Error::Tls`]. Without the feature, `wss://` URLs fail
 /// with [`Error::TlsNotSupported`], whose message names the feature. To
-/// trust other roots, use [`connect_with_tls`](crate::connect_with_tls).
+/// trust other roots, use `connect_with_tls`.
 ///
 /// The TCP connect is bounded by `Config::handshake_timeout`, and so are
 /// the TLS handshake and the WebSocket handshake after it. To add headers

@@ -68,7 +68,7 @@
 //!
 //! ## What this crate does not do
 //!
-//! TLS only with the `rustls` feature ([`tls`]: `wss://` in [`connect`],
+//! TLS only with the `rustls` feature (module `tls`: `wss://` in [`connect`],
 //! `connect_with_tls`, `accept_tls`); without it [`connect`] refuses
 //! `wss://` URLs with [`Error::TlsNotSupported`], which names the feature
 //! (or connect a TLS stream yourself and run the handshake over it with

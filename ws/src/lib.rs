@@ -44,8 +44,8 @@
 //! - `Request::remove_protocol` and `remove_extension` remove the item they
 //!   name (ws-rs's kept only that item).
 //! - TLS with rustls, behind the `rustls` feature: `wss://` clients
-//!   (webpki roots by default, [`WebSocket::with_tls_client`] for others)
-//!   and servers ([`WebSocket::with_tls_server`]). The ws-rs hooks
+//!   (webpki roots by default, `WebSocket::with_tls_client` for others)
+//!   and servers (`WebSocket::with_tls_server`). The ws-rs hooks
 //!   `upgrade_ssl_client` / `upgrade_ssl_server` choose a rustls
 //!   configuration rather than wrapping a stream. Without the feature,
 //!   `wss://` URLs and `Settings::encrypt_server` fail with an error that

@@ -179,7 +179,7 @@ impl<F: Factory> WebSocket<F> {
     /// Binds a listener to the first address of `addr_spec` that works.
     ///
     /// With `Settings::encrypt_server` set, the listener serves TLS and
-    /// needs a configuration from [`with_tls_server`](Self::with_tls_server)
+    /// needs a configuration from `with_tls_server`
     /// (feature `rustls`): without one this fails.
     pub fn bind<A: ToSocketAddrs>(mut self, addr_spec: A) -> Result<WebSocket<F>> {
         #[cfg(feature = "rustls")]
