@@ -427,6 +427,9 @@ impl<H: Handler> Conn<H> {
     fn apply(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, command: Command) {
         let now = ctl.now();
         let result = match command {
+            // Without hooks the message goes to the core as it is: no round
+            // trip through a Frame, no second UTF-8 check of a text.
+            Command::Send(msg) if !self.settings.frame_hooks => conn.send(now, msg.into()),
             Command::Send(msg) => {
                 let frame = match msg {
                     Message::Text(t) => Frame::message(t.into_bytes(), OpCode::Text, true),

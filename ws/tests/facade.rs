@@ -1218,6 +1218,22 @@ fn a_deflate_bomb_closes_with_1009(rt: Runtime) {
     server.stop().unwrap();
 }
 
+fn echo_without_frame_hooks(rt: Runtime) {
+    let settings = Settings {
+        frame_hooks: false,
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let mut c = RawClient::open(server.addr);
+    c.send_frame(0x81, "héllo".as_bytes(), true);
+    assert_eq!(c.read_frame().unwrap().payload, "héllo".as_bytes());
+    c.send_frame(0x82, &[0, 255, 1], true);
+    let frame = c.read_frame().unwrap();
+    assert_eq!((frame.opcode, frame.payload), (2, vec![0, 255, 1]));
+    drop(c);
+    server.stop().unwrap();
+}
+
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "mio")]
@@ -1244,6 +1260,7 @@ macro_rules! runtimes {
 
 runtimes!(
     echo_text_and_binary,
+    echo_without_frame_hooks,
     sender_ping_and_pong,
     sender_connect_opens_another_connection,
     lifecycle_callbacks,
