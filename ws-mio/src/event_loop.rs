@@ -932,10 +932,9 @@ impl<E: Endpoint> EventLoop<E> {
         if drained {
             io.wbuf.clear();
             io.wpos = 0;
-            // Do not keep a large buffer for an idle connection.
-            if io.wbuf.capacity() > self.inner.loop_config.read_buffer {
-                io.wbuf = Vec::new();
-            }
+            // An idle connection keeps no buffer (the core hands over its
+            // own with the next output, without a copy).
+            io.wbuf = Vec::new();
             if io.close_requested && io.linger_until.is_none() {
                 if io.eof || io.transport.shutdown_write() {
                     io.linger_until =

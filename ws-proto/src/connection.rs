@@ -105,25 +105,42 @@ const PONG_BACKLOG: usize = 64 * 1024;
 #[derive(Debug)]
 enum State {
     /// Server: reading the request head.
-    ReadRequest(HeadReader),
+    ReadRequest(Box<HeadReader>),
     /// Server: the request was handed out; waiting for accept or reject.
-    AwaitAnswer {
-        upgrade: Result<Vec<u8>, HandshakeError>,
-        protocols: Vec<String>,
-        /// The elements of `Sec-WebSocket-Extensions`, when deflate is on.
-        extensions: Vec<String>,
-        early: Vec<u8>,
-    },
+    AwaitAnswer(Box<AwaitAnswer>),
     /// Client: request sent, reading the response head.
-    ReadResponse {
-        head: HeadReader,
-        request: Request,
-        key: String,
-    },
+    ReadResponse(Box<ReadResponse>),
     /// Messages flow; `close_sent`/`close_received` track the close handshake.
     Open,
     /// Nothing more will be read.
     Finished,
+}
+
+/// [`State::AwaitAnswer`]: the request's verdict and what arrived after it.
+#[derive(Debug)]
+struct AwaitAnswer {
+    upgrade: Result<Vec<u8>, HandshakeError>,
+    protocols: Vec<String>,
+    /// The elements of `Sec-WebSocket-Extensions`, when deflate is on.
+    extensions: Vec<String>,
+    early: Vec<u8>,
+}
+
+/// [`State::ReadResponse`]: the request sent and its key.
+#[derive(Debug)]
+struct ReadResponse {
+    head: HeadReader,
+    request: Request,
+    key: String,
+}
+
+/// What the application asked for before the handshake completed.
+#[derive(Debug, Default)]
+struct Early {
+    messages: Vec<Message>,
+    bytes: usize,
+    /// A close, sent after the messages once the connection opens.
+    close: Option<(CloseCode, String)>,
 }
 
 /// A WebSocket connection as a pure state machine.
@@ -180,12 +197,9 @@ pub struct Connection {
     input_done: bool,
     /// Encoded bytes not yet handed to the caller.
     out: Vec<u8>,
-    /// Messages sent before the handshake completed.
-    queued: Vec<Message>,
-    queued_bytes: usize,
-    /// A close asked for before the handshake completed, sent after the
-    /// queued messages once the connection opens.
-    queued_close: Option<(CloseCode, String)>,
+    /// Messages and a close asked for before the handshake completed
+    /// (allocated only then: an open connection keeps its size small).
+    early: Option<Box<Early>>,
     /// The payload of the latest pong owed to the peer while pongs coalesce
     /// (see [`PONG_BACKLOG`]).
     pong: Option<Vec<u8>>,
@@ -194,7 +208,7 @@ pub struct Connection {
     /// The peer's close frame, once received.
     peer_close: Option<Option<CloseFrame>>,
     /// Set when the connection ends for a reason other than a clean close.
-    error: Option<Error>,
+    error: Option<Box<Error>>,
     closed_reported: bool,
     /// The transport should be closed once `out` is written.
     close_transport: bool,
@@ -204,7 +218,7 @@ pub struct Connection {
     last_received: Instant,
     ping_outstanding: Option<Instant>,
     /// permessage-deflate, once negotiated.
-    deflate: Option<Deflate>,
+    deflate: Option<Box<Deflate>>,
 }
 
 /// The sending half of a negotiated permessage-deflate (the receiving half
@@ -248,7 +262,8 @@ impl Connection {
     /// `seed` feeds the generator of mask keys; draw it from the OS.
     pub fn server(config: Arc<Config>, now: Instant, seed: [u8; 32]) -> Self {
         let head = HeadReader::new(config.max_handshake_bytes);
-        let mut conn = Self::new(config, Role::Server, State::ReadRequest(head), now, seed);
+        let state = State::ReadRequest(Box::new(head));
+        let mut conn = Self::new(config, Role::Server, state, now, seed);
         conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
@@ -298,7 +313,7 @@ impl Connection {
             }
         }
         request.write_to(&mut conn.out);
-        conn.state = State::ReadResponse { head, request, key };
+        conn.state = State::ReadResponse(Box::new(ReadResponse { head, request, key }));
         conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
@@ -345,9 +360,7 @@ impl Connection {
             events: VecDeque::new(),
             input_done: false,
             out: Vec::new(),
-            queued: Vec::new(),
-            queued_bytes: 0,
-            queued_close: None,
+            early: None,
             pong: None,
             close_sent: false,
             close_received: false,
@@ -371,14 +384,14 @@ impl Connection {
         // The full window whatever was agreed: see the `deflate` module docs.
         self.decoder
             .set_inflater(Some(Inflater::new(MAX_WINDOW_BITS)));
-        self.deflate = Some(Deflate {
+        self.deflate = Some(Box::new(Deflate {
             params,
             threshold: config.threshold,
             deflater: dirs
                 .compress_bits
                 .map(|bits| Deflater::new(config.level, bits, dirs.compress_reset)),
             buf: Vec::new(),
-        });
+        }));
     }
 
     /// The permessage-deflate parameters agreed on in the handshake, if any.
@@ -428,11 +441,11 @@ impl Connection {
                 }
                 Err(e) => self.fail_handshake(e),
             },
-            State::AwaitAnswer { .. } => self.hold_early(data),
-            State::ReadResponse { head, .. } => match head.push(data) {
+            State::AwaitAnswer(_) => self.hold_early(data),
+            State::ReadResponse(r) => match r.head.push(data) {
                 Ok(None) => {}
                 Ok(Some(end)) => {
-                    let buf = head.take();
+                    let buf = r.head.take();
                     self.on_response_head(now, buf, end);
                 }
                 Err(e) => self.fail_handshake(e),
@@ -455,7 +468,7 @@ impl Connection {
     fn on_eof(&mut self) {
         if !matches!(self.state, State::Finished) || !self.closed_reported {
             if !self.close_received && self.error.is_none() {
-                self.error = Some(Error::UnexpectedEof);
+                self.error = Some(Box::new(Error::UnexpectedEof));
             }
             self.state = State::Finished;
             self.report_closed();
@@ -470,19 +483,20 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.handshake_deadline.is_some_and(|d| d <= now) {
             self.handshake_deadline = None;
-            if let State::ReadRequest(_) | State::AwaitAnswer { .. } = self.state {
+            if let State::ReadRequest(_) | State::AwaitAnswer(_) = self.state {
                 let mut res = Response::new(408);
                 res.headers.push(("Connection".into(), b"close".to_vec()));
                 res.write_to(&mut self.out);
             }
             self.error
-                .get_or_insert(Error::Timeout(TimeoutKind::Handshake));
+                .get_or_insert_with(|| Box::new(Error::Timeout(TimeoutKind::Handshake)));
             self.finish_now();
         }
         if self.close_deadline.is_some_and(|d| d <= now) {
             self.close_deadline = None;
             if !self.close_received {
-                self.error.get_or_insert(Error::Timeout(TimeoutKind::Close));
+                self.error
+                    .get_or_insert_with(|| Box::new(Error::Timeout(TimeoutKind::Close)));
             }
             self.finish_now();
         }
@@ -494,7 +508,7 @@ impl Connection {
                 .checked_add(self.config.keepalive_timeout)
                 .is_some_and(|d| d <= now)
             {
-                self.error = Some(Error::Timeout(TimeoutKind::Keepalive));
+                self.error = Some(Box::new(Error::Timeout(TimeoutKind::Keepalive)));
                 // Best effort: tell the peer, then drop the transport.
                 self.write_close_frame(CloseCode::INTERNAL, "keepalive timeout");
                 self.finish_now();
@@ -516,7 +530,7 @@ impl Connection {
                 .checked_add(idle)
                 .is_some_and(|d| d <= now)
             {
-                self.error = Some(Error::Timeout(TimeoutKind::Idle));
+                self.error = Some(Box::new(Error::Timeout(TimeoutKind::Idle)));
                 let _ = self.close(now, CloseCode::AWAY, "idle timeout");
             }
         }
@@ -528,24 +542,24 @@ impl Connection {
     /// upgrade, the core answers with the matching HTTP error instead and
     /// reports `Closed` with the reason.
     pub fn accept(&mut self, now: Instant, accept: Accept) -> Result<(), StateError> {
-        let State::AwaitAnswer { protocols, .. } = &self.state else {
+        let State::AwaitAnswer(answer) = &self.state else {
             return Err(StateError::NoPendingRequest);
         };
         if let Some(p) = &accept.protocol {
-            if !protocols.iter().any(|o| o == p) {
+            if !answer.protocols.iter().any(|o| o == p) {
                 return Err(StateError::UnofferedProtocol(p.clone()));
             }
         }
         check_headers(&accept.headers)?;
-        let State::AwaitAnswer {
+        let State::AwaitAnswer(answer) = std::mem::replace(&mut self.state, State::Open) else {
+            unreachable!("checked above");
+        };
+        let AwaitAnswer {
             upgrade,
             early,
             extensions,
             ..
-        } = std::mem::replace(&mut self.state, State::Open)
-        else {
-            unreachable!("checked above");
-        };
+        } = *answer;
         match upgrade {
             Err(e) => {
                 self.state = State::Finished;
@@ -572,12 +586,12 @@ impl Connection {
     /// headers and body) and closes. Use it to refuse an upgrade or to serve
     /// a plain HTTP page.
     pub fn reject(&mut self, _now: Instant, response: Response) -> Result<(), StateError> {
-        if !matches!(self.state, State::AwaitAnswer { .. }) {
+        if !matches!(self.state, State::AwaitAnswer(_)) {
             return Err(StateError::NoPendingRequest);
         }
         check_headers(&response.headers)?;
         response.write_to(&mut self.out);
-        self.error = Some(Error::Rejected(response.status));
+        self.error = Some(Box::new(Error::Rejected(response.status)));
         self.finish_now();
         Ok(())
     }
@@ -595,8 +609,9 @@ impl Connection {
             };
             self.write_message(opcode, message.as_bytes());
         } else {
-            self.queued_bytes += message.len();
-            self.queued.push(message);
+            let early = self.early.get_or_insert_default();
+            early.bytes += message.len();
+            early.messages.push(message);
         }
         Ok(())
     }
@@ -648,8 +663,9 @@ impl Connection {
             return Ok(());
         }
         if !matches!(self.state, State::Open) {
-            if self.queued_close.is_none() {
-                self.queued_close = Some((code, reason.to_owned()));
+            let early = self.early.get_or_insert_default();
+            if early.close.is_none() {
+                early.close = Some((code, reason.to_owned()));
             }
             return Ok(());
         }
@@ -668,7 +684,14 @@ impl Connection {
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            match self.events.pop_front()? {
+            let Some(pending) = self.events.pop_front() else {
+                // Hold no memory between bursts: an idle connection is small.
+                if self.events.capacity() != 0 {
+                    self.events = VecDeque::new();
+                }
+                return None;
+            };
+            match pending {
                 Pending::Event(event) => return Some(event),
                 Pending::Ping(payload) => {
                     self.answer_ping(&payload);
@@ -684,6 +707,12 @@ impl Connection {
     /// Appends the bytes to write to `buf` and says how many, or says that
     /// the transport should be closed (after the bytes before it are written).
     /// Drain until it returns `None` after every input and command.
+    ///
+    /// When `buf` is empty it is replaced by the core's own buffer, without a
+    /// copy (whatever capacity `buf` had is freed): the core holds no output
+    /// buffer between writes, so an idle connection costs little memory.
+    /// A runtime that wants the same should drop `buf` once written rather
+    /// than keep its capacity.
     #[must_use]
     pub fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
         if let Some(payload) = self.pong.take() {
@@ -692,10 +721,12 @@ impl Connection {
         if !self.out.is_empty() {
             let len = self.out.len();
             if buf.is_empty() {
-                std::mem::swap(buf, &mut self.out);
+                // The bytes change hands without a copy, and the core keeps
+                // no buffer while there is nothing to send.
+                *buf = std::mem::take(&mut self.out);
             } else {
                 buf.extend_from_slice(&self.out);
-                self.out.clear();
+                self.out = Vec::new();
             }
             return Some(Transmit::Data(len));
         }
@@ -737,7 +768,7 @@ impl Connection {
     /// Bytes encoded and not yet taken by `poll_transmit`, plus messages held
     /// until the handshake completes.
     pub fn buffered_amount(&self) -> usize {
-        self.out.len() + self.queued_bytes
+        self.out.len() + self.early.as_ref().map_or(0, |e| e.bytes)
     }
 
     // ------------------------------------------------------------- internals
@@ -756,12 +787,12 @@ impl Connection {
             Some(_) => request.extensions().map(str::to_owned).collect(),
             None => Vec::new(),
         };
-        self.state = State::AwaitAnswer {
+        self.state = State::AwaitAnswer(Box::new(AwaitAnswer {
             upgrade,
             protocols,
             extensions,
             early: Vec::new(),
-        };
+        }));
         let _ = now;
         self.emit(Event::Request(request));
         self.hold_early(&buf[end..]);
@@ -773,22 +804,21 @@ impl Connection {
     /// gives the same result).
     fn hold_early(&mut self, data: &[u8]) {
         let max = self.config.max_handshake_bytes;
-        let State::AwaitAnswer { early, .. } = &mut self.state else {
+        let State::AwaitAnswer(answer) = &mut self.state else {
             return;
         };
-        if early.len() + data.len() > max {
+        if answer.early.len() + data.len() > max {
             self.fail_handshake(HandshakeError::TooLarge { max });
         } else {
-            early.extend_from_slice(data);
+            answer.early.extend_from_slice(data);
         }
     }
 
     fn on_response_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
-        let State::ReadResponse { request, key, .. } =
-            std::mem::replace(&mut self.state, State::Finished)
-        else {
+        let State::ReadResponse(read) = std::mem::replace(&mut self.state, State::Finished) else {
             return;
         };
+        let ReadResponse { request, key, .. } = *read;
         let result = Response::parse(&buf[..end], self.config.max_headers).and_then(|parsed| {
             let (response, _) = parsed.ok_or(HandshakeError::Malformed("incomplete head"))?;
             handshake::validate_response(&response, &request, key.as_bytes())?;
@@ -839,17 +869,18 @@ impl Connection {
         self.handshake_deadline = None;
         self.last_received = now;
         self.emit(Event::Open(Opened { request, response }));
-        for message in std::mem::take(&mut self.queued) {
-            let opcode = if matches!(message, Message::Text(_)) {
-                OpCode::Text
-            } else {
-                OpCode::Binary
-            };
-            self.write_message(opcode, message.as_bytes());
-        }
-        self.queued_bytes = 0;
-        if let Some((code, reason)) = self.queued_close.take() {
-            let _ = self.close(now, code, &reason);
+        if let Some(early) = self.early.take() {
+            for message in early.messages {
+                let opcode = if matches!(message, Message::Text(_)) {
+                    OpCode::Text
+                } else {
+                    OpCode::Binary
+                };
+                self.write_message(opcode, message.as_bytes());
+            }
+            if let Some((code, reason)) = early.close {
+                let _ = self.close(now, code, &reason);
+            }
         }
         if !early.is_empty() {
             self.read_frames(now, early);
@@ -944,7 +975,7 @@ impl Connection {
             let reason = error.to_string();
             self.write_close_frame(error.close_code(), &reason);
         }
-        self.error = Some(Error::Protocol(error));
+        self.error = Some(Box::new(Error::Protocol(error)));
         self.finish_now();
     }
 
@@ -952,7 +983,7 @@ impl Connection {
         if self.role == Role::Server {
             Response::for_error(&error).write_to(&mut self.out);
         }
-        self.error = Some(Error::Handshake(error));
+        self.error = Some(Box::new(Error::Handshake(error)));
         self.finish_now();
     }
 
@@ -970,13 +1001,13 @@ impl Connection {
             return;
         }
         self.closed_reported = true;
-        let (code, reason) = match (&self.peer_close, &self.error) {
+        let (code, reason) = match (&self.peer_close, self.error.as_deref()) {
             (Some(Some(f)), _) => (f.code, f.reason.clone()),
             (Some(None), _) => (CloseCode::NO_STATUS, String::new()),
             (None, Some(Error::Protocol(e))) => (e.close_code(), e.to_string()),
             (None, _) => (CloseCode::ABNORMAL, String::new()),
         };
-        let error = self.error.clone();
+        let error = self.error.as_deref().cloned();
         self.emit(Event::Closed(Closed {
             code,
             reason,
@@ -987,7 +1018,7 @@ impl Connection {
     fn check_can_send(&self, len: usize) -> Result<(), SendError> {
         if self.close_sent
             || self.closed_reported
-            || self.queued_close.is_some()
+            || self.early.as_ref().is_some_and(|e| e.close.is_some())
             || matches!(self.state, State::Finished)
         {
             return Err(SendError::Closed);
@@ -1247,5 +1278,39 @@ mod tests {
         assert!(
             matches!(&events[2], Event::Closed(c) if c.code == CloseCode::NORMAL && c.reason == "bye")
         );
+    }
+
+    /// Every open connection holds a `Connection`, so its size is the
+    /// floor of the memory an idle connection costs: state that only some
+    /// connections need (the handshake, deflate, messages queued before
+    /// the handshake, a message arriving in pieces, an error) is boxed.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_idle_connection_is_small() {
+        let size = std::mem::size_of::<Connection>();
+        assert!(size <= 400, "Connection is {size} bytes");
+        let decoder = std::mem::size_of::<crate::Decoder>();
+        assert!(decoder <= 136, "Decoder is {decoder} bytes");
+    }
+
+    /// Between bursts the core holds no buffers: the event queue and the
+    /// output buffer are released once drained.
+    #[test]
+    fn buffers_are_released_when_drained() {
+        let now = Instant::now();
+        let config = Arc::new(Config::default());
+        let mut conn = Connection::established(config, Role::Server, now, [1; 32]);
+        conn.send(now, Message::Binary(vec![7; 4096])).unwrap();
+        // A masked client frame with a 1 KiB payload.
+        let mut frame = vec![0x82, 0xFE, 0x04, 0x00, 1, 2, 3, 4];
+        frame.extend(std::iter::repeat_n(0u8, 1024));
+        conn.handle_input(now, &frame);
+        assert!(conn.events.capacity() > 0);
+        while conn.poll_event().is_some() {}
+        assert_eq!(conn.events.capacity(), 0);
+        let mut buf = Vec::new();
+        while conn.poll_transmit(now, &mut buf).is_some() {}
+        assert!(buf.len() > 4096);
+        assert_eq!(conn.out.capacity(), 0);
     }
 }

@@ -91,11 +91,14 @@ struct Partial {
 pub struct Decoder {
     config: DecoderConfig,
     header: [u8; MAX_HEADER_LEN],
-    header_len: usize,
+    header_len: u8,
     current: Option<Current>,
-    message: Option<Partial>,
+    /// A message that spans frames or reads (boxed: most messages arrive
+    /// whole in one read and never need it).
+    message: Option<Box<Partial>>,
     control: Vec<u8>,
-    inflater: Option<Inflater>,
+    /// Boxed: a decoder without deflate stays small.
+    inflater: Option<Box<Inflater>>,
     /// Unmasked compressed bytes on their way to the inflater.
     scratch: Vec<u8>,
 }
@@ -127,12 +130,12 @@ impl Decoder {
         } else {
             self.config.allowed_rsv &= !RSV1;
         }
-        self.inflater = inflater;
+        self.inflater = inflater.map(Box::new);
     }
 
     /// The inflater set with [`Decoder::set_inflater`].
     pub fn inflater(&self) -> Option<&Inflater> {
-        self.inflater.as_ref()
+        self.inflater.as_deref()
     }
 
     /// Changes the reserved bits allowed (after extension negotiation).
@@ -157,7 +160,11 @@ impl Decoder {
                     (used, None) => return Ok((pos + used, None)),
                     (used, Some(header)) => {
                         pos += used;
-                        self.start_frame(header, input.len() - pos)?;
+                        if self.start_frame(header, input.len() - pos)? == Start::Whole {
+                            let len = header.payload_len as usize;
+                            let item = whole_message(header, &input[pos..pos + len])?;
+                            return Ok((pos + len, Some(item)));
+                        }
                         if header.payload_len == 0 {
                             if let Some(item) = self.finish_frame()? {
                                 return Ok((pos, Some(item)));
@@ -238,12 +245,13 @@ impl Decoder {
                 Status::Complete((header, len)) => Ok((len, Some(header))),
                 Status::Partial => {
                     self.header[..input.len()].copy_from_slice(input);
-                    self.header_len = input.len();
+                    // A partial header is shorter than MAX_HEADER_LEN.
+                    self.header_len = input.len() as u8;
                     Ok((input.len(), None))
                 }
             };
         }
-        let old = self.header_len;
+        let old = usize::from(self.header_len);
         let take = (MAX_HEADER_LEN - old).min(input.len());
         self.header[old..old + take].copy_from_slice(&input[..take]);
         match FrameHeader::parse(&self.header[..old + take])? {
@@ -252,14 +260,20 @@ impl Decoder {
                 Ok((len - old, Some(header)))
             }
             Status::Partial => {
-                self.header_len = old + take;
+                self.header_len = (old + take) as u8;
                 Ok((take, None))
             }
         }
     }
 
-    /// Applies the rules and limits to a new frame header.
-    fn start_frame(&mut self, header: FrameHeader, available: usize) -> Result<(), ProtocolError> {
+    /// Applies the rules and limits to a new frame header. A whole
+    /// uncompressed message in one frame, all of it in the input
+    /// (`available` bytes), is left to [`whole_message`].
+    fn start_frame(
+        &mut self,
+        header: FrameHeader,
+        available: usize,
+    ) -> Result<Start, ProtocolError> {
         let c = &self.config;
         let expect_masked = c.expect_masked && !(c.allow_unmasked && header.mask.is_none());
         header.validate(expect_masked, c.allowed_rsv)?;
@@ -306,6 +320,10 @@ impl Decoder {
                 if self.message.is_some() {
                     return Err(ProtocolError::ExpectedContinuation);
                 }
+                if header.fin && !compressed && header.payload_len <= available as u64 {
+                    check_size(header.payload_len, c.max_message_size)?;
+                    return Ok(Start::Whole);
+                }
                 let data = if compressed {
                     check_wire(header.payload_len, c.max_message_size)?;
                     // Grown by the inflater, within the limit.
@@ -314,19 +332,19 @@ impl Decoder {
                     check_size(header.payload_len, c.max_message_size)?;
                     Vec::with_capacity(reserve)
                 };
-                self.message = Some(Partial {
+                self.message = Some(Box::new(Partial {
                     text: header.opcode == OpCode::Text,
                     compressed,
                     wire: header.payload_len,
                     data,
                     fragments: 1,
                     utf8: Utf8Validator::new(),
-                });
+                }));
             }
             OpCode::Close | OpCode::Ping | OpCode::Pong => self.control.clear(),
         }
         self.current = Some(Current { header, read: 0 });
-        Ok(())
+        Ok(Start::Frame)
     }
 
     /// Ends the current frame; returns an item when it completes one.
@@ -338,7 +356,7 @@ impl Decoder {
             OpCode::Close => Decoded::Close(CloseFrame::parse(&self.control)?),
             _ if !header.fin => return Ok(None),
             _ => {
-                let mut msg = self.message.take().expect("data frame has a message");
+                let mut msg = *self.message.take().expect("data frame has a message");
                 if msg.compressed {
                     let inflater = self
                         .inflater
@@ -360,6 +378,28 @@ impl Decoder {
         };
         Ok(Some(item))
     }
+}
+
+/// What [`Decoder::start_frame`] made of a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// The payload is read into the frame state as it arrives.
+    Frame,
+    /// A whole message in one frame, all in the input.
+    Whole,
+}
+
+/// The message of a single uncompressed frame whose payload is all in
+/// `payload`: unmasked while it is copied, checked as UTF-8 at once when
+/// text. No per-message state is kept.
+fn whole_message(header: FrameHeader, payload: &[u8]) -> Result<Decoded, ProtocolError> {
+    let mut data = Vec::with_capacity(payload.len());
+    copy_payload(&mut data, payload, header.mask, 0);
+    Ok(Decoded::Message(if header.opcode == OpCode::Text {
+        Message::Text(String::from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?)
+    } else {
+        Message::Binary(data)
+    }))
 }
 
 fn check_size(len: u64, max: usize) -> Result<(), ProtocolError> {

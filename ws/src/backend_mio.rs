@@ -55,7 +55,7 @@ pub(crate) struct MioSession<H: crate::Handler> {
     id: u64,
     /// The TLS connection, until the loop takes it.
     #[cfg(feature = "rustls")]
-    tls: Option<rustls::Connection>,
+    tls: Option<Box<rustls::Connection>>,
 }
 
 impl<H: crate::Handler> Session for MioSession<H> {
@@ -94,7 +94,7 @@ impl<H: crate::Handler> Session for MioSession<H> {
 
     #[cfg(feature = "rustls")]
     fn take_tls(&mut self) -> Option<rustls::Connection> {
-        self.tls.take()
+        self.tls.take().map(|tls| *tls)
     }
 }
 
@@ -160,7 +160,7 @@ impl<F: Factory> MioHub<F> {
                         token: info.token,
                         id: info.id,
                         #[cfg(feature = "rustls")]
-                        tls,
+                        tls: tls.map(Box::new),
                     },
                     request,
                 )),
@@ -229,7 +229,7 @@ impl<F: Factory> Endpoint for MioHub<F> {
             token: info.token,
             id: info.id,
             #[cfg(feature = "rustls")]
-            tls,
+            tls: tls.map(Box::new),
         })
     }
 
@@ -282,7 +282,10 @@ impl<F: Factory> MioBackend<F> {
         // start with a placeholder and give the real handle once the loop exists.
         let placeholder: Arc<dyn CommandQueue> = Arc::new(Unstarted);
         let hub = MioHub {
-            hub: Hub { factory, settings },
+            hub: Hub {
+                factory,
+                settings: Arc::new(settings),
+            },
             queue: placeholder,
             tls,
         };

@@ -410,7 +410,10 @@ impl<F: Factory> TokioBackend<F> {
             .clamp(16, 1 << 20);
         let (tx, rx) = mpsc::channel(capacity);
         Ok(Self {
-            hub: Hub { factory, settings },
+            hub: Hub {
+                factory,
+                settings: Arc::new(settings),
+            },
             queue: Arc::new(Queue { tx }),
             rx,
             listener: None,

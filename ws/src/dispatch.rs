@@ -7,9 +7,9 @@
 //! things that reach beyond the connection (timers). The [`Hub`] plays the
 //! same role for the `WebSocket` as a whole (the `Factory`).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::time::Instant;
 
 use ws_proto::{Accept, Connection, Event, Role, SendError};
@@ -43,18 +43,21 @@ const HANDSHAKE_HEADERS: [&str; 5] = [
 /// One connection's handler and what the dispatch remembers about it.
 pub(crate) struct Conn<H: Handler> {
     handler: H,
-    settings: Settings,
+    /// Shared by every connection of the `WebSocket`.
+    settings: Arc<Settings>,
     /// The handshake request (server: received; client: sent).
-    request: Option<Request>,
-    peer_addr: Option<SocketAddr>,
-    local_addr: Option<SocketAddr>,
+    /// Boxed, and dropped once `on_open` has it: an open connection is small.
+    request: Option<Box<Request>>,
+    /// The peer's and our address, kept for `on_open`'s handshake only.
+    addrs: Option<Box<(Option<SocketAddr>, Option<SocketAddr>)>>,
     /// `on_open` returned `Ok`: `on_close` is owed.
     opened: bool,
     /// The handler panicked: it is not called again.
     poisoned: bool,
     /// An I/O error was reported: the end of stream that follows is no news.
     io_failed: bool,
-    timeouts: HashMap<u64, Token>,
+    /// The handler's pending timeouts (few: a list is smaller than a map).
+    timeouts: Vec<(u64, Token)>,
     /// The connection's own `Sender`, whose commands are carried out directly.
     key: SenderKey,
 }
@@ -62,21 +65,22 @@ pub(crate) struct Conn<H: Handler> {
 impl<H: Handler> Conn<H> {
     pub(crate) fn new(
         handler: H,
-        settings: Settings,
+        settings: Arc<Settings>,
         key: SenderKey,
         peer_addr: Option<SocketAddr>,
         local_addr: Option<SocketAddr>,
     ) -> Self {
+        let addrs = (peer_addr.is_some() || local_addr.is_some())
+            .then(|| Box::new((peer_addr, local_addr)));
         Self {
             handler,
             settings,
             request: None,
-            peer_addr,
-            local_addr,
+            addrs,
             opened: false,
             poisoned: false,
             io_failed: false,
-            timeouts: HashMap::new(),
+            timeouts: Vec::new(),
             key,
         }
     }
@@ -87,23 +91,25 @@ impl<H: Handler> Conn<H> {
     }
 
     pub(crate) fn set_addrs(&mut self, peer: Option<SocketAddr>, local: Option<SocketAddr>) {
-        self.peer_addr = peer;
-        self.local_addr = local;
+        self.addrs = Some(Box::new((peer, local)));
     }
 
     /// Calls the handler, catching a panic. `None` when the handler panicked
     /// now or before.
     fn call<R>(&mut self, f: impl FnOnce(&mut H) -> R) -> Option<R> {
-        if self.poisoned {
-            return None;
-        }
-        match catch_unwind(AssertUnwindSafe(|| f(&mut self.handler))) {
-            Ok(r) => Some(r),
-            Err(_) => {
-                self.poisoned = true;
-                None
+        guarded(&mut self.handler, &mut self.poisoned, f)
+    }
+
+    /// [`Conn::call`] for a fallible method: an error of a kind whose
+    /// `panic_on_*` flag is set becomes a panic (caught like any other).
+    fn call_checked<R>(&mut self, f: impl FnOnce(&mut H) -> Result<R>) -> Option<Result<R>> {
+        let settings = &*self.settings;
+        guarded(&mut self.handler, &mut self.poisoned, |h| match f(h) {
+            Err(e) if panics_on(settings, &e) => {
+                panic!("handler error with a panic_on_* flag set: {e}")
             }
-        }
+            other => other,
+        })
     }
 
     /// Calls a fallible handler method and deals with its error: a panic
@@ -125,13 +131,7 @@ impl<H: Handler> Conn<H> {
         now: Instant,
         f: impl FnOnce(&mut H) -> Result<R>,
     ) -> Option<R> {
-        let settings = self.settings;
-        let outcome = self.call(|h| match f(h) {
-            Err(e) if panics_on(&settings, &e) => {
-                panic!("handler error with a panic_on_* flag set: {e}")
-            }
-            other => other,
-        });
+        let outcome = self.call_checked(f);
         match outcome {
             Some(Ok(value)) => Some(value),
             Some(Err(e)) => {
@@ -264,15 +264,17 @@ impl<H: Handler> Conn<H> {
     ) {
         let scope = DirectScope::begin(self.key);
         f(self, ctl, conn);
+        let mut batch = scope.batch();
         loop {
-            let commands = scope.take();
-            if commands.is_empty() {
+            scope.swap(&mut batch);
+            if batch.is_empty() {
                 break;
             }
-            for command in commands {
+            for command in batch.drain(..) {
                 self.apply(ctl, conn, command);
             }
         }
+        scope.recycle(batch);
     }
 
     pub(crate) fn on_event(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, event: Event) {
@@ -285,7 +287,7 @@ impl<H: Handler> Conn<H> {
             Event::Request(req) => self.on_request(conn, now, Request::from(req)),
             Event::Open(opened) => {
                 if let Some(req) = opened.request {
-                    self.request = Some(Request::from(req));
+                    self.request = Some(Box::new(Request::from(req)));
                 }
                 let response = Response::from(opened.response);
                 if conn.role() == Role::Client {
@@ -294,14 +296,15 @@ impl<H: Handler> Conn<H> {
                         return;
                     }
                 }
+                let addrs = self.addrs.take().map_or((None, None), |a| *a);
                 let shake = Handshake {
                     request: self
                         .request
                         .take()
-                        .unwrap_or_else(|| Request::from(ws_proto::Request::default())),
+                        .map_or_else(|| Request::from(ws_proto::Request::default()), |r| *r),
                     response,
-                    peer_addr: self.peer_addr,
-                    local_addr: self.local_addr,
+                    peer_addr: addrs.0,
+                    local_addr: addrs.1,
                 };
                 match self.call(|h| h.on_open(shake)) {
                     Some(Ok(())) => self.opened = true,
@@ -350,7 +353,7 @@ impl<H: Handler> Conn<H> {
                 }
             }
             Event::Closed(closed) => {
-                for id in self.timeouts.drain().map(|(id, _)| id) {
+                for (id, _) in std::mem::take(&mut self.timeouts) {
                     ctl.cancel_timer(id);
                 }
                 match closed.error {
@@ -367,15 +370,9 @@ impl<H: Handler> Conn<H> {
     }
 
     fn on_request(&mut self, conn: &mut Connection, now: Instant, req: Request) {
-        let settings = self.settings;
-        let answer = self.call(|h| match h.on_request(&req) {
-            Err(e) if panics_on(&settings, &e) => {
-                panic!("on_request error with a panic_on_* flag set: {e}")
-            }
-            other => other,
-        });
+        let answer = self.call_checked(|h| h.on_request(&req));
         let core_req = ws_proto::Request::from(req.clone());
-        self.request = Some(req);
+        self.request = Some(Box::new(req));
         let result = match answer {
             Some(Ok(res)) if res.status() == 101 => {
                 let protocol = res.protocol().ok().flatten().map(str::to_owned);
@@ -454,13 +451,14 @@ impl<H: Handler> Conn<H> {
                 event,
                 timeout,
             } => {
-                self.timeouts.insert(timeout.id(), event);
+                self.timeouts.retain(|&(id, _)| id != timeout.id());
+                self.timeouts.push((timeout.id(), event));
                 ctl.set_timer(timeout.id(), now + delay);
                 self.call_result(conn, now, |h| h.on_new_timeout(event, timeout));
                 Ok(())
             }
             Command::Cancel(timeout) => {
-                if self.timeouts.remove(&timeout.id()).is_some() {
+                if self.take_timeout(timeout.id()).is_some() {
                     ctl.cancel_timer(timeout.id());
                 }
                 Ok(())
@@ -474,8 +472,17 @@ impl<H: Handler> Conn<H> {
         }
     }
 
+    fn take_timeout(&mut self, id: u64) -> Option<Token> {
+        let at = self.timeouts.iter().position(|&(t, _)| t == id)?;
+        let (_, event) = self.timeouts.swap_remove(at);
+        if self.timeouts.is_empty() {
+            self.timeouts = Vec::new();
+        }
+        Some(event)
+    }
+
     pub(crate) fn on_timer(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, id: u64) {
-        if let Some(event) = self.timeouts.remove(&id) {
+        if let Some(event) = self.take_timeout(id) {
             self.direct(ctl, conn, |this, ctl, conn| {
                 this.call_result(conn, ctl.now(), |h| h.on_timeout(event));
             });
@@ -505,6 +512,21 @@ fn close_code_for(kind: &ErrorKind) -> CloseCode {
     }
 }
 
+/// Calls `f` on `handler` unless it panicked before, catching a panic (which
+/// poisons it).
+fn guarded<H, R>(handler: &mut H, poisoned: &mut bool, f: impl FnOnce(&mut H) -> R) -> Option<R> {
+    if *poisoned {
+        return None;
+    }
+    match catch_unwind(AssertUnwindSafe(|| f(handler))) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            *poisoned = true;
+            None
+        }
+    }
+}
+
 /// Whether `settings` ask for a panic on an application error of this kind.
 fn panics_on(settings: &Settings, error: &Error) -> bool {
     match error.kind {
@@ -522,7 +544,7 @@ fn panics_on(settings: &Settings, error: &Error) -> bool {
 /// The `WebSocket`-wide half: the factory.
 pub(crate) struct Hub<F: Factory> {
     pub(crate) factory: F,
-    pub(crate) settings: Settings,
+    pub(crate) settings: Arc<Settings>,
 }
 
 impl<F: Factory> Hub<F> {
@@ -535,7 +557,13 @@ impl<F: Factory> Hub<F> {
             Role::Client => factory.client_connected(sender),
         }))
         .ok()?;
-        Some(Conn::new(handler, self.settings, key, None, None))
+        Some(Conn::new(
+            handler,
+            Arc::clone(&self.settings),
+            key,
+            None,
+            None,
+        ))
     }
 
     /// Builds the request for an outgoing connection; on failure the error
@@ -547,7 +575,7 @@ impl<F: Factory> Hub<F> {
     ) -> Option<ws_proto::Request> {
         match conn.call(|h| h.build_request(url)) {
             Some(Ok(req)) => {
-                conn.request = Some(req.clone());
+                conn.request = Some(Box::new(req.clone()));
                 Some(ws_proto::Request::from(req))
             }
             Some(Err(e)) => {

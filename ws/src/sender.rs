@@ -70,7 +70,13 @@ struct Direct {
 
 thread_local! {
     static DIRECT: RefCell<Option<Direct>> = const { RefCell::new(None) };
+    /// Command lists kept between scopes, so that a handler's replies cost
+    /// no allocation: the collecting one and the one being carried out.
+    static SPARE: RefCell<[Vec<Command>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
+
+/// Lists longer than this are not kept for the next scope.
+const SPARE_KEEP: usize = 64;
 
 /// Collects, while it lives, the commands the connection `key`'s own
 /// `Sender` gives on this thread.
@@ -88,7 +94,7 @@ impl DirectScope {
             }
             *d = Some(Direct {
                 key,
-                commands: Vec::new(),
+                commands: SPARE.with(|s| std::mem::take(&mut s.borrow_mut()[0])),
                 spilled: false,
             });
             true
@@ -96,18 +102,33 @@ impl DirectScope {
         DirectScope { outer }
     }
 
-    /// The commands collected since the last call; always empty for an
-    /// inner scope, whose commands the outer one carries out.
-    pub(crate) fn take(&self) -> Vec<Command> {
+    /// An empty list for [`DirectScope::swap`], with the capacity of
+    /// earlier ones.
+    pub(crate) fn batch(&self) -> Vec<Command> {
+        SPARE.with(|s| std::mem::take(&mut s.borrow_mut()[1]))
+    }
+
+    /// Trades `batch` (empty) for the commands collected since the last
+    /// call; `batch` stays empty for an inner scope, whose commands the
+    /// outer one carries out.
+    pub(crate) fn swap(&self, batch: &mut Vec<Command>) {
+        debug_assert!(batch.is_empty());
         if !self.outer {
-            return Vec::new();
+            return;
         }
         DIRECT.with(|d| {
-            d.borrow_mut()
-                .as_mut()
-                .map(|d| std::mem::take(&mut d.commands))
-                .unwrap_or_default()
-        })
+            if let Some(d) = d.borrow_mut().as_mut() {
+                std::mem::swap(&mut d.commands, batch);
+            }
+        });
+    }
+
+    /// Gives back a list from [`DirectScope::batch`] for the next scope.
+    pub(crate) fn recycle(&self, mut batch: Vec<Command>) {
+        batch.clear();
+        if batch.capacity() <= SPARE_KEEP {
+            SPARE.with(|s| s.borrow_mut()[1] = batch);
+        }
     }
 }
 
@@ -115,7 +136,12 @@ impl Drop for DirectScope {
     /// Stops collecting, even when unwinding.
     fn drop(&mut self) {
         if self.outer {
-            DIRECT.with(|d| *d.borrow_mut() = None);
+            if let Some(mut d) = DIRECT.with(|d| d.borrow_mut().take()) {
+                d.commands.clear();
+                if d.commands.capacity() <= SPARE_KEEP {
+                    SPARE.with(|s| s.borrow_mut()[0] = d.commands);
+                }
+            }
         }
     }
 }
