@@ -205,8 +205,9 @@ pub struct Connection {
     pong: Option<Vec<u8>>,
     close_sent: bool,
     close_received: bool,
-    /// The peer's close frame, once received.
-    peer_close: Option<Option<CloseFrame>>,
+    /// The peer's close frame, once received, when it carried a code
+    /// (`close_received` tells whether one came at all).
+    peer_close: Option<Box<CloseFrame>>,
     /// Set when the connection ends for a reason other than a clean close.
     error: Option<Box<Error>>,
     closed_reported: bool,
@@ -949,7 +950,7 @@ impl Connection {
                 None => self.write_close_payload(&[]),
             }
         }
-        self.peer_close = Some(frame);
+        self.peer_close = frame.map(Box::new);
         self.after_close_handshake(now);
     }
 
@@ -1002,8 +1003,8 @@ impl Connection {
         }
         self.closed_reported = true;
         let (code, reason) = match (&self.peer_close, self.error.as_deref()) {
-            (Some(Some(f)), _) => (f.code, f.reason.clone()),
-            (Some(None), _) => (CloseCode::NO_STATUS, String::new()),
+            (Some(f), _) => (f.code, f.reason.clone()),
+            (None, _) if self.close_received => (CloseCode::NO_STATUS, String::new()),
             (None, Some(Error::Protocol(e))) => (e.close_code(), e.to_string()),
             (None, _) => (CloseCode::ABNORMAL, String::new()),
         };
@@ -1288,9 +1289,9 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn an_idle_connection_is_small() {
         let size = std::mem::size_of::<Connection>();
-        assert!(size <= 400, "Connection is {size} bytes");
+        assert!(size <= 352, "Connection is {size} bytes");
         let decoder = std::mem::size_of::<crate::Decoder>();
-        assert!(decoder <= 136, "Decoder is {decoder} bytes");
+        assert!(decoder <= 112, "Decoder is {decoder} bytes");
     }
 
     /// Between bursts the core holds no buffers: the event queue and the

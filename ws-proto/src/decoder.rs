@@ -69,6 +69,8 @@ struct Partial {
     data: Vec<u8>,
     fragments: usize,
     utf8: Utf8Validator,
+    /// Unmasked compressed bytes on their way to the inflater.
+    scratch: Vec<u8>,
 }
 
 /// Streaming decoder: bytes in, [`Decoded`] items out.
@@ -99,8 +101,6 @@ pub struct Decoder {
     control: Vec<u8>,
     /// Boxed: a decoder without deflate stays small.
     inflater: Option<Box<Inflater>>,
-    /// Unmasked compressed bytes on their way to the inflater.
-    scratch: Vec<u8>,
 }
 
 impl Decoder {
@@ -114,7 +114,6 @@ impl Decoder {
             message: None,
             control: Vec::new(),
             inflater: None,
-            scratch: Vec::new(),
         }
     }
 
@@ -202,9 +201,9 @@ impl Decoder {
                             .chunks(INFLATE_CHUNK)
                             .enumerate()
                             .try_for_each(|(i, part)| {
-                                self.scratch.clear();
-                                mask_into(&mut self.scratch, part, key, phase + i * INFLATE_CHUNK);
-                                inflater.inflate(&self.scratch, &mut msg.data, max)
+                                msg.scratch.clear();
+                                mask_into(&mut msg.scratch, part, key, phase + i * INFLATE_CHUNK);
+                                inflater.inflate(&msg.scratch, &mut msg.data, max)
                             })
                     }
                 }
@@ -339,6 +338,7 @@ impl Decoder {
                     data,
                     fragments: 1,
                     utf8: Utf8Validator::new(),
+                    scratch: Vec::new(),
                 }));
             }
             OpCode::Close | OpCode::Ping | OpCode::Pong => self.control.clear(),
