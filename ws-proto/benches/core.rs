@@ -1,5 +1,7 @@
 //! Benchmarks of the core's hot paths: masking (word-wise against the byte
-//! loop), decoding and encoding frames at 125 B, 64 KiB and 16 MiB.
+//! loop), decoding and encoding frames, and a message's round trip from a
+//! client to a server and back (no sockets), at 20 B, 1 KiB, 64 KiB and
+//! 16 MiB.
 //!
 //! `cargo bench -p ws-proto -- --warm-up-time 1 --measurement-time 3`
 
@@ -9,11 +11,16 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ws_proto::{
-    Config, Connection, Decoded, Decoder, DecoderConfig, FrameHeader, OpCode, Role, apply_mask,
-    apply_mask_bytewise, mask_into,
+    Config, Connection, Decoded, Decoder, DecoderConfig, Event, FrameHeader, OpCode, Role,
+    apply_mask, apply_mask_bytewise, mask_into,
 };
 
-const SIZES: [(usize, &str); 3] = [(125, "125B"), (64 << 10, "64KiB"), (16 << 20, "16MiB")];
+const SIZES: [(usize, &str); 4] = [
+    (20, "20B"),
+    (1 << 10, "1KiB"),
+    (64 << 10, "64KiB"),
+    (16 << 20, "16MiB"),
+];
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 fn payload(len: usize) -> Vec<u8> {
@@ -132,5 +139,44 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mask, decode, encode);
+/// A client sends a message, the server decodes it and echoes it, the
+/// client decodes the echo: everything but the sockets, both directions.
+fn round_trip(c: &mut Criterion) {
+    let mut group = c.benchmark_group("round_trip");
+    let now = Instant::now();
+    let config = Arc::new(Config {
+        max_frame_size: 64 << 20,
+        ..Config::default()
+    });
+    for (len, name) in SIZES {
+        let data = payload(len);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.sample_size(samples(len));
+        let mut client = Connection::established(config.clone(), Role::Client, now, [1; 32]);
+        let mut server = Connection::established(config.clone(), Role::Server, now, [2; 32]);
+        let mut wire = Vec::new();
+        group.bench_with_input(BenchmarkId::from_parameter(name), &data, |b, data| {
+            b.iter(|| {
+                client.send_binary(now, black_box(data)).expect("send");
+                while client.poll_transmit(now, &mut wire).is_some() {}
+                server.handle_input(now, &wire);
+                wire.clear();
+                match server.poll_event() {
+                    Some(Event::Message(m)) => server.send(now, m).expect("echo"),
+                    other => panic!("{other:?}"),
+                }
+                while server.poll_transmit(now, &mut wire).is_some() {}
+                client.handle_input(now, &wire);
+                wire.clear();
+                match client.poll_event() {
+                    Some(Event::Message(m)) => black_box(m),
+                    other => panic!("{other:?}"),
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, mask, decode, encode, round_trip);
 criterion_main!(benches);
