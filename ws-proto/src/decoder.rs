@@ -289,9 +289,12 @@ impl Decoder {
                 max: c.max_frame_size,
             });
         }
+        // Room for up to twice what has arrived: a frame that spans two
+        // reads is not copied again as it grows, and a header that claims
+        // a large payload gets no more memory than its sender spent.
         let reserve = usize::try_from(header.payload_len)
             .unwrap_or(usize::MAX)
-            .min(available);
+            .min(available.saturating_mul(2));
         match header.opcode {
             OpCode::Continuation => {
                 let msg = self
