@@ -135,6 +135,22 @@ pub trait Session: Sized {
     /// timeout bounds how long that takes).
     fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection);
 
+    /// The loop wrote what the socket took of the connection's output,
+    /// after a batch of input, commands or writability; `pending` bytes
+    /// still wait in the loop's write buffer (the core may hold more, see
+    /// `Connection::buffered_amount`). For tracking how much is buffered.
+    /// Return true after giving the connection more to do, and the loop
+    /// flushes it again. The default does nothing.
+    fn on_flushed(
+        &mut self,
+        ctl: &mut Control<'_, Self>,
+        conn: &mut Connection,
+        pending: usize,
+    ) -> bool {
+        let _ = (ctl, conn, pending);
+        false
+    }
+
     /// TLS for this connection (feature `rustls`): called once, right
     /// after the session is made (by [`Endpoint::accept`] or the `make` of
     /// [`Control::connect`]). Return a rustls connection (a
@@ -861,6 +877,14 @@ impl<E: Endpoint> EventLoop<E> {
                 self.read(&mut entry, true);
                 // Reading may have queued more output.
                 self.flush(&mut entry);
+            }
+            let mut ctl = Control {
+                inner: &mut self.inner,
+            };
+            let pending = entry.io.pending_write();
+            if entry.session.on_flushed(&mut ctl, &mut entry.conn, pending) {
+                self.dispatch(&mut entry);
+                self.inner.dirty.push(token);
             }
             if self.finished(&entry) {
                 self.put(token, entry);

@@ -58,6 +58,23 @@ pub trait Session {
     fn on_io_error(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, error: &io::Error) {
         let _ = (ctl, conn, error);
     }
+
+    /// Called after the other calls of each turn, and whenever the
+    /// transport took some of the output: `pending` bytes wait in the
+    /// driver's write buffer (the core may hold more, see
+    /// [`Connection::buffered_amount`]). For tracking how much is
+    /// buffered; what the session queues here is written like any other
+    /// output.
+    fn on_output(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, pending: usize) {
+        let _ = (ctl, conn, pending);
+    }
+
+    /// Whether the driver takes commands while output is backed up (see
+    /// [`drive`]). Return true only when the senders of the channel bound
+    /// what they queue by themselves. Default false.
+    fn commands_while_backed_up(&self) -> bool {
+        false
+    }
 }
 
 /// A session's view of its task: the time and its timers.
@@ -163,10 +180,11 @@ impl<T> Commands for mpsc::UnboundedReceiver<T> {
 /// passed), with the transport.
 ///
 /// While more than 128 KiB wait to be written, the driver neither reads
-/// from the peer nor takes commands, so a peer that does not read cannot
-/// make it buffer without bound (a bounded channel then fills up, and its
-/// senders see it). When every sender of the channel is gone, the
-/// connection goes on until it ends by itself.
+/// from the peer nor takes commands (unless
+/// [`Session::commands_while_backed_up`] says otherwise), so a peer that
+/// does not read cannot make it buffer without bound (a bounded channel
+/// then fills up, and its senders see it). When every sender of the
+/// channel is gone, the connection goes on until it ends by itself.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -218,6 +236,7 @@ where
     let mut engine = Engine::new(stream, conn);
     let mut timers = Timers::default();
     let mut commands_open = true;
+    let eager = session.commands_while_backed_up();
     let mut batch = Vec::new();
     loop {
         let now = now();
@@ -225,6 +244,7 @@ where
             now,
             timers: &mut timers,
         };
+        let written = engine.write_pending();
         let conn = &mut engine.conn;
         for command in batch.drain(..) {
             session.on_command(&mut ctl, conn, command);
@@ -243,19 +263,23 @@ where
                 None => break,
             }
         }
+        session.on_output(&mut ctl, conn, written);
         if closed {
             engine.closed_seen();
         }
         if engine.is_done() {
             return engine.into_io();
         }
+        let reported = engine.output_pending();
         poll_fn(|cx| {
             // Write first: whether there is room for more input and more
             // commands depends on what is still waiting to be written.
             let progressed = engine
                 .poll_progress(cx, WRITE_HIGH_WATER, timers.next())
                 .is_ready();
-            if commands_open && engine.output_pending() < WRITE_HIGH_WATER {
+            // Some output went out: the session hears of it.
+            let drained = engine.output_pending() < reported;
+            if commands_open && (eager || engine.output_pending() < WRITE_HIGH_WATER) {
                 while batch.len() < COMMAND_BATCH {
                     match commands.poll_recv(cx) {
                         Poll::Ready(Some(command)) => batch.push(command),
@@ -267,7 +291,7 @@ where
                     }
                 }
             }
-            if progressed || !batch.is_empty() {
+            if progressed || drained || !batch.is_empty() {
                 Poll::Ready(())
             } else {
                 Poll::Pending

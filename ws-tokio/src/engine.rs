@@ -91,6 +91,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         self.dead
     }
 
+    /// Bytes waiting in this engine's write buffer (not counting the core's).
+    pub(crate) fn write_pending(&self) -> usize {
+        self.wbuf.len() - self.wpos
+    }
+
     /// Bytes waiting to be written, in this engine and in the core.
     pub(crate) fn output_pending(&self) -> usize {
         self.wbuf.len() - self.wpos + self.conn.buffered_amount()

@@ -38,6 +38,13 @@ pub(crate) const WRITE_HIGH_WATER: usize = 128 * 1024;
 /// - As a [`Sink`] it takes a [`Message`]. Sends are queued and written
 ///   together: several messages fed before a flush go out in one write.
 ///   `poll_ready` waits only while more than 128 KiB are queued.
+///   That is the back-pressure: when the peer stops reading, `poll_ready`
+///   (and so `send`, `feed`, `send_all`) waits until it reads again, so a
+///   writer that goes through it holds at most about 128 KiB plus one
+///   message per connection. A `start_send` without `poll_ready` (which
+///   the `Sink` contract forbids) still cannot take more than
+///   [`Config::max_write_buffer`]: past it, it fails with
+///   [`Error::Send`](crate::Error::Send).
 ///   [`SinkExt::close`](futures_util::SinkExt::close) sends a 1000 close
 ///   frame and flushes; keep reading the stream to its end to finish the
 ///   handshake. (The inherent `close` shadows it: call it as

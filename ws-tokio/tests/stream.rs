@@ -379,6 +379,43 @@ async fn from_raw_over_a_duplex() {
     .await;
 }
 
+/// A peer that stops reading makes `poll_ready` wait once 128 KiB are
+/// queued: what the sink accepts from a writer that respects it stays
+/// bounded (the high-water mark, what the pipe holds, one message), and
+/// every accepted message arrives once the peer reads.
+#[tokio::test]
+async fn a_peer_that_stops_reading_makes_the_sink_wait() {
+    bounded(async {
+        const CHUNK: usize = 16 * 1024;
+        let (mut server, mut client) = raw_pair().await;
+        let mut accepted = 0usize;
+        loop {
+            // `feed` is `poll_ready` then `start_send`, without a flush.
+            let feed = server.feed(Message::binary(vec![accepted as u8; CHUNK]));
+            match tokio::time::timeout(Duration::from_millis(200), feed).await {
+                Ok(fed) => fed.unwrap(),
+                Err(_) => break,
+            }
+            accepted += 1;
+            assert!(accepted < 100, "the sink never waits");
+        }
+        let pipe = 64 * 1024;
+        assert!(
+            accepted * CHUNK <= 128 * 1024 + pipe + CHUNK,
+            "{accepted} messages of {CHUNK} bytes accepted"
+        );
+        // Now the peer reads: everything accepted arrives, in order.
+        let (flushed, ()) = tokio::join!(server.flush(), async {
+            for i in 0..accepted {
+                let msg = client.next().await.unwrap().unwrap();
+                assert_eq!(msg, Message::binary(vec![i as u8; CHUNK]));
+            }
+        });
+        flushed.unwrap();
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn from_raw_over_tcp_with_read_ahead() {
     bounded(async {

@@ -8,7 +8,7 @@ use ws_proto::{Connection, Event, Role};
 use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
 use crate::handler::Factory;
 use crate::result::{Error, ErrorKind, QueueError, Result};
-use crate::sender::{Command, CommandQueue, Route, Sender};
+use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
 use crate::settings::Settings;
 use crate::tls_config::Tls;
 use crate::util::Token;
@@ -77,6 +77,17 @@ impl<H: crate::Handler> Session for MioSession<H> {
         self.conn.on_timer(&mut Ctl { ctl, token, id }, conn, timer);
     }
 
+    fn on_flushed(
+        &mut self,
+        ctl: &mut Control<'_, Self>,
+        conn: &mut Connection,
+        pending: usize,
+    ) -> bool {
+        let (token, id) = (self.token, self.id);
+        self.conn
+            .on_flushed(&mut Ctl { ctl, token, id }, conn, pending)
+    }
+
     fn on_io_error(
         &mut self,
         _ctl: &mut Control<'_, Self>,
@@ -102,13 +113,14 @@ impl<H: crate::Handler> Session for MioSession<H> {
 pub(crate) struct MioHub<F: Factory> {
     hub: Hub<F>,
     queue: Arc<dyn CommandQueue>,
+    limits: WriteLimits,
     #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     tls: Tls,
 }
 
 impl<F: Factory> MioHub<F> {
     fn sender(&self, info: &ConnInfo) -> Sender {
-        Sender::new(Token(info.token), info.id, self.queue.clone())
+        Sender::with_limits(Token(info.token), info.id, self.queue.clone(), self.limits)
     }
 
     fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
@@ -128,9 +140,10 @@ impl<F: Factory> MioHub<F> {
         let _ = secure;
         let mut failed = None;
         let queue = self.queue.clone();
+        let limits = self.limits;
         let hub = &mut self.hub;
         let result = ctl.connect(&host, port, |info| {
-            let sender = Sender::new(Token(info.token), info.id, queue);
+            let sender = Sender::with_limits(Token(info.token), info.id, queue, limits);
             let mut conn = hub.make(Role::Client, sender)?;
             conn.set_addrs(Some(info.peer_addr), info.local_addr);
             #[cfg(feature = "rustls")]
@@ -268,7 +281,7 @@ impl<F: Factory> MioBackend<F> {
             read_buffer: settings.in_buffer_capacity.clamp(64 * 1024, 4 << 20),
             // A stalled peer costs the loop's buffer plus the core's: keep
             // the loop's no larger than the cap the application chose.
-            write_high_water: config_max_write_buffer(&settings).min(4 << 20),
+            write_high_water: settings.write_cap().min(4 << 20),
             queue_capacity: settings
                 .queue_size
                 .saturating_mul(settings.max_connections)
@@ -282,6 +295,7 @@ impl<F: Factory> MioBackend<F> {
         // start with a placeholder and give the real handle once the loop exists.
         let placeholder: Arc<dyn CommandQueue> = Arc::new(Unstarted);
         let hub = MioHub {
+            limits: WriteLimits::new(&settings),
             hub: Hub {
                 factory,
                 settings: Arc::new(settings),
@@ -321,10 +335,6 @@ impl<F: Factory> MioBackend<F> {
         let hub = self.event_loop.run()?;
         Ok(hub.hub.factory)
     }
-}
-
-fn config_max_write_buffer(settings: &Settings) -> usize {
-    settings.core_config().max_write_buffer
 }
 
 struct Unstarted;

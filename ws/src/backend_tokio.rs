@@ -27,7 +27,7 @@ use ws_tokio::driver::{self, Control};
 use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
 use crate::handler::{Factory, Handler};
 use crate::result::{Error, QueueError, Result};
-use crate::sender::{Command, CommandQueue, Route, Sender};
+use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
 use crate::settings::Settings;
 use crate::tls_config::Tls;
 use crate::util::Token;
@@ -105,6 +105,18 @@ impl<H: Handler> driver::Session for Session<H> {
     fn on_io_error(&mut self, _ctl: &mut Control<'_>, _conn: &mut Connection, error: &io::Error) {
         self.conn
             .on_io_error(io::Error::new(error.kind(), error.to_string()));
+    }
+
+    fn on_output(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, pending: usize) {
+        self.conn.on_flushed(&mut Ctl(ctl), conn, pending);
+    }
+
+    /// Memory is bounded by the `Sender`s' cap and by the cap each
+    /// connection applies to broadcasts, not by leaving commands in the
+    /// (unbounded) channel; and a close or a shutdown must get through to
+    /// a peer that stopped reading.
+    fn commands_while_backed_up(&self) -> bool {
+        true
     }
 }
 
@@ -193,7 +205,8 @@ where
     }
 
     fn sender(&self, token: usize, id: u64) -> Sender {
-        Sender::new(Token(token), id, self.queue.clone())
+        let limits = WriteLimits::new(&self.hub.settings);
+        Sender::with_limits(Token(token), id, self.queue.clone(), limits)
     }
 
     fn accept(&mut self, tcp: TcpStream, peer: SocketAddr) {

@@ -20,7 +20,7 @@ use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::{CloseCode, OpCode};
 use crate::result::{Error, ErrorKind, Result};
-use crate::sender::{Command, DirectScope, Sender, SenderKey};
+use crate::sender::{Command, DirectScope, Outbox, Sender, SenderKey};
 use crate::settings::Settings;
 use crate::util::Token;
 
@@ -60,6 +60,15 @@ pub(crate) struct Conn<H: Handler> {
     timeouts: Vec<(u64, Token)>,
     /// The connection's own `Sender`, whose commands are carried out directly.
     key: SenderKey,
+    /// What the connection's `Sender`s count (see [`Conn::on_flushed`]).
+    outbox: Option<Arc<Outbox>>,
+    /// What the core and the runtime held for the socket at the last
+    /// [`Conn::on_flushed`].
+    held: usize,
+    /// Bytes of counted messages handed to the core since then.
+    taken: usize,
+    /// The cap was reported to `on_error` under the close policy.
+    cap_reported: bool,
 }
 
 impl<H: Handler> Conn<H> {
@@ -67,6 +76,7 @@ impl<H: Handler> Conn<H> {
         handler: H,
         settings: Arc<Settings>,
         key: SenderKey,
+        outbox: Option<Arc<Outbox>>,
         peer_addr: Option<SocketAddr>,
         local_addr: Option<SocketAddr>,
     ) -> Self {
@@ -82,6 +92,10 @@ impl<H: Handler> Conn<H> {
             io_failed: false,
             timeouts: Vec::new(),
             key,
+            outbox,
+            held: 0,
+            taken: 0,
+            cap_reported: false,
         }
     }
 
@@ -205,6 +219,16 @@ impl<H: Handler> Conn<H> {
     }
 
     fn handler_failed(&mut self, conn: &mut Connection, now: Instant, error: Error) {
+        if matches!(error.kind, ErrorKind::Capacity)
+            && self.outbox.as_ref().is_some_and(|o| o.capped())
+        {
+            // A refused send, propagated with `?`, under the close policy:
+            // the `Command::WriteCap` it queued closes with 1008, after the
+            // messages accepted before it.
+            self.cap_reported = true;
+            self.call(|h| h.on_error(error));
+            return;
+        }
         let code = close_code_for(&error.kind);
         let reason = error.to_string();
         self.call(|h| h.on_error(error));
@@ -424,16 +448,27 @@ impl<H: Handler> Conn<H> {
     fn apply(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, command: Command) {
         let now = ctl.now();
         let result = match command {
-            // Without hooks the message goes to the core as it is: no round
-            // trip through a Frame, no second UTF-8 check of a text.
-            Command::Send(msg) if !self.settings.frame_hooks => conn.send(now, msg.into()),
             Command::Send(msg) => {
-                let frame = match msg {
-                    Message::Text(t) => Frame::message(t.into_bytes(), OpCode::Text, true),
-                    Message::Binary(b) => Frame::message(b, OpCode::Binary, true),
-                };
-                self.frame_out(conn, now, frame)
+                self.taken += msg.len();
+                self.send_message(conn, now, msg)
             }
+            Command::Broadcast(msg) => match &self.outbox {
+                Some(outbox) if !outbox.admit(msg.len()) => {
+                    self.over_cap(conn, now, "a broadcast message was not sent");
+                    Ok(())
+                }
+                Some(_) => {
+                    self.taken += msg.len();
+                    self.send_message(conn, now, msg)
+                }
+                None => self.send_message(conn, now, msg),
+            },
+            Command::WriteCap => {
+                self.over_cap(conn, now, "a message was refused");
+                Ok(())
+            }
+            // `on_flushed` follows every command.
+            Command::Nudge => Ok(()),
             Command::Close(code, reason) => {
                 let code = u16::from(code);
                 if code == 0 || code == 1005 {
@@ -479,6 +514,83 @@ impl<H: Handler> Conn<H> {
             self.timeouts = Vec::new();
         }
         Some(event)
+    }
+
+    fn send_message(
+        &mut self,
+        conn: &mut Connection,
+        now: Instant,
+        msg: Message,
+    ) -> std::result::Result<(), SendError> {
+        if !self.settings.frame_hooks {
+            // Without hooks the message goes to the core as it is: no round
+            // trip through a Frame, no second UTF-8 check of a text.
+            return conn.send(now, msg.into());
+        }
+        let frame = match msg {
+            Message::Text(t) => Frame::message(t.into_bytes(), OpCode::Text, true),
+            Message::Binary(b) => Frame::message(b, OpCode::Binary, true),
+        };
+        self.frame_out(conn, now, frame)
+    }
+
+    /// A message could not be taken under the cap: report it, and under
+    /// the close policy close with 1008 (reporting that once).
+    fn over_cap(&mut self, conn: &mut Connection, now: Instant, what: &'static str) {
+        let Some(outbox) = self.outbox.clone() else {
+            return;
+        };
+        let limits = outbox.limits;
+        if !limits.close {
+            return self.report(Error::new(
+                ErrorKind::Capacity,
+                format!(
+                    "{what}: {} bytes wait to be written to this connection, its cap is {}",
+                    outbox.buffered(),
+                    limits.cap
+                ),
+            ));
+        }
+        outbox.cap_reached();
+        if !std::mem::replace(&mut self.cap_reported, true) {
+            self.report(Error::new(
+                ErrorKind::Capacity,
+                format!(
+                    "{what}: the outgoing buffer reached its cap of {} bytes; closing with 1008",
+                    limits.cap
+                ),
+            ));
+        }
+        let _ = conn.close(now, ws_proto::CloseCode::POLICY, "write buffer full");
+    }
+
+    /// The runtime wrote what it could of the connection's output and
+    /// still holds `pending` bytes of it (beside what the core holds):
+    /// brings the outbox's count up to date and calls `on_drain` when it is
+    /// owed and the buffer is low. Returns true when `on_drain` ran (the
+    /// connection may have more output).
+    pub(crate) fn on_flushed(
+        &mut self,
+        ctl: &mut dyn LoopCtl,
+        conn: &mut Connection,
+        pending: usize,
+    ) -> bool {
+        let Some(outbox) = &self.outbox else {
+            return false;
+        };
+        let held = conn.buffered_amount() + pending;
+        let delta = held
+            .wrapping_sub(self.held)
+            .wrapping_sub(std::mem::take(&mut self.taken));
+        self.held = held;
+        let amount = outbox.adjust(delta);
+        if !outbox.drained(amount) || !self.opened || !conn.is_open() {
+            return false;
+        }
+        self.direct(ctl, conn, |this, ctl, conn| {
+            this.call_result(conn, ctl.now(), |h| h.on_drain());
+        });
+        true
     }
 
     pub(crate) fn on_timer(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, id: u64) {
@@ -552,6 +664,7 @@ impl<F: Factory> Hub<F> {
     pub(crate) fn make(&mut self, role: Role, sender: Sender) -> Option<Conn<F::Handler>> {
         let factory = &mut self.factory;
         let key = sender.key();
+        let outbox = sender.outbox();
         let handler = catch_unwind(AssertUnwindSafe(|| match role {
             Role::Server => factory.server_connected(sender),
             Role::Client => factory.client_connected(sender),
@@ -561,6 +674,7 @@ impl<F: Factory> Hub<F> {
             handler,
             Arc::clone(&self.settings),
             key,
+            outbox,
             None,
             None,
         ))

@@ -69,6 +69,21 @@ pub trait Handler {
         let _ = err;
     }
 
+    /// The connection's outgoing buffer drained: after the bytes accepted
+    /// and not yet written passed
+    /// [`Settings::out_buffer_high_water`](crate::Settings::out_buffer_high_water),
+    /// or after a send was refused for the cap, they fell to
+    /// [`Settings::out_buffer_low_water`](crate::Settings::out_buffer_low_water)
+    /// or below. Go on sending here. Called once each time, never before
+    /// `on_open` nor after `on_close`; an error is handled as from any
+    /// other method.
+    ///
+    /// An addition over ws-rs, which had no back-pressure (see
+    /// [`Sender`]'s Back-pressure section). The default does nothing.
+    fn on_drain(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Server: the client's handshake request arrived. Return the response:
     /// a `101` from [`Response::from_request`] (the default) accepts the
     /// upgrade, with the subprotocol and extra headers it carries; any other

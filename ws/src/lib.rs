@@ -37,6 +37,13 @@
 //!   allow: a violation closes that connection with the RFC's close code
 //!   (1002, 1007, 1009 ...) or an HTTP error status, and is reported to
 //!   [`Handler::on_error`].
+//! - **Back-pressure.** Each connection's outgoing buffer has a cap
+//!   ([`Settings::out_buffer_capacity`] with `out_buffer_grow: false`, else
+//!   64 MiB): [`Sender::send`] fails with a Capacity error rather than pass
+//!   it (and with [`Settings::close_on_write_cap`] the connection is also
+//!   closed with 1008), [`Sender::buffered_amount`] says how much waits,
+//!   and [`Handler::on_drain`] says when to go on. A peer that stops
+//!   reading costs at most the cap; ws-rs buffered without bound.
 //! - **A panicking handler takes down only its own connection** (closed with
 //!   1011); ws-rs took down every connection of the `WebSocket`.
 //! - No mio type appears in the API ([`util::Token`], [`util::Timeout`] are

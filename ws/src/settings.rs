@@ -51,8 +51,12 @@ use std::time::Duration;
 ///   [`keepalive_timeout`](Settings::keepalive_timeout)) and drops quiet connections
 ///   ([`idle_timeout`](Settings::idle_timeout)).
 /// - **Buffers.** The core parses input incrementally, so the read buffer never has to hold a
-///   whole frame; the `*_buffer_*` fields tune buffer sizes but are no longer what bounds
-///   memory (the limits above are).
+///   whole frame; the `in_buffer_*` fields tune buffer sizes but are no longer what bounds
+///   memory (the limits above are). Output is bounded too: each connection's outgoing buffer
+///   has a cap ([`out_buffer_grow`](Settings::out_buffer_grow)), with a high-water and a
+///   low-water mark for [`Handler::on_drain`](crate::Handler::on_drain) and a choice of
+///   policy at the cap ([`close_on_write_cap`](Settings::close_on_write_cap)); see
+///   [`Sender`](crate::Sender)'s Back-pressure section.
 /// - `encrypt_server` needs a server certificate, given as a rustls configuration with
 ///   `WebSocket::with_tls_server` (feature `rustls`); without one, listening fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -129,12 +133,15 @@ pub struct Settings {
     ///
     /// Default: 2048 (as in ws-rs).
     pub out_buffer_capacity: usize,
-    /// Whether pending output may grow beyond `out_buffer_capacity` bytes. If `false`, a
-    /// `Sender` call that would grow it further fails with a Capacity error (applied by the
-    /// runtime to the application's own sends; replies the core owes the peer, such as pongs
-    /// and the close echo, are always queued).
+    /// Whether pending output may grow beyond `out_buffer_capacity` bytes. If `false`,
+    /// `out_buffer_capacity` is the cap of each connection's outgoing buffer: a
+    /// [`Sender::send`](crate::Sender::send) that would take the bytes accepted and not yet
+    /// written to the socket past it fails at once with a Capacity error (see
+    /// [`close_on_write_cap`](Settings::close_on_write_cap) for the alternative); replies the
+    /// core owes the peer, such as pongs and the close echo, are always queued. If `true`,
+    /// the cap is 64 MiB.
     ///
-    /// Default: true (as in ws-rs).
+    /// Default: true (as in ws-rs; but ws-rs had no cap at all when it was `true`).
     pub out_buffer_grow: bool,
     /// Whether to panic when an Internal error is raised by the application (see the
     /// type-level docs); otherwise the connection is closed with 1011.
@@ -333,11 +340,46 @@ pub struct Settings {
     ///
     /// Default: false.
     pub deflate_no_context_takeover: bool,
+    /// What happens when a send would take a connection's outgoing buffer past its cap
+    /// (see [`out_buffer_grow`](Settings::out_buffer_grow)): if `false`, the send fails with
+    /// a Capacity error and the connection goes on; if `true`, the send fails the same way
+    /// and the connection is also closed with [`CloseCode::Policy`](crate::CloseCode::Policy)
+    /// (1008), after what it had already accepted. Either way nothing is queued, and a
+    /// broadcast message a connection over its cap cannot take is reported to that
+    /// connection's [`Handler::on_error`](crate::Handler::on_error) instead of dropped
+    /// silently.
+    ///
+    /// Default: false. New in this crate.
+    pub close_on_write_cap: bool,
+    /// The high-water mark of each connection's outgoing buffer: once the bytes accepted and
+    /// not yet written pass it (see [`Sender::buffered_amount`](crate::Sender::buffered_amount)),
+    /// or once a send is refused for the cap, [`Handler::on_drain`](crate::Handler::on_drain)
+    /// is owed. Sending stays possible up to the cap; an application that streams should
+    /// stop when `buffered_amount` passes this mark and go on in `on_drain`. At most the cap.
+    ///
+    /// Default: 1 MiB. New in this crate.
+    pub out_buffer_high_water: usize,
+    /// The low-water mark: when on_drain is owed (see
+    /// [`out_buffer_high_water`](Settings::out_buffer_high_water)) and the buffered amount
+    /// falls to this or below, [`Handler::on_drain`](crate::Handler::on_drain) is called.
+    /// At most half the high-water mark.
+    ///
+    /// Default: 256 KiB. New in this crate.
+    pub out_buffer_low_water: usize,
 }
 
 // Used by the runtime dispatch (written separately) to configure each connection.
 #[allow(dead_code)]
 impl Settings {
+    /// The cap of a connection's outgoing buffer.
+    pub(crate) fn write_cap(&self) -> usize {
+        if self.out_buffer_grow {
+            ws_proto::Config::default().max_write_buffer
+        } else {
+            self.out_buffer_capacity
+        }
+    }
+
     /// The core configuration these settings describe.
     ///
     /// Only the fields the core knows are mapped; the runtime applies the others
@@ -349,11 +391,11 @@ impl Settings {
         } else {
             self.max_fragments.min(self.fragments_capacity)
         };
-        let max_write_buffer = if self.out_buffer_grow {
-            ws_proto::Config::default().max_write_buffer
-        } else {
-            self.out_buffer_capacity
-        };
+        // The runtime holds each connection to `write_cap` (counting the
+        // payload of the messages not yet taken, the encoded frames after);
+        // the core's own cap is only a backstop, with room for the frame
+        // headers, so that it never refuses a message the runtime accepted.
+        let max_write_buffer = self.write_cap().saturating_mul(2).saturating_add(64 << 10);
         ws_proto::Config {
             max_frame_size: self.max_frame_size.min(self.max_fragment_size),
             max_message_size: self.max_message_size,
@@ -428,6 +470,9 @@ impl Default for Settings {
             deflate_threshold: 64,
             deflate_window_bits: 15,
             deflate_no_context_takeover: false,
+            close_on_write_cap: false,
+            out_buffer_high_water: 1 << 20,
+            out_buffer_low_water: 256 << 10,
         }
     }
 }
@@ -506,7 +551,7 @@ mod tests {
         assert_eq!(ours.max_fragments, core.max_fragments);
         assert_eq!(ours.max_handshake_bytes, core.max_handshake_bytes);
         assert_eq!(ours.max_headers, core.max_headers);
-        assert_eq!(ours.max_write_buffer, core.max_write_buffer);
+        assert_eq!(Settings::default().write_cap(), core.max_write_buffer);
         assert_eq!(ours.handshake_timeout, core.handshake_timeout);
         assert_eq!(ours.close_timeout, core.close_timeout);
         assert_eq!(ours.keepalive_interval, core.keepalive_interval);
@@ -538,7 +583,9 @@ mod tests {
         let config = settings.core_config();
         assert_eq!(config.max_frame_size, 1000);
         assert_eq!(config.max_fragments, 7);
-        assert_eq!(config.max_write_buffer, 4096);
+        assert_eq!(settings.write_cap(), 4096);
+        // The core's cap is a backstop beyond the runtime's.
+        assert!(config.max_write_buffer > 2 * 4096);
         assert!(config.request_checks.method);
         assert!(!config.request_checks.key);
         assert!(!config.masking_strict);
