@@ -1,1 +1,4 @@
-//! Benchmarks live in benches/.
+//! Benchmarks live in benches/: `scale.sh` (many connections, broadcast)
+//! and `load.sh` (the end-to-end load harness, see [`load`]).
+
+pub mod load;
