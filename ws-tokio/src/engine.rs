@@ -7,6 +7,7 @@
 //! without borrowing the transport twice. It never pops the core's events:
 //! whoever owns the engine does.
 
+use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -18,6 +19,14 @@ use ws_proto::{Connection, Transmit};
 
 /// Size of the one read buffer each connection reuses.
 pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
+
+thread_local! {
+    /// The read buffer of every connection polled on this thread: a read
+    /// and the core's handling of it happen within one poll, so one buffer
+    /// per thread serves them all and an idle connection holds none.
+    static READ_BUFFER: RefCell<Box<[u8]>> =
+        RefCell::new(vec![0; READ_BUFFER_SIZE].into_boxed_slice());
+}
 
 /// The engine takes the core's output into its write buffer only while
 /// less than this waits there. The rest stays in the core, whose
@@ -34,7 +43,6 @@ pub(crate) fn now() -> Instant {
 pub(crate) struct Engine<S> {
     pub(crate) io: S,
     pub(crate) conn: Connection,
-    rbuf: Box<[u8]>,
     /// Bytes to write; `wbuf[wpos..]` is not written yet.
     wbuf: Vec<u8>,
     wpos: usize,
@@ -63,7 +71,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         Self {
             io,
             conn,
-            rbuf: vec![0; READ_BUFFER_SIZE].into_boxed_slice(),
             wbuf: Vec::new(),
             wpos: 0,
             needs_flush: false,
@@ -151,6 +158,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         loop {
             self.pump(now(), false);
             if self.wpos == self.wbuf.len() {
+                // All written: an idle connection keeps no buffer.
+                self.wbuf = Vec::new();
+                self.wpos = 0;
                 break;
             }
             while self.wpos < self.wbuf.len() {
@@ -182,7 +192,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         if self.eof || self.dead {
             return Poll::Pending;
         }
-        let mut buf = ReadBuf::new(&mut self.rbuf);
+        READ_BUFFER.with(|shared| match shared.try_borrow_mut() {
+            Ok(mut rbuf) => self.read_into(cx, &mut rbuf),
+            // Not reachable (nothing in a read polls another engine), but a
+            // buffer of its own keeps it correct if it ever is.
+            Err(_) => self.read_into(cx, &mut vec![0; READ_BUFFER_SIZE]),
+        })
+    }
+
+    fn read_into(&mut self, cx: &mut Context<'_>, rbuf: &mut [u8]) -> Poll<io::Result<()>> {
+        let mut buf = ReadBuf::new(rbuf);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
         let now = now();
@@ -191,7 +210,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             self.eof = true;
             self.conn.handle_eof(now);
         } else {
-            self.conn.handle_input(now, &self.rbuf[..n]);
+            self.conn.handle_input(now, &rbuf[..n]);
         }
         Poll::Ready(Ok(()))
     }

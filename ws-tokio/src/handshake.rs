@@ -111,6 +111,21 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Result<Accept, Response>,
 {
+    // The handshake's state is large and needed only until the connection
+    // opens: boxed, it is freed then, and the caller's future (held for
+    // the connection's whole life) stays small.
+    Box::pin(serve_handshake(stream, config, callback)).await
+}
+
+async fn serve_handshake<S, F>(
+    stream: S,
+    config: Arc<Config>,
+    callback: F,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Response>,
+{
     let conn = Connection::server(config, now(), crate::random_seed());
     let mut engine = Engine::new(stream, conn);
     let mut callback = Some(callback);
@@ -189,6 +204,18 @@ where
 
 /// [`client`] with a [`Config`] (limits and deadlines).
 pub async fn client_with_config<S>(
+    stream: S,
+    request: Request,
+    config: Arc<Config>,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // Boxed for the reason given in `accept_with`.
+    Box::pin(client_handshake(stream, request, config)).await
+}
+
+async fn client_handshake<S>(
     stream: S,
     request: Request,
     config: Arc<Config>,
