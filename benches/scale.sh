@@ -16,7 +16,8 @@ STALLED="${2:-$((CONNS / 2))}"
 SECS="${3:-20}"
 INTERVAL="${4:-50}"
 SIZE="${5:-1024}"
-PORT=$((20000 + RANDOM % 20000))
+# Below Linux's ephemeral range (32768 and up), where the client's own ports are.
+PORT=$((20000 + RANDOM % 12000))
 
 cargo build --release -q -p ws-benches --bin scale_server --bin scale_client
 ulimit -n "$(( CONNS + 1000 > 20000 ? 20000 : CONNS + 1000 ))"
@@ -25,6 +26,7 @@ target/release/scale_server "127.0.0.1:$PORT" "$INTERVAL" "$SIZE" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 sleep 0.5
+kill -0 "$SERVER" 2>/dev/null || { echo "scale_server did not start" >&2; exit 1; }
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER/status"; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$SERVER/status"; }

@@ -497,7 +497,7 @@ impl<E: Endpoint> EventLoop<E> {
                 .timers
                 .peek()
                 .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
-            let sleep = self.inner.handle.prepare_sleep();
+            let sleep = self.commands.is_empty() && self.inner.handle.prepare_sleep();
             let timeout = if sleep { timeout } else { Some(Duration::ZERO) };
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
@@ -515,6 +515,10 @@ impl<E: Endpoint> EventLoop<E> {
                 })
                 .collect();
             for (token, readable, hup, writable) in ready {
+                // A busy turn can be long: a connection accepted, or input
+                // read, late in it must not be dated from its start (a
+                // handshake deadline already passed at accept).
+                self.inner.now = Instant::now();
                 match token {
                     LISTENER => self.accept_all(),
                     WAKER => {}
@@ -527,7 +531,10 @@ impl<E: Endpoint> EventLoop<E> {
                         }
                     }
                 }
-                self.run_commands();
+                // Commands wait for the next turn, which starts at once:
+                // taking them after every event let a steady stream of
+                // them (broadcasts) delay the other events of a turn by
+                // seconds.
                 self.flush_dirty();
             }
         }
@@ -758,8 +765,12 @@ impl<E: Endpoint> EventLoop<E> {
     }
 
     fn run_commands(&mut self) {
-        loop {
-            self.inner.handle.drain(&mut self.commands);
+        self.inner.handle.drain(&mut self.commands);
+        // Only the commands queued by now: a steady stream of them (say a
+        // broadcast to thousands of connections every few milliseconds)
+        // must not keep the loop from its sockets and timers. Later ones
+        // wait for the next call; the loop does not sleep meanwhile.
+        for _ in 0..self.commands.len() {
             let Some((target, command)) = self.commands.pop_front() else {
                 return;
             };

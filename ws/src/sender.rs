@@ -638,6 +638,35 @@ mod tests {
     }
 
     #[test]
+    fn write_limits_come_from_the_settings_clamped() {
+        let defaults = WriteLimits::new(&Settings::default());
+        assert_eq!(
+            defaults,
+            WriteLimits {
+                cap: 64 << 20,
+                high: 1 << 20,
+                low: 256 << 10,
+                close: false,
+            }
+        );
+        let small = Settings {
+            out_buffer_grow: false,
+            out_buffer_capacity: 64 << 10,
+            close_on_write_cap: true,
+            ..Settings::default()
+        };
+        assert_eq!(
+            WriteLimits::new(&small),
+            WriteLimits {
+                cap: 64 << 10,
+                high: 64 << 10,
+                low: 32 << 10,
+                close: true,
+            }
+        );
+    }
+
+    #[test]
     fn on_drain_is_owed_past_high_water_or_after_a_refusal() {
         let outbox = Outbox::new(limits(false));
         // Below the high-water mark: nothing owed.

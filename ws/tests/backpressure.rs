@@ -165,6 +165,65 @@ fn send_fails_at_the_cap_and_on_drain_follows(rt: Runtime) {
     server.stop().unwrap();
 }
 
+/// Hands its connection's `Sender` to the test, and records `on_drain`.
+struct Remote {
+    out: Sender,
+    senders: std::sync::mpsc::Sender<Sender>,
+    log: Log,
+}
+
+impl Handler for Remote {
+    fn on_open(&mut self, _: Handshake) -> Result<()> {
+        self.senders.send(self.out.clone()).unwrap();
+        Ok(())
+    }
+
+    fn on_drain(&mut self) -> Result<()> {
+        self.log.push("drain");
+        Ok(())
+    }
+}
+
+/// The same from another thread: `send` there fails at the cap at once,
+/// every message it accepted arrives, and `on_drain` follows the reading.
+fn a_sender_on_another_thread_is_refused_too(rt: Runtime) {
+    let log = Log::default();
+    let server_log = log.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = Server::start(rt, capped(false), move || {
+        move |out| Remote {
+            out,
+            senders: tx.clone(),
+            log: server_log.clone(),
+        }
+    });
+    let mut c = RawClient::open(server.addr);
+    let out = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let mut accepted = 0;
+    let buffered = loop {
+        match out.send(numbered(accepted)) {
+            Ok(()) => accepted += 1,
+            Err(e) if matches!(e.kind, ErrorKind::Capacity) => break out.buffered_amount(),
+            Err(e) => panic!("{e}"),
+        }
+        assert!(
+            accepted < TOTAL,
+            "no refusal from a peer that does not read"
+        );
+    };
+    assert!(buffered > 0 && buffered <= CAP + SLACK, "{buffered}");
+    assert!(log.entries().is_empty(), "{:?}", log.entries());
+    for i in 0..accepted {
+        assert_eq!(number(&c.read_frame().expect("the stream ended early")), i);
+    }
+    log.wait_for("on_drain", |e| e == ["drain"]);
+    out.send("after the drain").unwrap();
+    let frame = c.read_frame().unwrap();
+    assert_eq!(frame.payload, b"after the drain");
+    drop(c);
+    server.stop().unwrap();
+}
+
 // ----------------------------------------------------- the close policy
 
 /// Sends numbered messages from `on_open` until one is refused; then
@@ -409,6 +468,7 @@ macro_rules! runtimes {
 
 runtimes!(
     send_fails_at_the_cap_and_on_drain_follows,
+    a_sender_on_another_thread_is_refused_too,
     the_close_policy_closes_with_1008,
     a_broadcast_over_the_cap_is_reported,
     a_broadcast_over_the_cap_closes_with_1008,

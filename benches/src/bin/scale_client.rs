@@ -6,6 +6,9 @@
 //!
 //! Raw sockets on one mio loop: the handshake is written by hand and the
 //! server's frames are only counted as bytes, so the client costs little.
+//! A connection the server answered with anything but 101, or ended, is
+//! counted apart (`refused`, `ended`), not as a healthy one that stopped
+//! receiving.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -21,6 +24,12 @@ struct Peer {
     open: bool,
     head: Vec<u8>,
     bytes: u64,
+    /// The server answered with another status than 101.
+    refused: bool,
+    /// End of stream or an error after opening.
+    ended: bool,
+    /// When the connection was started.
+    since: Instant,
 }
 
 const REQUEST: &str = "GET / HTTP/1.1\r\nHost: scale\r\nUpgrade: websocket\r\n\
@@ -51,8 +60,9 @@ fn main() -> io::Result<()> {
     let mut next_report = start + Duration::from_secs(1);
     let mut last_bytes = vec![0u64; total];
     let end = start + Duration::from_secs(seconds);
+    let mut refusals = Vec::new();
 
-    println!("time_s open healthy_receiving/healthy_open healthy_MiB_per_s");
+    println!("time_s open refused ended healthy_receiving/healthy_open healthy_MiB_per_s");
     while Instant::now() < end {
         // Open connections in small batches, so the listener's backlog keeps up.
         while peers.len() < total && peers.len() < opened + 256 {
@@ -70,6 +80,9 @@ fn main() -> io::Result<()> {
                 open: false,
                 head: Vec::new(),
                 bytes: 0,
+                refused: false,
+                ended: false,
+                since: Instant::now(),
             });
         }
         poll.poll(&mut events, Some(Duration::from_millis(100)))?;
@@ -82,12 +95,15 @@ fn main() -> io::Result<()> {
             {
                 peer.written = true;
             }
-            if !event.is_readable() || (peer.open && peer.stalled) {
+            if !event.is_readable() || (peer.open && peer.stalled) || peer.ended {
                 continue;
             }
             loop {
                 match peer.stream.read(&mut buf) {
-                    Ok(0) => break,
+                    Ok(0) => {
+                        peer.ended = true;
+                        break;
+                    }
                     Ok(n) => {
                         if peer.open {
                             peer.bytes += n as u64;
@@ -96,6 +112,18 @@ fn main() -> io::Result<()> {
                             if peer.head.windows(4).any(|w| w == b"\r\n\r\n") {
                                 peer.open = true;
                                 opened += 1;
+                                if !peer.head.starts_with(b"HTTP/1.1 101 ") {
+                                    peer.refused = true;
+                                    peer.ended = true;
+                                    let line = peer.head.split(|&b| b == b'\r').next();
+                                    let line = String::from_utf8_lossy(line.unwrap_or(&[]));
+                                    if refusals.len() < 3 {
+                                        refusals.push(format!(
+                                            "{line:?} after {:.1} s",
+                                            peer.since.elapsed().as_secs_f64()
+                                        ));
+                                    }
+                                }
                                 peer.head = Vec::new();
                                 if peer.stalled {
                                     // Stop reading for good.
@@ -106,7 +134,10 @@ fn main() -> io::Result<()> {
                         }
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                    Err(_) => break,
+                    Err(_) => {
+                        peer.ended = true;
+                        break;
+                    }
                 }
             }
         }
@@ -116,8 +147,10 @@ fn main() -> io::Result<()> {
             let mut healthy = 0;
             let mut receiving = 0;
             let mut delta = 0u64;
+            let refused = peers.iter().filter(|p| p.refused).count();
+            let ended = peers.iter().filter(|p| p.ended && !p.refused).count();
             for (i, p) in peers.iter().enumerate() {
-                if p.open && !p.stalled {
+                if p.open && !p.stalled && !p.ended {
                     healthy += 1;
                     let d = p.bytes - last_bytes[i];
                     if d > 0 {
@@ -128,14 +161,19 @@ fn main() -> io::Result<()> {
                 }
             }
             println!(
-                "{:>6.1} {:>5} {:>5}/{:<5} {:>8.2}",
+                "{:>6.1} {:>5} {:>5} {:>5} {:>5}/{:<5} {:>8.2}",
                 (now - start).as_secs_f64(),
                 opened,
+                refused,
+                ended,
                 receiving,
                 healthy,
                 delta as f64 / (1 << 20) as f64
             );
         }
+    }
+    for refusal in &refusals {
+        eprintln!("scale_client: refused: {refusal}");
     }
     Ok(())
 }
