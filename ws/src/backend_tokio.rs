@@ -9,11 +9,15 @@
 //! not be `'static` either, just as on mio.
 //!
 //! `Sender`s push into one bounded channel (any thread); the endpoint routes
-//! each command to its connection's channel, to all of them, or to itself.
+//! each command to its connection's inbox, to all of them, or to itself.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_util::future::LocalBoxFuture;
@@ -140,7 +144,77 @@ fn now() -> Instant {
 /// A connection the endpoint routes commands to.
 struct Slot {
     id: u64,
-    tx: mpsc::UnboundedSender<Command>,
+    inbox: Rc<Inbox>,
+}
+
+impl Drop for Slot {
+    /// No more commands: the connection's driver learns it.
+    fn drop(&mut self) {
+        let waker = {
+            let mut inbox = self.inbox.0.borrow_mut();
+            inbox.closed = true;
+            inbox.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// A connection's commands, from the endpoint to its driver (both on the
+/// runtime's one thread). Empty, it holds no buffer: a tokio channel
+/// would allocate a block of 32 commands for every connection up front.
+#[derive(Default)]
+struct Inbox(RefCell<InboxState>);
+
+#[derive(Default)]
+struct InboxState {
+    commands: VecDeque<Command>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+impl Inbox {
+    fn send(&self, command: Command) {
+        let waker = {
+            let mut inbox = self.0.borrow_mut();
+            inbox.commands.push_back(command);
+            inbox.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The driver's end of an [`Inbox`].
+struct InboxRx(Rc<Inbox>);
+
+impl driver::Commands for InboxRx {
+    type Item = Command;
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
+        let mut inbox = self.0.0.borrow_mut();
+        if let Some(command) = inbox.commands.pop_front() {
+            if inbox.commands.is_empty() {
+                inbox.commands = VecDeque::new();
+            }
+            return Poll::Ready(Some(command));
+        }
+        if inbox.closed {
+            return Poll::Ready(None);
+        }
+        if !inbox.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            inbox.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// A connection's inbox and the driver's end of it.
+fn inbox() -> (Rc<Inbox>, InboxRx) {
+    let inbox = Rc::new(Inbox::default());
+    (inbox.clone(), InboxRx(inbox))
 }
 
 /// A connection's future: its slot and its handler's dispatch at the end.
@@ -231,8 +305,8 @@ where
             },
             None => None,
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.slots.insert(Slot { id, tx });
+        let (inbox, rx) = inbox();
+        self.slots.insert(Slot { id, inbox });
         let core = Connection::server(self.config.clone(), now(), driver::seed());
         #[cfg(feature = "rustls")]
         let limit = self.config.handshake_timeout;
@@ -290,8 +364,8 @@ where
             self.hub.connection_lost(conn);
             return;
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.slots.insert(Slot { id, tx });
+        let (inbox, rx) = inbox();
+        self.slots.insert(Slot { id, inbox });
         let core = Connection::client(self.config.clone(), request, now(), driver::seed());
         let limit = self.config.handshake_timeout;
         let nodelay = self.hub.settings.tcp_nodelay;
@@ -341,12 +415,12 @@ where
         match route {
             Route::Conn(token, id) => {
                 if let Some(slot) = self.slots.get(token).filter(|s| s.id == id) {
-                    let _ = slot.tx.send(command);
+                    slot.inbox.send(command);
                 }
             }
             Route::All => {
                 for (_, slot) in &self.slots {
-                    let _ = slot.tx.send(command.clone());
+                    slot.inbox.send(command.clone());
                 }
             }
             Route::Endpoint => match command {
@@ -363,7 +437,7 @@ where
         self.hub.on_shutdown();
         self.listener = None;
         for (_, slot) in &self.slots {
-            let _ = slot.tx.send(Command::Shutdown);
+            slot.inbox.send(Command::Shutdown);
         }
     }
 }
