@@ -594,6 +594,29 @@ pub fn rss_kib(pid: u32) -> io::Result<u64> {
         .ok_or_else(|| io::Error::other("no VmRSS in /proc/PID/status"))
 }
 
+/// Nanoseconds all CPUs together have been busy (user, nice, system, irq,
+/// softirq and steal time of `/proc/stat`), at its 10 ms resolution.
+pub fn system_busy_ns() -> io::Result<u64> {
+    let stat = fs::read_to_string("/proc/stat")?;
+    let line = stat
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .ok_or_else(|| io::Error::other("no cpu line in /proc/stat"))?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is in user).
+    let busy: u64 = [0, 1, 2, 5, 6, 7]
+        .iter()
+        .map(|&i| f.get(i).copied().unwrap_or(0))
+        .sum();
+    // USER_HZ is 100 on every Linux configuration that exposes /proc/stat
+    // to user space.
+    Ok(busy * 10_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -734,5 +757,6 @@ mod tests {
         let me = std::process::id();
         assert!(rss_kib(me).unwrap() > 0);
         assert!(cpu_ns(me).unwrap() > 0);
+        assert!(system_busy_ns().unwrap() > 0);
     }
 }

@@ -11,7 +11,11 @@
 //! it again. After the warm-up it measures for `--duration` seconds (longer,
 //! up to `--max-window`, until `--min-messages` have come back): messages/s,
 //! MiB/s of payload echoed, round-trip p50/p99, and the server's CPU time
-//! (its threads' schedstat) over the window per message.
+//! (its threads' schedstat) over the window per message. It also reports
+//! how busy the server and the generator kept their cores over the window
+//! (`server_cpu_util`, `gen_cpu_util`: a generator near 1.0 set the pace)
+//! and, roughly, how many cores everything else kept busy
+//! (`other_cpu_util`, from /proc/stat: other processes, hypervisor steal).
 //!
 //! Idle (`--idle`): opens N connections one after the other, each doing the
 //! handshake and echoing one 20 B text message, leaves them idle for
@@ -251,6 +255,8 @@ struct Conn {
 struct Window {
     start: Instant,
     cpu_start: Option<u64>,
+    own_cpu_start: u64,
+    busy_start: u64,
     messages: u64,
     rtts: Vec<u64>,
 }
@@ -313,6 +319,8 @@ fn closed_loop(o: &Opts, frame: &[u8], reader: EchoReader, report: &mut Report) 
             window = Some(Window {
                 start: now,
                 cpu_start: o.server_pid.and_then(|p| load::cpu_ns(p).ok()),
+                own_cpu_start: load::cpu_ns(std::process::id()).unwrap_or(0),
+                busy_start: load::system_busy_ns().unwrap_or(0),
                 messages: 0,
                 rtts: Vec::with_capacity(1 << 20),
             });
@@ -363,9 +371,15 @@ fn closed_loop(o: &Opts, frame: &[u8], reader: EchoReader, report: &mut Report) 
     }
     let end = end.unwrap_or_else(Instant::now);
     let starved = conns.iter().filter(|c| c.echoes == 0).count() + (o.conns - opened);
-    let (secs, messages, cpu, mut rtts) = match window {
+    let (secs, messages, cpu, own_cpu, busy, mut rtts) = match window {
         Some(w) => {
             let cpu_end = o.server_pid.and_then(|p| load::cpu_ns(p).ok());
+            let own_cpu = load::cpu_ns(std::process::id())
+                .unwrap_or(0)
+                .saturating_sub(w.own_cpu_start);
+            let busy = load::system_busy_ns()
+                .unwrap_or(0)
+                .saturating_sub(w.busy_start);
             let cpu = match (w.cpu_start, cpu_end) {
                 (Some(a), Some(b)) => Some(b.saturating_sub(a)),
                 _ => None,
@@ -374,10 +388,12 @@ fn closed_loop(o: &Opts, frame: &[u8], reader: EchoReader, report: &mut Report) 
                 end.duration_since(w.start).as_secs_f64(),
                 w.messages,
                 cpu,
+                own_cpu,
+                busy,
                 w.rtts,
             )
         }
-        None => (0.0, 0, None, Vec::new()),
+        None => (0.0, 0, None, 0, 0, Vec::new()),
     };
     rtts.sort_unstable();
     let rate = if secs > 0.0 {
@@ -394,17 +410,46 @@ fn closed_loop(o: &Opts, frame: &[u8], reader: EchoReader, report: &mut Report) 
         .num("p50_us", load::percentile(&rtts, 50.0) as f64 / 1e3)
         .num("p99_us", load::percentile(&rtts, 99.0) as f64 / 1e3)
         .num("starved", starved as f64)
+        .num(
+            // Cores kept busy by everything else on the machine (other
+            // processes, steal by the hypervisor), roughly: /proc/stat counts
+            // in 10 ms ticks.
+            "other_cpu_util",
+            if secs > 0.0 {
+                (busy as f64 - own_cpu as f64 - cpu.unwrap_or(0) as f64).max(0.0) / 1e9 / secs
+            } else {
+                0.0
+            },
+        )
+        .num(
+            "gen_cpu_util",
+            if secs > 0.0 {
+                own_cpu as f64 / 1e9 / secs
+            } else {
+                0.0
+            },
+        )
         .num("errors", errors as f64)
         .str("error", &first_error);
     if let Some(cpu) = cpu {
-        report.num("server_cpu_s", cpu as f64 / 1e9).num(
-            "cpu_us_per_msg",
-            if messages > 0 {
-                cpu as f64 / 1e3 / messages as f64
-            } else {
-                f64::NAN
-            },
-        );
+        report
+            .num("server_cpu_s", cpu as f64 / 1e9)
+            .num(
+                "server_cpu_util",
+                if secs > 0.0 {
+                    cpu as f64 / 1e9 / secs
+                } else {
+                    0.0
+                },
+            )
+            .num(
+                "cpu_us_per_msg",
+                if messages > 0 {
+                    cpu as f64 / 1e3 / messages as f64
+                } else {
+                    f64::NAN
+                },
+            );
     }
 }
 
@@ -438,6 +483,10 @@ fn receive(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(format!("read: {e}")),
         };
+        // A short read emptied the socket's receive queue: whatever comes
+        // next raises a new (edge-triggered) event, so the read that would
+        // only say WouldBlock is skipped, one system call per message less.
+        let drained = n < buf.len();
         match c.reader.feed(&buf[..n])? {
             0 => {}
             1 => {
@@ -455,6 +504,9 @@ fn receive(
                 send(c, frame)?;
             }
             n => return Err(format!("{n} echoes for one message")),
+        }
+        if drained {
+            return Ok(());
         }
     }
 }

@@ -547,13 +547,17 @@ fn summarize(r: &Report, load: &Load) -> String {
         )
     } else {
         format!(
-            "{} msg/s, {} MiB/s, {} us CPU/msg, p50 {} us, p99 {} us ({} messages)",
+            "{} msg/s, {} MiB/s, {} us CPU/msg, p50 {} us, p99 {} us ({} messages); \
+             busy: server {:.0}%, gen {:.0}%, other {:.0}%",
             fmt(n("msgs_per_s")),
             fmt(n("mib_per_s")),
             fmt(n("cpu_us_per_msg")),
             fmt(n("p50_us")),
             fmt(n("p99_us")),
-            n("messages")
+            n("messages"),
+            n("server_cpu_util") * 100.0,
+            n("gen_cpu_util") * 100.0,
+            n("other_cpu_util") * 100.0
         )
     }
 }
@@ -600,7 +604,7 @@ struct Metric {
     ratios: bool,
 }
 
-const THROUGHPUT: [Metric; 5] = [
+const THROUGHPUT: [Metric; 6] = [
     Metric {
         key: "msgs_per_s",
         name: "messages/s",
@@ -630,6 +634,13 @@ const THROUGHPUT: [Metric; 5] = [
         name: "p99 RTT µs",
         higher_is_better: false,
         ratios: true,
+    },
+    // Medians of server_cpu_util, gen_cpu_util and other_cpu_util.
+    Metric {
+        key: "busy",
+        name: "cores busy: server / gen / other",
+        higher_is_better: false,
+        ratios: false,
     },
 ];
 
@@ -782,6 +793,19 @@ fn render(
          figure). For CPU, latency and memory, lower is better, so a ratio below 1 beats \
          the reference.\n"
     );
+    let _ = writeln!(
+        w,
+        "How to read it: with one message in flight per connection the server and the \
+         generator mostly take turns (a batch of echoes, then a batch of new messages), so \
+         messages/s is about 1 / (server + generator time per message) and neither core \
+         need be full; the generator's share is the same for every server. **Server CPU \
+         per message** isolates the server and is the steadiest figure here (on-CPU time \
+         does not count time lost to other processes). The last column gives how much of \
+         its core the server and the generator used, and how many cores everything else \
+         kept busy (other processes, hypervisor steal; /proc/stat, 10 ms ticks): a large \
+         'other' marks a run disturbed by the rest of the machine, which shows first in \
+         messages/s and p99.\n"
+    );
 
     // Summary: our three against the best peer.
     let _ = writeln!(
@@ -842,6 +866,20 @@ fn render(
                 .get(&(load.key.to_string(), server.clone()))
                 .map_or(0, Vec::len);
             for m in metrics {
+                if m.key == "busy" {
+                    let pct = |k| {
+                        stats(results, load.key, server, k)
+                            .map_or("–".to_string(), |s| format!("{:.0}%", s.0 * 100.0))
+                    };
+                    let _ = write!(
+                        row,
+                        " {} / {} / {} |",
+                        pct("server_cpu_util"),
+                        pct("gen_cpu_util"),
+                        pct("other_cpu_util")
+                    );
+                    continue;
+                }
                 let cell = match stats(results, load.key, server, m.key) {
                     None => format!("failed ({}/{} runs)", o.runs - runs, o.runs),
                     Some((med, min, max)) => {
