@@ -174,7 +174,9 @@ struct Io {
     /// Interest currently registered includes WRITABLE.
     writable: bool,
     /// Addresses left to try while connecting; `Some` until connected.
-    connecting: Option<Vec<SocketAddr>>,
+    /// Boxed so that a connected socket's state stays small.
+    #[allow(clippy::box_collection)]
+    connecting: Option<Box<Vec<SocketAddr>>>,
     /// The core asked for the transport to be closed after the write buffer.
     close_requested: bool,
     /// Our write side is shut down; reading until EOF or `linger_until`.
@@ -328,7 +330,7 @@ impl<S: Session> Control<'_, S> {
         let mut io = Io::new(stream, info);
         io.start_tls(&mut session);
         io.writable = true;
-        io.connecting = Some(rest);
+        io.connecting = Some(Box::new(rest));
         slot.insert(Some(Entry { io, conn, session }));
         inner.dirty.push(token);
         Ok(Some(info))

@@ -204,7 +204,11 @@ impl driver::Commands for InboxRx {
         if inbox.closed {
             return Poll::Ready(None);
         }
-        if !inbox.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        if !inbox
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
             inbox.waker = Some(cx.waker().clone());
         }
         Poll::Pending
