@@ -83,6 +83,21 @@ impl Transport {
         self.stream.write(buf)
     }
 
+    /// Writes plaintext from several buffers, in order, with one system
+    /// call for plain TCP. With TLS, only the first buffer (rustls copies
+    /// into its own records anyway).
+    pub(crate) fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        #[cfg(feature = "rustls")]
+        if self.tls.is_some() {
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            return self.write(first);
+        }
+        self.stream.write_vectored(bufs)
+    }
+
     /// Writes what TLS has queued (handshake messages, alerts, records) as
     /// far as the socket allows. `WouldBlock` is not an error here.
     pub(crate) fn flush(&mut self) -> io::Result<()> {

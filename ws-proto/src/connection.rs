@@ -17,7 +17,7 @@ use crate::deflate::{
 use crate::error::{Error, HandshakeError, ProtocolError, SendError, StateError, TimeoutKind};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode, RSV1};
 use crate::handshake::{self, Accept, HeadReader, Request, Response};
-use crate::mask::mask_into;
+use crate::mask::{apply_mask, mask_into};
 use crate::message::Message;
 use crate::rng::Rng;
 
@@ -97,6 +97,12 @@ enum Pending {
     Eof,
 }
 
+/// A message sent as an owned buffer of at least this many bytes leaves the
+/// core in that buffer (a frame header goes before it in its own), instead
+/// of being copied into the output buffer: large echoes and broadcasts cost
+/// no copy in user space, and a client masks the payload in place.
+const OWNED_MIN: usize = 16 * 1024;
+
 /// Once this many encoded bytes wait for [`Connection::poll_transmit`],
 /// pongs are no longer queued one per ping: only the latest is kept, so a
 /// peer that floods pings and never reads costs bounded memory.
@@ -132,6 +138,14 @@ struct ReadResponse {
     head: HeadReader,
     request: Request,
     key: String,
+}
+
+/// Output buffers handed out as they are, in order.
+#[derive(Debug, Default)]
+struct Owned {
+    bufs: VecDeque<Vec<u8>>,
+    /// Their total length.
+    len: usize,
 }
 
 /// What the application asked for before the handshake completed.
@@ -196,8 +210,12 @@ pub struct Connection {
     events: VecDeque<Pending>,
     /// A close frame or an error was decoded: the rest of the input is ignored.
     input_done: bool,
-    /// Encoded bytes not yet handed to the caller.
+    /// Encoded bytes not yet handed to the caller, after those in `owned`.
     out: Vec<u8>,
+    /// Whole buffers to hand out before `out`: frame headers and the owned
+    /// payloads of large messages (see [`OWNED_MIN`]). Boxed and present
+    /// only while there are some.
+    owned: Option<Box<Owned>>,
     /// Messages and a close asked for before the handshake completed
     /// (allocated only then: an open connection keeps its size small).
     early: Option<Box<Early>>,
@@ -364,6 +382,7 @@ impl Connection {
             events: VecDeque::new(),
             input_done: false,
             out: Vec::new(),
+            owned: None,
             early: None,
             pong: None,
             close_sent: false,
@@ -611,7 +630,14 @@ impl Connection {
             } else {
                 OpCode::Binary
             };
-            self.write_message(opcode, message.as_bytes());
+            if message.len() >= OWNED_MIN
+                && message.len() <= self.config.fragment_size
+                && self.deflate.is_none()
+            {
+                self.write_owned(opcode, message.into_bytes());
+            } else {
+                self.write_message(opcode, message.as_bytes());
+            }
         } else {
             let early = self.early.get_or_insert_default();
             early.bytes += message.len();
@@ -722,6 +748,21 @@ impl Connection {
         if let Some(payload) = self.pong.take() {
             self.write_control(OpCode::Pong, &payload);
         }
+        if let Some(owned) = self.owned.as_deref_mut() {
+            if let Some(next) = owned.bufs.pop_front() {
+                owned.len -= next.len();
+                if owned.bufs.is_empty() {
+                    self.owned = None;
+                }
+                let len = next.len();
+                if buf.is_empty() {
+                    *buf = next;
+                } else {
+                    buf.extend_from_slice(&next);
+                }
+                return Some(Transmit::Data(len));
+            }
+        }
         if !self.out.is_empty() {
             let len = self.out.len();
             if buf.is_empty() {
@@ -772,7 +813,9 @@ impl Connection {
     /// Bytes encoded and not yet taken by `poll_transmit`, plus messages held
     /// until the handshake completes.
     pub fn buffered_amount(&self) -> usize {
-        self.out.len() + self.early.as_ref().map_or(0, |e| e.bytes)
+        self.out.len()
+            + self.owned.as_ref().map_or(0, |o| o.len)
+            + self.early.as_ref().map_or(0, |e| e.bytes)
     }
 
     // ------------------------------------------------------------- internals
@@ -933,7 +976,7 @@ impl Connection {
         if self.close_sent || self.closed_reported {
             return;
         }
-        if self.pong.is_some() || self.out.len() >= PONG_BACKLOG {
+        if self.pong.is_some() || self.buffered_amount() >= PONG_BACKLOG {
             self.pong = Some(payload.to_vec());
         } else {
             self.write_control(OpCode::Pong, payload);
@@ -1061,6 +1104,32 @@ impl Connection {
             return;
         }
         self.write_fragments(opcode, 0, payload);
+    }
+
+    /// A message in one frame whose payload buffer leaves the core as it is
+    /// (masked in place by a client), after a buffer with what `out` held
+    /// and the frame's header.
+    fn write_owned(&mut self, opcode: OpCode, mut payload: Vec<u8>) {
+        let mask = match self.role {
+            Role::Client => self.rng.as_mut().map(|rng| rng.mask_key()),
+            Role::Server => None,
+        };
+        let header = FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: payload.len() as u64,
+        };
+        header.write_to(&mut self.out);
+        if let Some(key) = mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        let head = std::mem::take(&mut self.out);
+        let owned = self.owned.get_or_insert_default();
+        owned.len += head.len() + payload.len();
+        owned.bufs.push_back(head);
+        owned.bufs.push_back(payload);
     }
 
     fn write_fragments(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {
@@ -1292,7 +1361,7 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn an_idle_connection_is_small() {
         let size = std::mem::size_of::<Connection>();
-        assert!(size <= 328, "Connection is {size} bytes");
+        assert!(size <= 336, "Connection is {size} bytes");
         let decoder = std::mem::size_of::<crate::Decoder>();
         assert!(decoder <= 112, "Decoder is {decoder} bytes");
     }
@@ -1316,5 +1385,61 @@ mod tests {
         while conn.poll_transmit(now, &mut buf).is_some() {}
         assert!(buf.len() > 4096);
         assert_eq!(conn.out.capacity(), 0);
+    }
+
+    /// A large message leaves the core in its own buffer, after its header
+    /// and anything queued before it, in order; the peer decodes the same
+    /// message (a client masks it in place).
+    #[test]
+    fn large_messages_leave_in_their_own_buffer() {
+        let now = Instant::now();
+        let config = Arc::new(Config::default());
+        for role in [Role::Server, Role::Client] {
+            let mut conn = Connection::established(config.clone(), role, now, [3; 32]);
+            let peer_role = match role {
+                Role::Server => Role::Client,
+                Role::Client => Role::Server,
+            };
+            let mut peer = Connection::established(config.clone(), peer_role, now, [4; 32]);
+            let big: Vec<u8> = (0..OWNED_MIN * 4).map(|i| (i % 251) as u8).collect();
+            let payload = big.clone();
+            let address = payload.as_ptr();
+            conn.send(now, Message::Text("before".into())).unwrap();
+            conn.send(now, Message::Binary(payload)).unwrap();
+            conn.send(now, Message::Text("after".into())).unwrap();
+            let mut bufs = Vec::new();
+            loop {
+                let mut buf = Vec::new();
+                match conn.poll_transmit(now, &mut buf) {
+                    Some(Transmit::Data(n)) => {
+                        assert_eq!(n, buf.len());
+                        bufs.push(buf);
+                    }
+                    Some(Transmit::Close) => panic!("no close was asked for"),
+                    None => break,
+                }
+            }
+            // The payload's own allocation went out, not a copy.
+            assert!(bufs.iter().any(|b| b.as_ptr() == address), "{role:?}");
+            assert_eq!(conn.buffered_amount(), 0);
+            for buf in &bufs {
+                peer.handle_input(now, buf);
+            }
+            let mut got = Vec::new();
+            while let Some(event) = peer.poll_event() {
+                if let Event::Message(m) = event {
+                    got.push(m);
+                }
+            }
+            assert_eq!(
+                got,
+                [
+                    Message::Text("before".into()),
+                    Message::Binary(big),
+                    Message::Text("after".into())
+                ],
+                "{role:?}"
+            );
+        }
     }
 }
