@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
-use ws_proto::{Config, Connection, Event, Request, Role, Transmit};
+use ws_proto::{Config, Connection, Event, OutputQueue, Request, Role, Transmit};
 
 use crate::handle::{Handle, Target};
 use crate::transport::Transport;
@@ -165,128 +165,12 @@ pub trait Session: Sized {
     }
 }
 
-/// Bytes waiting for the socket: the core's output buffers, in order, taken
-/// from it without a copy (a large message's payload is one of them) and
-/// written with one vectored write.
-#[derive(Default)]
-struct WriteQueue {
-    /// The first buffer, written up to `pos`; holds unwritten bytes whenever
-    /// `len` is not zero.
-    head: Vec<u8>,
-    pos: usize,
-    /// The buffers after it: boxed and present only while there are some
-    /// (most of the time a connection has at most one buffer).
-    #[allow(clippy::box_collection)]
-    rest: Option<Box<VecDeque<Vec<u8>>>>,
-    /// Bytes not yet written.
-    len: usize,
-}
-
-impl WriteQueue {
-    /// Buffers up to this size are appended to the last one (a copy),
-    /// keeping the number of buffers, and of slices per write, small.
-    const SMALL: usize = 4096;
-    /// Slices per vectored write.
-    const SLICES: usize = 16;
-
-    fn pending(&self) -> usize {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn push(&mut self, buf: Vec<u8>) {
-        if buf.is_empty() {
-            return;
-        }
-        if self.len == 0 {
-            self.len = buf.len();
-            self.head = buf;
-            self.pos = 0;
-            return;
-        }
-        self.len += buf.len();
-        let last = match self.rest.as_deref_mut().and_then(VecDeque::back_mut) {
-            Some(last) => last,
-            None => &mut self.head,
-        };
-        let fits = last.len() <= Self::SMALL || last.capacity() - last.len() >= buf.len();
-        if buf.len() <= Self::SMALL && fits {
-            last.extend_from_slice(&buf);
-        } else {
-            self.rest.get_or_insert_default().push_back(buf);
-        }
-    }
-
-    /// Takes the core's next output; what `poll_transmit` said.
-    fn take_from(&mut self, conn: &mut Connection, now: Instant) -> Option<Transmit> {
-        let mut buf = Vec::new();
-        let transmit = conn.poll_transmit(now, &mut buf);
-        self.push(buf);
-        transmit
-    }
-
-    /// One write of as much as the transport takes; the bytes written.
-    fn write_to(&mut self, transport: &mut Transport) -> io::Result<usize> {
-        let n = match self.rest.as_deref() {
-            None => transport.write(&self.head[self.pos..])?,
-            Some(rest) => {
-                let mut slices = [io::IoSlice::new(&[]); Self::SLICES];
-                slices[0] = io::IoSlice::new(&self.head[self.pos..]);
-                let mut count = 1;
-                for (slot, buf) in slices[1..].iter_mut().zip(rest.iter()) {
-                    *slot = io::IoSlice::new(buf);
-                    count += 1;
-                }
-                transport.write_vectored(&slices[..count])?
-            }
-        };
-        self.advance(n);
-        Ok(n)
-    }
-
-    fn advance(&mut self, mut n: usize) {
-        self.len -= n;
-        if self.len == 0 {
-            // Everything written: an idle connection keeps no buffer.
-            *self = Self::default();
-            return;
-        }
-        loop {
-            let left = self.head.len() - self.pos;
-            if n < left {
-                self.pos += n;
-                return;
-            }
-            // The first buffer is written; the bytes left are in the next
-            // ones (buffers are never empty).
-            n -= left;
-            let Some(next) = self.rest.as_deref_mut().and_then(VecDeque::pop_front) else {
-                *self = Self::default();
-                return;
-            };
-            self.head = next;
-            self.pos = 0;
-            if self.rest.as_deref().is_some_and(VecDeque::is_empty) {
-                self.rest = None;
-            }
-        }
-    }
-
-    /// Drops everything (the transport failed).
-    fn clear(&mut self) {
-        *self = Self::default();
-    }
-}
-
 /// A connection's transport state.
 struct Io {
     transport: Transport,
     info: ConnInfo,
     /// Output on its way to the socket.
-    wq: WriteQueue,
+    wq: OutputQueue,
     /// Interest currently registered includes WRITABLE.
     writable: bool,
     /// Addresses left to try while connecting; `Some` until connected.
@@ -472,7 +356,7 @@ impl Io {
         Self {
             transport: Transport::new(stream),
             info,
-            wq: WriteQueue::default(),
+            wq: OutputQueue::default(),
             writable: false,
             connecting: None,
             close_requested: false,
@@ -1046,7 +930,7 @@ impl<E: Endpoint> EventLoop<E> {
                 return false;
             }
             while !io.wq.is_empty() && !io.eof {
-                match io.wq.write_to(&mut io.transport) {
+                match write_queue(&mut io.wq, &mut io.transport) {
                     Ok(0) => break,
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -1151,57 +1035,16 @@ impl<E: Endpoint> EventLoop<E> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::WriteQueue;
-
-    fn remaining(q: &WriteQueue) -> Vec<u8> {
-        let mut all = q.head[q.pos..].to_vec();
-        for buf in q.rest.iter().flat_map(|r| r.iter()) {
-            all.extend_from_slice(buf);
-        }
-        all
-    }
-
-    /// Buffers come out in order whatever the split of the writes; small
-    /// ones join the last buffer, large ones keep their allocation; an
-    /// emptied queue holds no memory.
-    #[test]
-    fn a_write_queue_keeps_order_and_buffers() {
-        let big: Vec<u8> = (0..20_000).map(|i| (i % 253) as u8).collect();
-        for step in [1, 7, 4096, 5000, 30_000] {
-            let mut q = WriteQueue::default();
-            let mut expected = Vec::new();
-            for buf in [b"head".to_vec(), big.clone(), b"tail".to_vec(), big.clone()] {
-                expected.extend_from_slice(&buf);
-                q.push(buf);
-            }
-            q.push(Vec::new());
-            assert_eq!(q.pending(), expected.len());
-            assert_eq!(remaining(&q), expected);
-            let mut written = 0;
-            while !q.is_empty() {
-                let n = step.min(q.pending());
-                q.advance(n);
-                written += n;
-                assert_eq!(remaining(&q), expected[written..]);
-                assert_eq!(q.pending(), expected.len() - written);
-            }
-            assert_eq!(q.head.capacity(), 0);
-            assert!(q.rest.is_none());
-        }
-        // A small buffer after a large one that has no room is not copied
-        // into it.
-        let mut q = WriteQueue::default();
-        let big = vec![1u8; 20_000];
-        let address = big.as_ptr();
-        q.push(b"h".to_vec());
-        q.push(big);
-        q.push(b"t".to_vec());
-        assert!(
-            q.rest
-                .as_ref()
-                .is_some_and(|r| r.iter().any(|b| b.as_ptr() == address))
-        );
-    }
+/// One write of as much of `queue` as the transport takes (one vectored
+/// write when it holds several buffers); the bytes written.
+fn write_queue(queue: &mut OutputQueue, transport: &mut Transport) -> io::Result<usize> {
+    let n = if queue.buffers() == 1 {
+        transport.write(queue.front())?
+    } else {
+        let mut slices = [io::IoSlice::new(&[]); 16];
+        let count = queue.io_slices(&mut slices);
+        transport.write_vectored(&slices[..count])?
+    };
+    queue.advance(n);
+    Ok(n)
 }

@@ -55,6 +55,7 @@ mod frame;
 mod handshake;
 mod mask;
 mod message;
+mod output;
 mod rng;
 mod utf8;
 
@@ -75,4 +76,5 @@ pub use handshake::{
 };
 pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;
+pub use output::OutputQueue;
 pub use utf8::{Utf8Error, Utf8Validator};

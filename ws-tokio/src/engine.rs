@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
-use ws_proto::{Connection, Transmit};
+use ws_proto::{Connection, OutputQueue, Transmit};
 
 /// Size of the one read buffer each connection reuses.
 pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
@@ -43,9 +43,8 @@ pub(crate) fn now() -> Instant {
 pub(crate) struct Engine<S> {
     pub(crate) io: S,
     pub(crate) conn: Connection,
-    /// Bytes to write; `wbuf[wpos..]` is not written yet.
-    wbuf: Vec<u8>,
-    wpos: usize,
+    /// Bytes to write: the core's buffers, without a copy.
+    out: OutputQueue,
     needs_flush: bool,
     /// The core asked for the transport to be closed (`Transmit::Close`).
     close_requested: bool,
@@ -71,8 +70,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         Self {
             io,
             conn,
-            wbuf: Vec::new(),
-            wpos: 0,
+            out: OutputQueue::default(),
             needs_flush: false,
             close_requested: false,
             shutdown_done: false,
@@ -100,12 +98,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
 
     /// Bytes waiting in this engine's write buffer (not counting the core's).
     pub(crate) fn write_pending(&self) -> usize {
-        self.wbuf.len() - self.wpos
+        self.out.pending()
     }
 
     /// Bytes waiting to be written, in this engine and in the core.
     pub(crate) fn output_pending(&self) -> usize {
-        self.wbuf.len() - self.wpos + self.conn.buffered_amount()
+        self.out.pending() + self.conn.buffered_amount()
     }
 
     pub(crate) fn take_activity(&mut self) -> bool {
@@ -117,14 +115,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
     /// is giving up on the peer, and waiting for its end of stream is
     /// pointless.
     fn pump(&mut self, now: Instant, timed_out: bool) {
-        if self.wpos == self.wbuf.len() {
-            // Empty: the core can swap its buffer with ours (no copy).
-            self.wbuf.clear();
-            self.wpos = 0;
-        } else if self.wpos > self.wbuf.len() / 2 {
-            self.wbuf.drain(..self.wpos);
-            self.wpos = 0;
-        }
         // After a deadline the core gave up on the peer: take everything,
         // so that its request to close the transport is seen at once.
         let limit = if timed_out {
@@ -132,8 +122,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         } else {
             PUMP_HIGH_WATER
         };
-        while self.wbuf.len() - self.wpos < limit {
-            let Some(t) = self.conn.poll_transmit(now, &mut self.wbuf) else {
+        while self.out.pending() < limit {
+            let Some(t) = self.out.take_from(&mut self.conn, now) else {
                 break;
             };
             if t == Transmit::Close && !self.close_requested {
@@ -157,18 +147,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         }
         loop {
             self.pump(now(), false);
-            if self.wpos == self.wbuf.len() {
-                // All written: an idle connection keeps no buffer.
-                self.wbuf = Vec::new();
-                self.wpos = 0;
+            if self.out.is_empty() {
                 break;
             }
-            while self.wpos < self.wbuf.len() {
-                let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.wbuf[self.wpos..]))?;
+            while !self.out.is_empty() {
+                let stream = Pin::new(&mut self.io);
+                let n = if self.out.buffers() > 1 && stream.is_write_vectored() {
+                    let mut slices = [io::IoSlice::new(&[]); 16];
+                    let count = self.out.io_slices(&mut slices);
+                    ready!(stream.poll_write_vectored(cx, &slices[..count]))?
+                } else {
+                    ready!(stream.poll_write(cx, self.out.front()))?
+                };
                 if n == 0 {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
-                self.wpos += n;
+                self.out.advance(n);
                 self.needs_flush = true;
                 self.activity = true;
             }
