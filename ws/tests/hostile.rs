@@ -565,6 +565,79 @@ fn the_client_fails_hostile_frames_with_their_code(rt: Runtime) {
     healthy.stop().unwrap();
 }
 
+/// Frames the server must refuse, beyond those of `facade.rs`: each gets
+/// its exact close code, the heap stays within the message limit, and a
+/// healthy connection keeps being served between them.
+fn hostile_frames_to_the_server(rt: Runtime) {
+    let _serial = serial();
+    let settings = Settings {
+        max_message_size: MAX_MESSAGE,
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings);
+    let mut healthy = RawClient::open(server.addr);
+    // A masked frame, as a client sends them.
+    fn frame(first: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![first];
+        match payload.len() {
+            n if n < 126 => out.push(0x80 | n as u8),
+            n => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        let key = [9, 8, 7, 6];
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        out
+    }
+    // Default limit 100,000 fragments: one more than that, all empty.
+    let mut fragments = frame(0x02, b"");
+    for _ in 0..100_000 {
+        fragments.extend_from_slice(&frame(0x00, b""));
+    }
+    let mut top_bit = vec![0x82, 0xff];
+    top_bit.extend_from_slice(&(0x8000_0000_0000_0400u64).to_be_bytes());
+    top_bit.extend_from_slice(&[1, 2, 3, 4]);
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("oversized ping (126 bytes)", frame(0x89, &[0; 126]), 1002),
+        ("fragmented ping", frame(0x09, b"x"), 1002),
+        ("oversized close (126 bytes)", frame(0x88, &[3; 126]), 1002),
+        (
+            "data frame inside a fragmented message",
+            [frame(0x01, b"a"), frame(0x81, b"b")].concat(),
+            1002,
+        ),
+        ("100,001 empty fragments", fragments, 1008),
+        ("length with the top bit set", top_bit, 1002),
+        (
+            "invalid UTF-8 split across fragments",
+            [frame(0x01, &[0xe2, 0x82]), frame(0x80, &[0x28])].concat(),
+            1007,
+        ),
+        (
+            "message over the limit in fragments",
+            [frame(0x02, &[0; 60_000]), frame(0x80, &[0; 10_000])].concat(),
+            1009,
+        ),
+    ];
+    for (what, bytes, code) in cases {
+        let (got, growth) = peak_growth(|| {
+            let mut c = RawClient::open(server.addr);
+            c.send_raw(&bytes);
+            c.expect_close()
+        });
+        assert_eq!(got, Some(code), "{what}");
+        assert!(
+            growth <= MAX_MESSAGE + SERVER_SLACK,
+            "{what}: the heap grew by {growth} bytes"
+        );
+        alive(&mut healthy, what);
+    }
+    drop(healthy);
+    server.stop().unwrap();
+}
+
 macro_rules! runtimes {
     ($($name:ident),* $(,)?) => {
         #[cfg(feature = "mio")]
@@ -591,6 +664,7 @@ macro_rules! runtimes {
 
 runtimes!(
     bad_requests_get_their_status,
+    hostile_frames_to_the_server,
     a_slowloris_gets_408_at_the_deadline,
     the_client_refuses_a_wrong_accept,
     the_client_fails_hostile_frames_with_their_code,
