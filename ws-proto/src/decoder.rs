@@ -291,7 +291,7 @@ impl Decoder {
         }
         // Room for up to twice what has arrived: a frame that spans two
         // reads is not copied again as it grows, and a header that claims
-        // a large payload gets no more memory than its sender spent.
+        // a large payload gets at most twice the bytes its sender sent.
         let reserve = usize::try_from(header.payload_len)
             .unwrap_or(usize::MAX)
             .min(available.saturating_mul(2));
