@@ -532,6 +532,30 @@ fn the_client_fails_hostile_frames_with_their_code(rt: Runtime) {
             1002,
             "Protocol",
         ),
+        (
+            "close reason not UTF-8",
+            vec![0x88, 0x03, 0x03, 0xe8, 0xff],
+            1007,
+            "Encoding",
+        ),
+        (
+            "continuation without start",
+            vec![0x80, 0x01, b'x'],
+            1002,
+            "Protocol",
+        ),
+        (
+            "data frame inside a fragmented message",
+            vec![0x01, 0x01, b'a', 0x81, 0x01, b'b'],
+            1002,
+            "Protocol",
+        ),
+        (
+            "invalid UTF-8 split across fragments",
+            vec![0x01, 0x02, 0xe2, 0x82, 0x80, 0x01, 0x28],
+            1007,
+            "Encoding",
+        ),
     ];
     for (what, frames, code, kind) in cases {
         let (addr, server) = hostile_server(good_101, frames);
@@ -600,6 +624,14 @@ fn hostile_frames_to_the_server(rt: Runtime) {
     top_bit.extend_from_slice(&(0x8000_0000_0000_0400u64).to_be_bytes());
     top_bit.extend_from_slice(&[1, 2, 3, 4]);
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("unmasked frame", vec![0x81, 0x02, b'h', b'i'], 1002),
+        ("reserved opcode", frame(0x83, b""), 1002),
+        ("RSV bits without extension", frame(0xc1, b"x"), 1002),
+        ("continuation without start", frame(0x80, b"x"), 1002),
+        ("invalid UTF-8", frame(0x81, &[0xce, 0xba, 0xff]), 1007),
+        ("1-byte close payload", frame(0x88, &[3]), 1002),
+        ("close code 999", frame(0x88, &[3, 231]), 1002),
+        ("close reason not UTF-8", frame(0x88, &[3, 232, 0xff]), 1007),
         ("oversized ping (126 bytes)", frame(0x89, &[0; 126]), 1002),
         ("fragmented ping", frame(0x09, b"x"), 1002),
         ("oversized close (126 bytes)", frame(0x88, &[3; 126]), 1002),
