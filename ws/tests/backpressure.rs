@@ -4,6 +4,7 @@
 //! runtime of the build (`runtimes!` at the bottom), against raw socket peers
 //! that read only when the test says so.
 
+#[macro_use]
 mod support;
 
 use std::sync::Arc;
@@ -440,30 +441,6 @@ fn a_broadcast_over_the_cap_is_reported(rt: Runtime) {
 
 fn a_broadcast_over_the_cap_closes_with_1008(rt: Runtime) {
     a_broadcast_skips_only_the_connection_over_its_cap(rt, true);
-}
-
-macro_rules! runtimes {
-    ($($name:ident),* $(,)?) => {
-        #[cfg(feature = "mio")]
-        mod mio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
-                }
-            )*
-        }
-
-        #[cfg(feature = "tokio")]
-        mod tokio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
-                }
-            )*
-        }
-    };
 }
 
 runtimes!(

@@ -2,6 +2,7 @@
 //! function of the runtime; `runtimes!` at the bottom runs each on every
 //! runtime this build includes.
 
+#[macro_use]
 mod support;
 
 use std::cell::Cell;
@@ -1189,30 +1190,6 @@ fn echo_without_frame_hooks(rt: Runtime) {
     assert_eq!((frame.opcode, frame.payload), (2, vec![0, 255, 1]));
     drop(c);
     server.stop().unwrap();
-}
-
-macro_rules! runtimes {
-    ($($name:ident),* $(,)?) => {
-        #[cfg(feature = "mio")]
-        mod mio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
-                }
-            )*
-        }
-
-        #[cfg(feature = "tokio")]
-        mod tokio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
-                }
-            )*
-        }
-    };
 }
 
 runtimes!(

@@ -13,6 +13,7 @@
 // to the system allocator and counts live bytes.
 #![allow(unsafe_code)]
 
+#[macro_use]
 mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -668,30 +669,6 @@ fn hostile_frames_to_the_server(rt: Runtime) {
     }
     drop(healthy);
     server.stop().unwrap();
-}
-
-macro_rules! runtimes {
-    ($($name:ident),* $(,)?) => {
-        #[cfg(feature = "mio")]
-        mod mio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
-                }
-            )*
-        }
-
-        #[cfg(feature = "tokio")]
-        mod tokio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
-                }
-            )*
-        }
-    };
 }
 
 runtimes!(

@@ -2,6 +2,7 @@
 //! certificate for "localhost" are generated at test time with rcgen.
 #![cfg(feature = "rustls")]
 
+#[macro_use]
 mod support;
 
 use std::sync::Arc;
@@ -405,30 +406,6 @@ fn encrypt_server_without_a_configuration_fails_to_bind(runtime: Runtime) {
         .bind("127.0.0.1:0")
         .unwrap_err();
     assert!(err.to_string().contains("with_tls_server"), "{err}");
-}
-
-macro_rules! runtimes {
-    ($($name:ident),* $(,)?) => {
-        #[cfg(feature = "mio")]
-        mod mio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
-                }
-            )*
-        }
-
-        #[cfg(feature = "tokio")]
-        mod tokio {
-            $(
-                #[test]
-                fn $name() {
-                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
-                }
-            )*
-        }
-    };
 }
 
 #[cfg(all(feature = "mio", feature = "tokio"))]

@@ -330,3 +330,30 @@ impl RawClient {
         }
     }
 }
+
+/// Makes each listed test function (one that takes a `ws::Runtime`) a test
+/// per runtime the features enable, in modules `mio` and `tokio`, each run
+/// with the calling file's `LIMIT` on its time.
+macro_rules! runtimes {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "mio")]
+        mod mio {
+            $(
+                #[test]
+                fn $name() {
+                    super::within(super::LIMIT, || super::$name(ws::Runtime::Mio));
+                }
+            )*
+        }
+
+        #[cfg(feature = "tokio")]
+        mod tokio {
+            $(
+                #[test]
+                fn $name() {
+                    super::within(super::LIMIT, || super::$name(ws::Runtime::Tokio));
+                }
+            )*
+        }
+    };
+}
