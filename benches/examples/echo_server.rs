@@ -28,27 +28,19 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::exit;
+
+use ws_benches::load::SERVERS;
 /// Largest message and frame every server accepts: 16 MiB (load d) and
 /// plenty of slack.
 const MAX_MESSAGE: usize = 64 << 20;
 /// Connections every server serves at once (load e opens 10,000).
 const MAX_CONNECTIONS: usize = 20_000;
 
-const IMPLS: [&str; 7] = [
-    "raw",
-    "facade-mio",
-    "facade-tokio",
-    "native",
-    "tungstenite",
-    "fastwebsockets",
-    "ws-rs",
-];
-
 fn usage(msg: &str) -> ! {
     eprintln!("echo_server: {msg}");
     eprintln!(
         "usage: echo_server --impl {} [--addr ADDR]",
-        IMPLS.join("|")
+        SERVERS.join("|")
     );
     eprintln!("       echo_server --describe");
     exit(2);
@@ -107,7 +99,7 @@ fn main() {
             "--impl" => imp = Some(args.next().unwrap_or_else(|| usage("--impl needs a value"))),
             "--addr" => addr = args.next().unwrap_or_else(|| usage("--addr needs a value")),
             "--describe" => {
-                for name in IMPLS {
+                for name in SERVERS {
                     println!("{name}\t{}", describe(name));
                 }
                 return;

@@ -8,6 +8,19 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 
+/// Every echo server of `benches/examples/echo_server.rs`, the order of
+/// the runner's tables: raw TCP (the ceiling), this project's three, the
+/// peers.
+pub const SERVERS: [&str; 7] = [
+    "raw",
+    "facade-mio",
+    "facade-tokio",
+    "native",
+    "tungstenite",
+    "fastwebsockets",
+    "ws-rs",
+];
+
 /// The handshake key of RFC 6455's example, and its accept value.
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 /// `Sec-WebSocket-Accept` for [`KEY`].

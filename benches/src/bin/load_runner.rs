@@ -33,17 +33,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ws_benches::load::{Report, median};
+use ws_benches::load::{Report, SERVERS, median};
 
-const SERVERS: [&str; 7] = [
-    "raw",
-    "facade-mio",
-    "facade-tokio",
-    "native",
-    "tungstenite",
-    "fastwebsockets",
-    "ws-rs",
-];
 const PEERS: [&str; 3] = ["tungstenite", "fastwebsockets", "ws-rs"];
 const OURS: [&str; 3] = ["facade-mio", "facade-tokio", "native"];
 const LOADS: [&str; 5] = ["a", "b", "c", "d", "e"];
