@@ -7,7 +7,7 @@
 //!                 [--bin-dir DIR] [--no-pin] [--command TEXT] [--smoke]
 //!
 //! Servers: raw, facade-mio, facade-tokio, native, tungstenite,
-//! fastwebsockets, ws-rs (`echo_server --impl`). Loads: a (100 connections x
+//! fastwebsockets, ws-rs (`load_server --impl`). Loads: a (100 connections x
 //! 20 B text), b (100 x 1 KiB binary), c (10 x 64 KiB binary), d (1 x 16 MiB
 //! binary), e (RSS per idle connection, 10,000 connections).
 //!
@@ -20,7 +20,7 @@
 //! bytes, leaves a connection without an echo, or dies. A full run also
 //! exits with 1 if any measurement failed, after writing its file.
 //!
-//! Binaries are looked for beside this one: `load_gen`, and `echo_server`
+//! Binaries are looked for beside this one: `load_gen`, and `load_server`
 //! in `examples/` (what `cargo build --release -p ws-benches --bins
 //! --examples` produces); `--bin-dir` points elsewhere.
 
@@ -262,7 +262,7 @@ fn wait_for(child: &mut Child, limit: Duration) -> Result<ExitStatus, String> {
 
 struct Harness {
     o: Opts,
-    echo_server: PathBuf,
+    load_server: PathBuf,
     load_gen: PathBuf,
     pin: bool,
 }
@@ -270,13 +270,13 @@ struct Harness {
 impl Harness {
     /// One measurement: a fresh server, one generator run.
     fn measure(&self, server: &str, load: &Load) -> Result<Report, String> {
-        let mut cmd = command(&self.echo_server, self.pin.then_some(0));
+        let mut cmd = command(&self.load_server, self.pin.then_some(0));
         cmd.args(["--impl", server, "--addr", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         let mut child = cmd
             .spawn()
-            .map_err(|e| format!("starting echo_server: {e}"))?;
+            .map_err(|e| format!("starting load_server: {e}"))?;
         let result = self.drive(&mut child, server, load);
         let died = child.try_wait().ok().flatten();
         kill(&mut child);
@@ -391,9 +391,9 @@ fn run_text(program: &str, args: &[&str]) -> String {
 
 fn main() {
     let o = parse_opts();
-    let echo_server = o.bin_dir.join("examples").join("echo_server");
+    let load_server = o.bin_dir.join("examples").join("load_server");
     let load_gen = o.bin_dir.join("load_gen");
-    for bin in [&echo_server, &load_gen] {
+    for bin in [&load_server, &load_gen] {
         if !bin.is_file() {
             eprintln!(
                 "load_runner: {} not found; build with `cargo build --release -p ws-benches \
@@ -423,7 +423,7 @@ fn main() {
         );
     }
     let h = Harness {
-        echo_server,
+        load_server,
         load_gen,
         pin,
         o,
@@ -916,14 +916,14 @@ fn render(
     let _ = writeln!(w, "## Server settings\n");
     let _ = writeln!(
         w,
-        "All from `benches/examples/echo_server.rs` (`echo_server --describe`). Every \
+        "All from `benches/examples/load_server.rs` (`load_server --describe`). Every \
          WebSocket server echoes text and binary messages with their opcode, takes messages \
          and frames of up to 64 MiB, serves at least 20,000 connections, sends each echo as \
          one frame and compresses nothing. The facade servers run with `frame_hooks: false` \
          (the hooks re-check UTF-8 per message for ws-rs's on_frame API, which an echo does \
          not use).\n"
     );
-    let describe = Command::new(&h.echo_server)
+    let describe = Command::new(&h.load_server)
         .arg("--describe")
         .output()
         .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())

@@ -2,7 +2,7 @@
 //! one implementation chosen on the command line, so that every server is
 //! started, pinned and measured the same way.
 //!
-//!     echo_server --impl IMPL [--addr 127.0.0.1:0]
+//!     load_server --impl IMPL [--addr 127.0.0.1:0]
 //!
 //! IMPL is one of:
 //!
@@ -37,12 +37,12 @@ const MAX_MESSAGE: usize = 64 << 20;
 const MAX_CONNECTIONS: usize = 20_000;
 
 fn usage(msg: &str) -> ! {
-    eprintln!("echo_server: {msg}");
+    eprintln!("load_server: {msg}");
     eprintln!(
-        "usage: echo_server --impl {} [--addr ADDR]",
+        "usage: load_server --impl {} [--addr ADDR]",
         SERVERS.join("|")
     );
-    eprintln!("       echo_server --describe");
+    eprintln!("       load_server --describe");
     exit(2);
 }
 
@@ -124,7 +124,7 @@ fn main() {
         _ => unreachable!("checked by describe"),
     };
     if let Err(e) = result {
-        eprintln!("echo_server {imp}: {e}");
+        eprintln!("load_server {imp}: {e}");
         exit(1);
     }
 }
