@@ -321,6 +321,14 @@ impl<H: Handler> Conn<H> {
                     }
                 }
                 let addrs = self.addrs.take().map_or((None, None), |a| *a);
+                log::info!(
+                    "connection {}: open ({:?}, peer {})",
+                    self.key.0,
+                    conn.role(),
+                    addrs
+                        .0
+                        .map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+                );
                 let shake = Handshake {
                     request: self
                         .request
@@ -380,6 +388,15 @@ impl<H: Handler> Conn<H> {
                 for (id, _) in std::mem::take(&mut self.timeouts) {
                     ctl.cancel_timer(id);
                 }
+                match &closed.error {
+                    None => log::debug!(
+                        "connection {}: closed with {} {:?}",
+                        self.key.0,
+                        closed.code.0,
+                        closed.reason
+                    ),
+                    Some(e) => log::debug!("connection {}: ended: {e}", self.key.0),
+                }
                 match closed.error {
                     None | Some(ws_proto::Error::Rejected(_)) => {}
                     Some(ws_proto::Error::UnexpectedEof) if self.io_failed => {}
@@ -407,7 +424,14 @@ impl<H: Handler> Conn<H> {
                     .collect();
                 conn.accept(now, Accept { protocol, headers })
             }
-            Some(Ok(res)) => conn.reject(now, ws_proto::Response::from(res)),
+            Some(Ok(res)) => {
+                log::debug!(
+                    "connection {}: handshake refused by the handler with HTTP {}",
+                    self.key.0,
+                    res.status()
+                );
+                conn.reject(now, ws_proto::Response::from(res))
+            }
             Some(Err(e)) => {
                 // An invalid upgrade: let the core answer with the precise
                 // status (400, 405, 426 ...) and report it.

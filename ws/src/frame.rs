@@ -1,9 +1,13 @@
 //! One WebSocket frame as an owned value (RFC 6455 section 5.2).
 
 use std::fmt;
+use std::io::{Cursor, Write};
+
+use ws_proto::{FrameHeader, MAX_CONTROL_PAYLOAD, Status};
 
 use crate::protocol::{CloseCode, OpCode};
 use crate::random;
+use crate::result::{Error, ErrorKind, Result};
 
 /// A WebSocket frame: header bits, opcode, optional masking key and payload.
 ///
@@ -253,6 +257,144 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Parses one frame from `cursor`, starting at its position, as ws-rs did.
+    ///
+    /// - `Ok(Some(frame))`: a whole frame was there; the cursor now stands after it. A masked
+    ///   frame keeps its key and its payload stays masked (call [`Frame::remove_mask`]).
+    /// - `Ok(None)`: the buffer holds only part of a frame; the cursor is where it was. Call
+    ///   again once more bytes are appended.
+    /// - `Err` ([`ErrorKind::Protocol`]): a reserved opcode, a 64-bit length with its top bit
+    ///   set, a payload longer than `max_payload_length`, or a Ping or Pong longer than 125
+    ///   bytes; the cursor is where it was.
+    ///
+    /// A Close frame longer than 125 bytes is replaced by a Close frame with code 1002
+    /// ([`CloseCode::Protocol`]), as in ws-rs. No memory is reserved for a payload before it
+    /// is all in the buffer, so a declared length costs nothing until its bytes arrive.
+    ///
+    /// This is a tool for programs that handle frames themselves; the connections of this
+    /// crate are parsed by the protocol core, not by this function.
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use ws::{Frame, OpCode};
+    ///
+    /// // An unmasked text frame "Hello" (RFC 6455 section 5.7), then half of another one.
+    /// let mut cursor = Cursor::new(vec![0x81, 0x05, b'H', b'e', b'l', b'l', b'o', 0x81]);
+    /// let frame = Frame::parse(&mut cursor, 1 << 20).unwrap().unwrap();
+    /// assert_eq!((frame.opcode(), frame.payload().as_slice()), (OpCode::Text, &b"Hello"[..]));
+    /// assert_eq!(cursor.position(), 7);
+    /// assert!(Frame::parse(&mut cursor, 1 << 20).unwrap().is_none());
+    /// assert_eq!(cursor.position(), 7);
+    /// ```
+    pub fn parse(cursor: &mut Cursor<Vec<u8>>, max_payload_length: u64) -> Result<Option<Frame>> {
+        let start = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+        let buf = cursor.get_ref().get(start..).unwrap_or_default();
+        let (header, header_len) = match FrameHeader::parse(buf) {
+            Ok(Status::Complete(parsed)) => parsed,
+            Ok(Status::Partial) => return Ok(None),
+            Err(e) => return Err(Error::new(ErrorKind::Protocol, e.to_string())),
+        };
+        if header.payload_len > max_payload_length {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "frame payload of {} bytes exceeds the maximum of {max_payload_length}",
+                    header.payload_len
+                ),
+            ));
+        }
+        let available = (buf.len() - header_len) as u64;
+        if header.payload_len > available {
+            return Ok(None);
+        }
+        let opcode = OpCode::from(header.opcode);
+        let long_control = header.payload_len > MAX_CONTROL_PAYLOAD as u64;
+        if long_control && matches!(opcode, OpCode::Ping | OpCode::Pong) {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "{opcode} frame of {} bytes: control frames carry at most 125",
+                    header.payload_len
+                ),
+            ));
+        }
+        // Fits in the buffer, so in a usize.
+        let end = header_len + header.payload_len as usize;
+        let frame = if long_control && opcode == OpCode::Close {
+            log::debug!("received a close frame longer than 125 bytes; treated as a 1002 close");
+            Frame::close(
+                CloseCode::Protocol,
+                "Received close frame with payload length exceeding 125.",
+            )
+        } else {
+            Frame {
+                finished: header.fin,
+                rsv1: header.rsv & ws_proto::RSV1 != 0,
+                rsv2: header.rsv & ws_proto::RSV2 != 0,
+                rsv3: header.rsv & ws_proto::RSV3 != 0,
+                opcode,
+                mask: header.mask,
+                payload: buf[header_len..end].to_vec(),
+            }
+        };
+        cursor.set_position((start + end) as u64);
+        Ok(Some(frame))
+    }
+
+    /// Writes the frame to `w` in wire format, as ws-rs did.
+    ///
+    /// The header takes the shortest length form (RFC 6455 section 5.2). A frame with a
+    /// masking key is masked on the way: the key is written, the payload is masked *in
+    /// place* and the key is then removed from the frame, so the frame afterwards holds the
+    /// masked bytes and no key (formatting it twice does not mask twice). Nothing is
+    /// checked: the frame is written as it is (see [`Frame`]).
+    ///
+    /// ```
+    /// use std::io::Cursor;
+    /// use ws::{Frame, OpCode};
+    ///
+    /// let mut frame = Frame::message(b"Hello".to_vec(), OpCode::Text, true);
+    /// let mut wire = Vec::new();
+    /// frame.format(&mut wire).unwrap();
+    /// assert_eq!(wire, [0x81, 0x05, b'H', b'e', b'l', b'l', b'o']);
+    ///
+    /// // A masked frame comes back from `parse` with its key; unmasking gives the text.
+    /// let mut masked = Frame::message(b"Hello".to_vec(), OpCode::Text, true);
+    /// masked.set_mask();
+    /// let mut wire = Vec::new();
+    /// masked.format(&mut wire).unwrap();
+    /// let mut parsed = Frame::parse(&mut Cursor::new(wire), 125).unwrap().unwrap();
+    /// parsed.remove_mask();
+    /// assert_eq!(parsed.payload(), b"Hello");
+    /// ```
+    pub fn format<W>(&mut self, w: &mut W) -> Result<()>
+    where
+        W: Write,
+    {
+        let rsv = (u8::from(self.rsv1) * ws_proto::RSV1)
+            | (u8::from(self.rsv2) * ws_proto::RSV2)
+            | (u8::from(self.rsv3) * ws_proto::RSV3);
+        let header = FrameHeader {
+            fin: self.finished,
+            rsv,
+            // The core's opcode has no reserved values; write the byte ourselves.
+            opcode: ws_proto::OpCode::Text,
+            mask: self.mask,
+            payload_len: self.payload.len() as u64,
+        };
+        let mut head = [0; ws_proto::MAX_HEADER_LEN];
+        let len = header.encode(&mut head);
+        head[0] = (head[0] & 0xF0) | u8::from(self.opcode);
+        w.write_all(&head[..len])?;
+        if let Some(key) = self.mask.take() {
+            ws_proto::apply_mask(&mut self.payload, key, 0);
+        }
+        w.write_all(&self.payload)?;
+        Ok(())
+    }
+}
+
 impl fmt::Display for Frame {
     /// A multi-line, human-readable dump of the header fields and the payload in hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -382,6 +524,104 @@ mod tests {
         }
         frame.remove_mask();
         assert_eq!(frame.payload(), b"payload");
+    }
+
+    /// Every header shape: both FIN values, each reserved bit, every opcode, the three
+    /// length forms at their edges, with and without a key.
+    #[test]
+    fn format_then_parse_round_trips() {
+        let opcodes = [
+            OpCode::Continue,
+            OpCode::Text,
+            OpCode::Binary,
+            OpCode::Close,
+            OpCode::Ping,
+            OpCode::Pong,
+        ];
+        for opcode in opcodes {
+            let lens: &[usize] = if opcode.is_control() {
+                &[0, 1, 125]
+            } else {
+                &[0, 125, 126, 65535, 65536]
+            };
+            for &len in lens {
+                for bits in 0..16u8 {
+                    for masked in [false, true] {
+                        let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                        let mut frame = Frame::message(payload.clone(), opcode, bits & 8 != 0);
+                        frame
+                            .set_rsv1(bits & 4 != 0)
+                            .set_rsv2(bits & 2 != 0)
+                            .set_rsv3(bits & 1 != 0);
+                        if masked {
+                            frame.set_mask();
+                        }
+                        let key = frame.mask().copied();
+                        let original = frame.clone();
+                        let mut wire = Vec::new();
+                        frame.format(&mut wire).unwrap();
+                        assert_eq!(wire.len(), original.len());
+                        assert!(!frame.is_masked(), "format takes the key");
+                        wire.push(0x81); // the start of a next frame stays unread
+                        let mut cursor = Cursor::new(wire);
+                        let mut parsed = Frame::parse(&mut cursor, 1 << 20).unwrap().unwrap();
+                        assert_eq!(cursor.position() as usize, original.len());
+                        assert_eq!(parsed.mask().copied(), key);
+                        parsed.remove_mask();
+                        let mut expected = original;
+                        expected.mask = None;
+                        assert_eq!(parsed, expected, "{opcode} len {len} bits {bits:04b}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parse_waits_for_every_byte() {
+        let mut frame = Frame::message(vec![7; 300], OpCode::Binary, true);
+        frame.set_mask();
+        let mut wire = Vec::new();
+        frame.format(&mut wire).unwrap();
+        for cut in 0..wire.len() {
+            let mut cursor = Cursor::new(wire[..cut].to_vec());
+            assert!(
+                Frame::parse(&mut cursor, 1 << 20).unwrap().is_none(),
+                "cut {cut}"
+            );
+            assert_eq!(cursor.position(), 0);
+        }
+    }
+
+    #[test]
+    fn parse_refuses_what_ws_rs_refused() {
+        let parse = |bytes: &[u8], max: u64| Frame::parse(&mut Cursor::new(bytes.to_vec()), max);
+        // A reserved opcode.
+        let e = parse(&[0x83, 0x00], 100).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Protocol), "{e}");
+        // Over the caller's maximum, refused from the header alone.
+        let e = parse(&[0x82, 0x7E, 0x01, 0x00], 255).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Protocol), "{e}");
+        // A 64-bit length with the top bit set.
+        let e = parse(&[0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0], u64::MAX).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Protocol), "{e}");
+        // A ping longer than 125 bytes.
+        let mut ping = vec![0x89, 0x7E, 0x00, 0x7E];
+        ping.extend([0; 126]);
+        assert!(parse(&ping, 1000).is_err());
+        // A close longer than 125 bytes becomes a 1002 close.
+        let mut close = vec![0x88, 0x7E, 0x00, 0x7E];
+        close.extend([0; 126]);
+        let frame = parse(&close, 1000).unwrap().unwrap();
+        assert_eq!(frame.opcode(), OpCode::Close);
+        assert_eq!(&frame.payload()[..2], &1002u16.to_be_bytes());
+    }
+
+    /// A huge declared length costs nothing before its bytes are there.
+    #[test]
+    fn parse_reserves_nothing_for_a_declared_length() {
+        let mut cursor = Cursor::new(vec![0x82, 0x7F, 0, 0, 0, 0x10, 0, 0, 0, 0]);
+        assert!(Frame::parse(&mut cursor, u64::MAX).unwrap().is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::frame::Frame;
 use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::CloseCode;
-use crate::result::{Error, Result};
+use crate::result::{Error, ErrorKind, Result};
 use crate::sender::Sender;
 use crate::util::{Timeout, Token};
 
@@ -65,8 +65,17 @@ pub trait Handler {
     /// Something went wrong: a protocol violation by the peer, a failed
     /// handshake, an I/O error, a timeout, or an error returned by another
     /// method of this handler.
+    ///
+    /// The default logs the error through the `log` crate at the `error` level (a reset by
+    /// the peer, `ECONNRESET`, only at `debug`), as ws-rs did; without a logger installed it
+    /// prints nothing.
     fn on_error(&mut self, err: Error) {
-        let _ = err;
+        match &err.kind {
+            ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::ConnectionReset => {
+                log::debug!("{err}");
+            }
+            _ => log::error!("{err}"),
+        }
     }
 
     /// The connection's outgoing buffer drained: after the bytes accepted
