@@ -4,11 +4,15 @@
 #
 #   autobahn/run.sh [options] [CONFIG...]
 #
-# CONFIG is server-mio, client-mio, server-tokio or client-tokio (default: all
-# four). server-RT starts target/release/examples/autobahn_server --runtime RT
-# on a free 127.0.0.1 port and lets wstest's fuzzing client test it; client-RT
-# runs target/release/examples/autobahn_client --runtime RT {url} {agent}
-# against wstest's fuzzing server. Reports go to autobahn/reports/CONFIG/.
+# CONFIG is server-mio, client-mio, server-tokio, client-tokio, server-native
+# or client-native (default: all six). server-RT starts
+# target/release/examples/autobahn_server --runtime RT on a free 127.0.0.1 port
+# and lets wstest's fuzzing client test it; client-RT runs
+# target/release/examples/autobahn_client --runtime RT {url} {agent} against
+# wstest's fuzzing server. The -native configurations do the same with
+# autobahn_native_server and autobahn_native_client, written on ws-tokio's
+# native async API (Stream + Sink) instead of the facade. Reports go to
+# autobahn/reports/CONFIG/.
 #
 # Options:
 #   --cases P1,P2   case patterns to run (wstest syntax, e.g. '6.*,7.7.1');
@@ -27,9 +31,13 @@
 #                        refreshed by the suite's install.sh, which is idempotent)
 #   AUTOBAHN_BUILD_CMD   build command, run by bash in the repository root
 #                        (default: cargo build --release -p ws-examples --features tokio
-#                        --example autobahn_server --example autobahn_client)
+#                        --example autobahn_server --example autobahn_client
+#                        --example autobahn_native_server --example autobahn_native_client)
 #   AUTOBAHN_SERVER_BIN  server testee (default: <repo>/target/release/examples/autobahn_server)
 #   AUTOBAHN_CLIENT_BIN  client testee (default: <repo>/target/release/examples/autobahn_client)
+#   AUTOBAHN_NATIVE_SERVER_BIN, AUTOBAHN_NATIVE_CLIENT_BIN
+#                        the same for the -native configurations (default:
+#                        <repo>/target/release/examples/autobahn_native_{server,client})
 #
 # A configuration passes when its report matches its expected file exactly
 # (behavior, behaviorClose and remoteCloseCode of every case, see compare.py),
@@ -48,12 +56,14 @@ usage() { sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1
 
 SHARED="${AUTOBAHN_SHARED:-$HERE/../../shared/autobahn}"
 VENV="${AUTOBAHN_VENV:-$REPO/.autobahn-venv}"
-BUILD_CMD="${AUTOBAHN_BUILD_CMD:-cargo build --release -p ws-examples --features tokio --example autobahn_server --example autobahn_client}"
+BUILD_CMD="${AUTOBAHN_BUILD_CMD:-cargo build --release -p ws-examples --features tokio --example autobahn_server --example autobahn_client --example autobahn_native_server --example autobahn_native_client}"
 SERVER_BIN="${AUTOBAHN_SERVER_BIN:-$REPO/target/release/examples/autobahn_server}"
 CLIENT_BIN="${AUTOBAHN_CLIENT_BIN:-$REPO/target/release/examples/autobahn_client}"
+NATIVE_SERVER_BIN="${AUTOBAHN_NATIVE_SERVER_BIN:-$REPO/target/release/examples/autobahn_native_server}"
+NATIVE_CLIENT_BIN="${AUTOBAHN_NATIVE_CLIENT_BIN:-$REPO/target/release/examples/autobahn_native_client}"
 REPORTS="$HERE/reports"
 EXPECTED_DIR="$HERE/expected"
-ALL_CONFIGS=(server-mio client-mio server-tokio client-tokio)
+ALL_CONFIGS=(server-mio client-mio server-tokio client-tokio server-native client-native)
 DEFAULT_CASES='1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*,12.*,13.*'
 
 CASES="$DEFAULT_CASES"
@@ -72,7 +82,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     -h|--help) usage 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
-    server-mio|client-mio|server-tokio|client-tokio) CONFIGS+=("$1"); shift ;;
+    server-mio|client-mio|server-tokio|client-tokio|server-native|client-native) CONFIGS+=("$1"); shift ;;
     *) die "unknown configuration $1 (expected one of: ${ALL_CONFIGS[*]})" ;;
   esac
 done
@@ -90,11 +100,17 @@ if [ "$BUILD" = 1 ]; then
   echo "autobahn/run.sh: building: $BUILD_CMD"
   (cd "$REPO" && bash -c "$BUILD_CMD") || die "build failed"
 fi
-for c in "${CONFIGS[@]}"; do
-  case "$c" in
-    server-*) [ -x "$SERVER_BIN" ] || die "no server testee $SERVER_BIN" ;;
-    client-*) [ -x "$CLIENT_BIN" ] || die "no client testee $CLIENT_BIN" ;;
+testee() {  # CONFIG: the testee binary that plays it
+  case "$1" in
+    server-native) echo "$NATIVE_SERVER_BIN" ;;
+    client-native) echo "$NATIVE_CLIENT_BIN" ;;
+    server-*) echo "$SERVER_BIN" ;;
+    client-*) echo "$CLIENT_BIN" ;;
   esac
+}
+for c in "${CONFIGS[@]}"; do
+  bin="$(testee "$c")"
+  [ -x "$bin" ] || die "no testee $bin for $c"
 done
 
 # ---- helpers
@@ -169,6 +185,8 @@ GATE_RC=0
 for config in "${CONFIGS[@]}"; do
   mode="${config%%-*}"
   runtime="${config#*-}"
+  [ "$runtime" = native ] && runtime=tokio   # the native testees take and ignore it
+  bin="$(testee "$config")"
   agent="ws-$config"
   out="$REPORTS/$config"
   expected="$EXPECTED_DIR/$config.json"
@@ -181,7 +199,7 @@ for config in "${CONFIGS[@]}"; do
   set +e
   if [ "$mode" = server ]; then
     port="$(free_port)"
-    "$SERVER_BIN" --runtime "$runtime" "127.0.0.1:$port" >"$out/testee.log" 2>&1 &
+    "$bin" --runtime "$runtime" "127.0.0.1:$port" >"$out/testee.log" 2>&1 &
     SERVER_PID=$!
     if wait_listening "$port" 30; then
       run_suite server "127.0.0.1:$port" --agent "$agent" --out "$out" "${SUITE_FLAGS[@]}"
@@ -195,7 +213,7 @@ for config in "${CONFIGS[@]}"; do
   else
     port="$(free_port)"
     run_suite client "$port" --agent "$agent" --out "$out" "${SUITE_FLAGS[@]}" \
-      -- "$CLIENT_BIN" --runtime "$runtime" '{url}' '{agent}'
+      -- "$bin" --runtime "$runtime" '{url}' '{agent}'
   fi
   set -e
   # run-suite.sh's last summary line, `autobahn: N passed, M failed`, for the recap
