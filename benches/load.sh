@@ -10,7 +10,8 @@
 #   benches/load.sh --duration 5 --out /tmp/results.md
 #   benches/load.sh --smoke                 # CI: every server echoes right under every load
 #
-# Options (passed to load_runner): --servers LIST, --loads LIST (a b c d e),
+# Options (passed to load_runner): --servers LIST, --loads LIST (a b c d t u e;
+# t and u are mixed multi-byte UTF-8 text),
 # --runs N, --duration S, --warmup S, --idle-conns N, --out FILE, --no-pin,
 # --smoke. A full run writes benches/RESULTS.md unless --out says otherwise;
 # --smoke writes no file unless --out is given. With LOAD_PROFILE=debug the

@@ -46,6 +46,30 @@ pub fn payload(size: usize, opcode: u8) -> Vec<u8> {
         .collect()
 }
 
+/// The sentence that [`mixed_utf8`] repeats: Latin with accents, Greek,
+/// Cyrillic, CJK and emoji, so that one, two, three and four-byte UTF-8
+/// sequences alternate, as in the text of a multilingual chat.
+const MIXED: &str =
+    "Grüße, café naïve; Καλημέρα κόσμε; Привет, мир; 你好，世界；こんにちは 🌍🚀✨ ";
+
+/// A text payload of exactly `size` bytes of valid UTF-8 that mixes one- to
+/// four-byte characters ([`MIXED`] repeated, cut at a character boundary,
+/// then padded with ASCII spaces).
+pub fn mixed_utf8(size: usize) -> Vec<u8> {
+    let mut text = String::with_capacity(size + MIXED.len());
+    'fill: loop {
+        for c in MIXED.chars() {
+            if text.len() + c.len_utf8() > size {
+                break 'fill;
+            }
+            text.push(c);
+        }
+    }
+    let mut bytes = text.into_bytes();
+    bytes.resize(size, b' ');
+    bytes
+}
+
 /// One masked client frame with FIN set: what the generator writes, again
 /// and again, for every message of a load.
 pub fn masked_frame(opcode: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
@@ -644,6 +668,25 @@ mod tests {
             f[0] &= 0x7f;
         }
         f
+    }
+
+    #[test]
+    fn mixed_utf8_is_exact_valid_and_multi_byte() {
+        for size in [0, 1, 20, 1023, 1024, 64 << 10] {
+            let p = mixed_utf8(size);
+            assert_eq!(p.len(), size);
+            let text = std::str::from_utf8(&p).expect("valid UTF-8");
+            if size >= 1024 {
+                for width in 1..=4 {
+                    assert!(
+                        text.chars().any(|c| c.len_utf8() == width),
+                        "size {size}: no {width}-byte character"
+                    );
+                }
+                // Mostly multi-byte: fewer characters than bytes by far.
+                assert!(text.chars().count() * 3 < size * 2, "size {size}");
+            }
+        }
     }
 
     #[test]

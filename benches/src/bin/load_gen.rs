@@ -1,7 +1,7 @@
 //! The load generator of `benches/load.sh`: drives one echo server with one
 //! load and prints one line of JSON with what it measured.
 //!
-//!     load_gen --addr ADDR --conns N --size BYTES [--text] [--raw]
+//!     load_gen --addr ADDR --conns N --size BYTES [--text | --utf8] [--raw]
 //!              [--warmup S] [--duration S] [--min-messages N] [--max-window S]
 //!              [--server-pid PID] [--no-verify]
 //!     load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] --server-pid PID
@@ -16,6 +16,11 @@
 //! (`server_cpu_util`, `gen_cpu_util`: a generator near 1.0 set the pace)
 //! and, roughly, how many cores everything else kept busy
 //! (`other_cpu_util`, from /proc/stat: other processes, hypervisor steal).
+//!
+//! A text message (`--text`) is ASCII letters; `--utf8` sends a text message
+//! of mixed one- to four-byte UTF-8 characters instead (Latin, Greek,
+//! Cyrillic, CJK, emoji), which a server must validate character by
+//! character.
 //!
 //! Idle (`--idle`): opens N connections one after the other, each doing the
 //! handshake and echoing one 20 B text message, leaves them idle for
@@ -45,6 +50,7 @@ struct Opts {
     conns: usize,
     size: usize,
     opcode: u8,
+    utf8: bool,
     raw: bool,
     verify: bool,
     warmup: f64,
@@ -59,7 +65,7 @@ struct Opts {
 fn usage(msg: &str) -> ! {
     eprintln!("load_gen: {msg}");
     eprintln!(
-        "usage: load_gen --addr ADDR --conns N --size BYTES [--text] [--raw] [--warmup S] \
+        "usage: load_gen --addr ADDR --conns N --size BYTES [--text | --utf8] [--raw] [--warmup S] \
          [--duration S] [--min-messages N] [--max-window S] [--server-pid PID] [--no-verify]\n\
          \x20      load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] [--server-pid PID]"
     );
@@ -72,6 +78,7 @@ fn parse_opts() -> Opts {
         conns: 100,
         size: 20,
         opcode: load::BINARY,
+        utf8: false,
         raw: false,
         verify: true,
         warmup: 0.5,
@@ -97,6 +104,10 @@ fn parse_opts() -> Opts {
             "--conns" => o.conns = num(&arg, value(&arg)),
             "--size" => o.size = num(&arg, value(&arg)),
             "--text" => o.opcode = load::TEXT,
+            "--utf8" => {
+                o.opcode = load::TEXT;
+                o.utf8 = true;
+            }
             "--binary" => o.opcode = load::BINARY,
             "--raw" => o.raw = true,
             "--no-verify" => o.verify = false,
@@ -119,7 +130,11 @@ fn parse_opts() -> Opts {
 
 fn main() {
     let o = parse_opts();
-    let payload = load::payload(o.size, o.opcode);
+    let payload = if o.utf8 {
+        load::mixed_utf8(o.size)
+    } else {
+        load::payload(o.size, o.opcode)
+    };
     let frame = load::masked_frame(o.opcode, &payload, load::MASK);
     let reader = if o.raw {
         EchoReader::raw(frame.clone(), o.verify)
@@ -132,10 +147,10 @@ fn main() {
         .num("size", o.size as f64)
         .str(
             "opcode",
-            if o.opcode == load::TEXT {
-                "text"
-            } else {
-                "binary"
+            match (o.opcode, o.utf8) {
+                (load::TEXT, true) => "text, mixed UTF-8",
+                (load::TEXT, false) => "text",
+                _ => "binary",
             },
         );
     if o.idle {

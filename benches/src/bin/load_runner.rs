@@ -9,7 +9,9 @@
 //! Servers: raw, facade-mio, facade-tokio, native, tungstenite,
 //! fastwebsockets, ws-rs (`load_server --impl`). Loads: a (100 connections x
 //! 20 B text), b (100 x 1 KiB binary), c (10 x 64 KiB binary), d (1 x 16 MiB
-//! binary), e (RSS per idle connection, 10,000 connections).
+//! binary), e (RSS per idle connection, 10,000 connections), t (10 x 64 KiB
+//! text of mixed one- to four-byte UTF-8 characters) and u (100 x 1 KiB of
+//! the same text).
 //!
 //! For each load, run 1 measures every server, then run 2 every server
 //! again, and so on, so that drift on a shared machine hits all alike. Each
@@ -37,7 +39,7 @@ use ws_benches::load::{Report, SERVERS, median};
 
 const PEERS: [&str; 3] = ["tungstenite", "fastwebsockets", "ws-rs"];
 const OURS: [&str; 3] = ["facade-mio", "facade-tokio", "native"];
-const LOADS: [&str; 5] = ["a", "b", "c", "d", "e"];
+const LOADS: [&str; 7] = ["a", "b", "c", "d", "t", "u", "e"];
 
 #[derive(Clone, Debug)]
 struct Load {
@@ -45,6 +47,9 @@ struct Load {
     conns: usize,
     size: usize,
     text: bool,
+    /// Text of mixed one- to four-byte characters (`load_gen --utf8`), not
+    /// ASCII.
+    utf8: bool,
     idle: bool,
     min_messages: u64,
 }
@@ -64,7 +69,11 @@ impl Load {
                 group(self.conns as f64),
                 if self.conns == 1 { "" } else { "s" },
                 bytes(self.size),
-                if self.text { "text" } else { "binary" }
+                match (self.text, self.utf8) {
+                    (true, true) => "text, mixed UTF-8",
+                    (true, false) => "text",
+                    (false, _) => "binary",
+                }
             )
         }
     }
@@ -196,8 +205,13 @@ fn loads(o: &Opts) -> Vec<Load> {
         conns,
         size,
         text,
+        utf8: false,
         idle: false,
         min_messages: 5,
+    };
+    let utf8 = |key, conns, size| Load {
+        utf8: true,
+        ..l(key, conns, size, true)
     };
     let mut all = if o.smoke {
         vec![
@@ -208,6 +222,8 @@ fn loads(o: &Opts) -> Vec<Load> {
                 min_messages: 2,
                 ..l("d", 1, 16 << 20, false)
             },
+            utf8("t", 2, 64 << 10),
+            utf8("u", 4, 1024),
         ]
     } else {
         vec![
@@ -215,6 +231,8 @@ fn loads(o: &Opts) -> Vec<Load> {
             l("b", 100, 1024, false),
             l("c", 10, 64 << 10, false),
             l("d", 1, 16 << 20, false),
+            utf8("t", 10, 64 << 10),
+            utf8("u", 100, 1024),
         ]
     };
     all.push(Load {
@@ -311,8 +329,10 @@ impl Harness {
         cmd.args(["--addr", &addr, "--server-pid", &child.id().to_string()])
             .args(["--conns", &load.conns.to_string()])
             .args(["--size", &load.size.to_string()]);
-        if load.text {
-            cmd.arg("--text");
+        match (load.text, load.utf8) {
+            (true, true) => _ = cmd.arg("--utf8"),
+            (true, false) => _ = cmd.arg("--text"),
+            (false, _) => {}
         }
         if server == "raw" {
             cmd.arg("--raw");
