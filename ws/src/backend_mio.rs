@@ -271,6 +271,9 @@ impl<F: Factory> Endpoint for MioHub<F> {
 /// A `WebSocket`'s loop on mio.
 pub(crate) struct MioBackend<F: Factory> {
     event_loop: EventLoop<MioHub<F>>,
+    /// Connections asked for before the loop runs, dialled when it starts
+    /// (as ws-rs did): a `connect` before `listen` must find the listener.
+    queued: Vec<url::Url>,
 }
 
 impl<F: Factory> MioBackend<F> {
@@ -306,7 +309,10 @@ impl<F: Factory> MioBackend<F> {
         let mut event_loop = EventLoop::new(hub, config, loop_config)?;
         let handle: Arc<dyn CommandQueue> = Arc::new(event_loop.handle());
         event_loop.endpoint_mut().queue = handle;
-        Ok(Self { event_loop })
+        Ok(Self {
+            event_loop,
+            queued: Vec::new(),
+        })
     }
 
     pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
@@ -327,11 +333,14 @@ impl<F: Factory> MioBackend<F> {
     }
 
     pub(crate) fn connect(&mut self, url: url::Url) {
-        self.event_loop
-            .with_control(|hub, ctl| hub.connect(ctl, url));
+        self.queued.push(url);
     }
 
-    pub(crate) fn run(self) -> Result<F> {
+    pub(crate) fn run(mut self) -> Result<F> {
+        for url in std::mem::take(&mut self.queued) {
+            self.event_loop
+                .with_control(|hub, ctl| hub.connect(ctl, url));
+        }
         let hub = self.event_loop.run()?;
         Ok(hub.hub.factory)
     }

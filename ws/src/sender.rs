@@ -336,9 +336,26 @@ impl fmt::Debug for Sender {
     }
 }
 
+/// Two `Sender`s are equal when they reach the same connection: the same
+/// token and the same connection id (clones are equal to their original; a
+/// new connection that reuses a token has a new id). All broadcasters of one
+/// `WebSocket` are equal to each other.
 impl PartialEq for Sender {
     fn eq(&self, other: &Sender) -> bool {
         self.token == other.token && self.connection_id == other.connection_id
+    }
+}
+
+impl Eq for Sender {}
+
+/// Hashes what [`PartialEq`] compares (token and connection id), so that
+/// `Sender`s can be kept in sets and as map keys, as in ws-rs. Neither
+/// changes during a `Sender`'s life, so clippy's `mutable_key_type` lint (set
+/// off by the outbox counter inside) does not apply and may be allowed.
+impl std::hash::Hash for Sender {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.token.hash(state);
+        self.connection_id.hash(state);
     }
 }
 
