@@ -4,7 +4,9 @@
 //! RFC 6455 section 8.1 asks an endpoint to fail the connection as soon as it
 //! sees an invalid sequence; [`Utf8Validator`] checks bytes as they come and
 //! reports the first bad one, keeping at most three bytes of an incomplete
-//! code point between calls.
+//! code point between calls. The bytes are checked with `simdutf8` (SIMD
+//! where the CPU has it), which reports the same valid prefix and error
+//! length as `std::str::from_utf8`.
 
 use std::fmt;
 
@@ -65,7 +67,7 @@ impl Utf8Validator {
                 self.pending[self.pending_len] = data[0];
                 self.pending_len += 1;
                 data = &data[1..];
-                match std::str::from_utf8(&self.pending[..self.pending_len]) {
+                match simdutf8::compat::from_utf8(&self.pending[..self.pending_len]) {
                     Ok(_) => {
                         self.consumed += self.pending_len as u64;
                         self.pending_len = 0;
@@ -82,7 +84,15 @@ impl Utf8Validator {
                 return Ok(());
             }
         }
-        match std::str::from_utf8(data) {
+        // The SIMD check first: on valid text (the common case) it is the
+        // only pass. Only on failure does the slower `compat` check run,
+        // to find where the valid prefix ends and whether the tail is an
+        // incomplete code point or a bad byte.
+        if simdutf8::basic::from_utf8(data).is_ok() {
+            self.consumed += data.len() as u64;
+            return Ok(());
+        }
+        match simdutf8::compat::from_utf8(data) {
             Ok(_) => {
                 self.consumed += data.len() as u64;
                 Ok(())
