@@ -53,8 +53,8 @@ const MIXED: &str =
     "Grüße, café naïve; Καλημέρα κόσμε; Привет, мир; 你好，世界；こんにちは 🌍🚀✨ ";
 
 /// A text payload of exactly `size` bytes of valid UTF-8 that mixes one- to
-/// four-byte characters ([`MIXED`] repeated, cut at a character boundary,
-/// then padded with ASCII spaces).
+/// four-byte characters (one multilingual sentence repeated, cut at a
+/// character boundary, then padded with ASCII spaces).
 pub fn mixed_utf8(size: usize) -> Vec<u8> {
     let mut text = String::with_capacity(size + MIXED.len());
     'fill: loop {
