@@ -278,6 +278,30 @@ fn encode(c: &mut Criterion) {
 
 /// A client sends a message, the server decodes it and echoes it, the
 /// client decodes the echo: everything but the sockets, both directions.
+/// What `client` has queued goes to `server`, which echoes the message it
+/// decodes; the echo goes back to `client`, whose decoded message is returned.
+fn bounce(
+    now: Instant,
+    client: &mut Connection,
+    server: &mut Connection,
+    wire: &mut Vec<u8>,
+) -> Message {
+    while client.poll_transmit(now, wire).is_some() {}
+    server.handle_input(now, wire);
+    wire.clear();
+    match server.poll_event() {
+        Some(Event::Message(m)) => server.send(now, m).expect("echo"),
+        other => panic!("{other:?}"),
+    }
+    while server.poll_transmit(now, wire).is_some() {}
+    client.handle_input(now, wire);
+    wire.clear();
+    match client.poll_event() {
+        Some(Event::Message(m)) => m,
+        other => panic!("{other:?}"),
+    }
+}
+
 fn round_trip(c: &mut Criterion) {
     let mut group = c.benchmark_group("round_trip");
     let now = Instant::now();
@@ -295,20 +319,7 @@ fn round_trip(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(name), &data, |b, data| {
             b.iter(|| {
                 client.send_binary(now, black_box(data)).expect("send");
-                while client.poll_transmit(now, &mut wire).is_some() {}
-                server.handle_input(now, &wire);
-                wire.clear();
-                match server.poll_event() {
-                    Some(Event::Message(m)) => server.send(now, m).expect("echo"),
-                    other => panic!("{other:?}"),
-                }
-                while server.poll_transmit(now, &mut wire).is_some() {}
-                client.handle_input(now, &wire);
-                wire.clear();
-                match client.poll_event() {
-                    Some(Event::Message(m)) => black_box(m),
-                    other => panic!("{other:?}"),
-                }
+                black_box(bounce(now, &mut client, &mut server, &mut wire));
             });
         });
     }
@@ -325,18 +336,8 @@ fn round_trip(c: &mut Criterion) {
                 client
                     .send(now, Message::Text(black_box(data).clone()))
                     .expect("send");
-                while client.poll_transmit(now, &mut wire).is_some() {}
-                server.handle_input(now, &wire);
-                wire.clear();
-                match server.poll_event() {
-                    Some(Event::Message(m)) => server.send(now, m).expect("echo"),
-                    other => panic!("{other:?}"),
-                }
-                while server.poll_transmit(now, &mut wire).is_some() {}
-                client.handle_input(now, &wire);
-                wire.clear();
-                match client.poll_event() {
-                    Some(Event::Message(m @ Message::Text(_))) => black_box(m),
+                match bounce(now, &mut client, &mut server, &mut wire) {
+                    m @ Message::Text(_) => black_box(m),
                     other => panic!("{other:?}"),
                 }
             });
