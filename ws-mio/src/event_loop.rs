@@ -230,6 +230,35 @@ struct Inner<S: Session> {
     dirty: Vec<usize>,
 }
 
+/// Stale heap entries tolerated before the heap is compacted, beyond twice
+/// the live ones: a rebuild costs O(n), so doing it only when the heap has
+/// doubled keeps `set_timer`/`cancel_timer` amortised O(log n).
+const TIMER_SLACK: usize = 64;
+
+impl<S: Session> Inner<S> {
+    /// Drops the heap entries that can no longer fire (a user timer moved
+    /// or cancelled, a connection deadline superseded or of a connection
+    /// gone) once they outnumber the live ones, so that a handler that
+    /// re-arms a timer per message keeps the heap bounded.
+    fn compact_timers(&mut self) {
+        let live = self.user_timers.len() + self.entries.len();
+        if self.timers.len() <= TIMER_SLACK + 2 * live {
+            return;
+        }
+        let user_timers = &self.user_timers;
+        let entries = &self.entries;
+        self.timers.retain(|Reverse((at, key))| match *key {
+            TimerKey::User(id) => user_timers.get(&id).is_some_and(|t| t.at == *at),
+            TimerKey::Conn { token, id } => match entries.get(token) {
+                None => false,
+                // Taken out for a callback: keep, it is checked when it fires.
+                Some(None) => true,
+                Some(Some(e)) => e.io.info.id == id && e.io.registered == Some(*at),
+            },
+        });
+    }
+}
+
 impl<S: Session> Control<'_, S> {
     /// The loop's idea of now (read once per turn).
     pub fn now(&self) -> Instant {
@@ -258,11 +287,22 @@ impl<S: Session> Control<'_, S> {
             .user_timers
             .insert(id, UserTimer { token, conn_id, at });
         self.inner.timers.push(Reverse((at, TimerKey::User(id))));
+        self.inner.compact_timers();
     }
 
     /// Cancels timer `id`; returns whether it was pending.
     pub fn cancel_timer(&mut self, id: u64) -> bool {
-        self.inner.user_timers.remove(&id).is_some()
+        let pending = self.inner.user_timers.remove(&id).is_some();
+        self.inner.compact_timers();
+        pending
+    }
+
+    /// Number of entries in the loop's timer heap, stale ones included
+    /// (for diagnostics and tests: it stays within a small multiple of
+    /// the live timers and connections, however often timers are moved
+    /// or cancelled).
+    pub fn timer_heap_len(&self) -> usize {
+        self.inner.timers.len()
     }
 
     /// Starts shutting down: the listener closes, every session's
@@ -1012,6 +1052,7 @@ impl<E: Endpoint> EventLoop<E> {
                 id: entry.io.info.id,
             };
             self.inner.timers.push(Reverse((at, key)));
+            self.inner.compact_timers();
         }
     }
 
