@@ -199,7 +199,17 @@ enum TimerKey {
     Conn { token: usize, id: u64 },
     /// A timer the session set.
     User(u64),
+    /// Accepting again after the listener failed for want of descriptors
+    /// or memory (see [`ACCEPT_RETRY`]).
+    AcceptRetry,
 }
+
+/// How long the loop waits before accepting again when `accept` failed for
+/// want of resources (EMFILE, ENFILE, ENOBUFS, ENOMEM). With edge-triggered
+/// readiness the listener is not reported again for the clients already in
+/// the backlog, so the loop must come back by itself; waiting a little
+/// gives closing connections time to free descriptors instead of spinning.
+pub const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 struct UserTimer {
     token: usize,
@@ -249,6 +259,7 @@ impl<S: Session> Inner<S> {
         let entries = &self.entries;
         self.timers.retain(|Reverse((at, key))| match *key {
             TimerKey::User(id) => user_timers.get(&id).is_some_and(|t| t.at == *at),
+            TimerKey::AcceptRetry => true,
             TimerKey::Conn { token, id } => match entries.get(token) {
                 None => false,
                 // Taken out for a callback: keep, it is checked when it fires.
@@ -432,6 +443,8 @@ pub struct EventLoop<E: Endpoint> {
     rbuf: Vec<u8>,
     commands: VecDeque<(Target, <E::Session as Session>::Command)>,
     shutdown_started: bool,
+    /// An [`TimerKey::AcceptRetry`] is in the heap.
+    accept_retry_armed: bool,
 }
 
 impl<E: Endpoint> EventLoop<E> {
@@ -462,6 +475,7 @@ impl<E: Endpoint> EventLoop<E> {
             endpoint,
             commands: VecDeque::new(),
             shutdown_started: false,
+            accept_retry_armed: false,
         })
     }
 
@@ -590,8 +604,31 @@ impl<E: Endpoint> EventLoop<E> {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // Out of descriptors and the like: try again on the next turn.
-                Err(_) => return,
+                // The client gave up while in the backlog: the next one may
+                // be fine.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    continue;
+                }
+                // Out of descriptors or memory: the backlog stays where it
+                // is, and no new readiness event would come for it, so come
+                // back on a timer.
+                Err(e) => {
+                    if !self.accept_retry_armed {
+                        log::warn!(
+                            "accept failed ({e}); accepting again in {} ms",
+                            ACCEPT_RETRY.as_millis()
+                        );
+                        self.accept_retry_armed = true;
+                        let at = self.inner.now + ACCEPT_RETRY;
+                        self.inner.timers.push(Reverse((at, TimerKey::AcceptRetry)));
+                    }
+                    return;
+                }
             };
             let inner = &mut self.inner;
             if inner.shutdown || inner.entries.len() >= inner.loop_config.max_connections {
@@ -878,6 +915,10 @@ impl<E: Endpoint> EventLoop<E> {
                         self.inner.dirty.push(timer.token);
                     }
                     self.put(timer.token, entry);
+                }
+                TimerKey::AcceptRetry => {
+                    self.accept_retry_armed = false;
+                    self.accept_all();
                 }
                 TimerKey::Conn { token, id } => {
                     let Some(mut entry) = self.take(token) else {
