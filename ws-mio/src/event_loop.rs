@@ -1036,10 +1036,14 @@ impl<E: Endpoint> EventLoop<E> {
             }
             // Everything written and the core may hold more: go again.
         }
+        let lingers = entry.conn.lingers_on_close();
         let io = &mut entry.io;
         let mut drained = io.wq.is_empty() && !io.transport.pending();
         if drained && io.close_requested && io.linger_until.is_none() {
-            if io.eof || io.transport.shutdown_write() {
+            if !lingers {
+                // Nothing to wait for from this peer: the transport is done.
+                io.eof = true;
+            } else if io.eof || io.transport.shutdown_write() {
                 io.linger_until =
                     Some(now + self.inner.config.close_timeout.min(Duration::from_secs(5)));
             } else {

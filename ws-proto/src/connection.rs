@@ -446,6 +446,25 @@ impl Connection {
         self.closed_reported && self.close_transport_sent
     }
 
+    /// Whether, once [`Transmit::Close`] is written, the transport should
+    /// shut down its write side and read until the peer's end of stream
+    /// (bounded by the close timeout) rather than close at once.
+    ///
+    /// Lingering lets the peer read everything before the connection goes
+    /// (closing with unread input makes TCP send a reset that can destroy
+    /// it), and lets a client leave the first TCP close to the server
+    /// (RFC 6455 section 7.1.1). A client whose opening handshake failed
+    /// has neither reason: the server said something unacceptable or
+    /// nothing at all, and waiting on it would only hand a hostile server
+    /// the client's time. It closes at once.
+    pub fn lingers_on_close(&self) -> bool {
+        !(self.role == Role::Client
+            && matches!(
+                self.error.as_deref(),
+                Some(Error::Handshake(_) | Error::Timeout(TimeoutKind::Handshake))
+            ))
+    }
+
     // ---------------------------------------------------------------- inputs
 
     /// Takes bytes from the transport. Any split of the stream gives the same

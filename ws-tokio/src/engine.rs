@@ -86,9 +86,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
 
     /// Whether there is nothing more to do: the core closed the transport
     /// (written, shut down, and the peer's end of stream seen, or the
-    /// finishing deadline passed), or the transport failed.
+    /// finishing deadline passed), or the transport failed. The peer's end
+    /// of stream is not awaited when the core says there is no reason to
+    /// (a client whose opening handshake failed: see
+    /// `Connection::lingers_on_close`).
     pub(crate) fn is_done(&self) -> bool {
-        self.dead || (self.shutdown_done && self.eof)
+        self.dead || (self.shutdown_done && (self.eof || !self.conn.lingers_on_close()))
     }
 
     /// Whether the transport failed or gave up.

@@ -373,3 +373,36 @@ async fn a_masked_frame_from_the_server_fails_the_client() {
     })
     .await;
 }
+
+/// A server that answers the upgrade with a wrong `Sec-WebSocket-Accept` and
+/// then keeps its end open: `connect` fails at once, without waiting for the
+/// server to close TCP (nothing it could say matters any more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_client_handshake_returns_at_once() {
+    bounded(async {
+        let (listener, addr) = listener().await;
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            read_head(&mut tcp).await;
+            tcp.write_all(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                  Connection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBrZXk=\r\n\r\n",
+            )
+            .await
+            .unwrap();
+            // Hold the socket, whatever the client does, until the test ends.
+            let _ = done_rx.await;
+        });
+        let started = std::time::Instant::now();
+        let result = ws_tokio::connect(&format!("ws://{addr}/")).await;
+        let took = started.elapsed();
+        assert!(result.is_err(), "the bad accept key was taken");
+        assert!(
+            took < Duration::from_secs(1),
+            "connect returned after {took:?}"
+        );
+        drop(done_tx);
+    })
+    .await;
+}
