@@ -182,7 +182,12 @@ struct Io {
     /// Our write side is shut down; reading until EOF or `linger_until`.
     linger_until: Option<Instant>,
     eof: bool,
+    /// Reading stopped for back-pressure: the output (the loop's and the
+    /// core's) is over `write_high_water`.
     read_paused: bool,
+    /// Reading stopped on the per-wake-up budget ([`READ_BUDGET`]) with
+    /// input left: the connection is in `Inner::read_again`.
+    read_again: bool,
     /// The earliest deadline with an entry in the timer heap.
     registered: Option<Instant>,
 }
@@ -211,6 +216,19 @@ enum TimerKey {
 /// gives closing connections time to free descriptors instead of spinning.
 pub const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
+/// The loop takes a connection's output from the core while less than this
+/// (or `write_high_water`, if lower) waits in its own queue for the socket:
+/// enough for large vectored writes, while the rest of a backlog stays in
+/// the core's buffers, sized to what they hold.
+const TAKE_AHEAD: usize = 256 << 10;
+
+/// Most bytes read from one connection per wake-up (at least one read
+/// happens). A peer that floods faster than the loop parses would
+/// otherwise keep the loop on its socket, and every other connection of the
+/// loop waiting; past the budget the connection is read again on the next
+/// turn, after the others had theirs.
+pub const READ_BUDGET: usize = 1 << 20;
+
 struct UserTimer {
     token: usize,
     conn_id: u64,
@@ -238,6 +256,9 @@ struct Inner<S: Session> {
     shutdown: bool,
     /// Connections with output or state changes to flush.
     dirty: Vec<usize>,
+    /// Connections whose input was left unread on the per-wake-up budget:
+    /// read again on the next turn, which starts without sleeping.
+    read_again: Vec<usize>,
 }
 
 /// Stale heap entries tolerated before the heap is compacted, beyond twice
@@ -414,6 +435,7 @@ impl Io {
             linger_until: None,
             eof: false,
             read_paused: false,
+            read_again: false,
             registered: None,
         }
     }
@@ -471,6 +493,7 @@ impl<E: Endpoint> EventLoop<E> {
                 now: Instant::now(),
                 shutdown: false,
                 dirty: Vec::new(),
+                read_again: Vec::new(),
             },
             endpoint,
             commands: VecDeque::new(),
@@ -552,7 +575,9 @@ impl<E: Endpoint> EventLoop<E> {
                 .timers
                 .peek()
                 .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
-            let sleep = self.commands.is_empty() && self.inner.handle.prepare_sleep();
+            let sleep = self.commands.is_empty()
+                && self.inner.read_again.is_empty()
+                && self.inner.handle.prepare_sleep();
             let timeout = if sleep { timeout } else { Some(Duration::ZERO) };
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
@@ -590,6 +615,15 @@ impl<E: Endpoint> EventLoop<E> {
                 // taking them after every event let a steady stream of
                 // them (broadcasts) delay the other events of a turn by
                 // seconds.
+                self.flush_dirty();
+            }
+            // Input left on the budget last turn, after this turn's events.
+            for token in std::mem::take(&mut self.inner.read_again) {
+                if let Some(Some(entry)) = self.inner.entries.get_mut(token) {
+                    entry.io.read_again = false;
+                }
+                self.inner.now = Instant::now();
+                self.on_readable(token, true);
                 self.flush_dirty();
             }
         }
@@ -713,9 +747,19 @@ impl<E: Endpoint> EventLoop<E> {
             return;
         }
         let high_water = self.inner.loop_config.write_high_water;
+        let mut budget = READ_BUDGET;
         while !entry.io.eof {
-            if entry.io.pending_write() > high_water {
+            // The output waiting for this peer, wherever it waits: an echo
+            // of what is read next would only add to it.
+            if entry.io.pending_write() + entry.conn.buffered_amount() > high_water {
                 entry.io.read_paused = true;
+                return;
+            }
+            if budget == 0 {
+                if !entry.io.read_again {
+                    entry.io.read_again = true;
+                    self.inner.read_again.push(entry.io.info.token);
+                }
                 return;
             }
             match entry.io.transport.read(&mut self.rbuf) {
@@ -725,6 +769,7 @@ impl<E: Endpoint> EventLoop<E> {
                     self.dispatch(entry);
                 }
                 Ok(n) => {
+                    budget = budget.saturating_sub(n);
                     if entry.io.linger_until.is_none() {
                         entry.conn.handle_input(self.inner.now, &self.rbuf[..n]);
                         self.dispatch(entry);
@@ -992,13 +1037,14 @@ impl<E: Endpoint> EventLoop<E> {
     /// paused for back-pressure and can resume.
     fn flush(&mut self, entry: &mut Entry<E::Session>) -> bool {
         let now = self.inner.now;
-        let high_water = self.inner.loop_config.write_high_water;
+        let high_water = self.inner.loop_config.write_high_water.min(TAKE_AHEAD);
         loop {
             let io = &mut entry.io;
-            // Take the core's output only while the socket keeps up: past the
-            // high-water mark it stays in the core, which refuses sends
-            // beyond its `max_write_buffer`, so memory plateaus when a peer
-            // stops reading.
+            // Take the core's output only while the socket keeps up: past
+            // `TAKE_AHEAD` it stays in the core, which refuses sends beyond
+            // its `max_write_buffer`, and reading stops once the whole
+            // backlog passes `write_high_water`, so memory plateaus when a
+            // peer stops reading.
             while io.pending_write() <= high_water {
                 match io.wq.take_from(&mut entry.conn, now) {
                     Some(Transmit::Close) => io.close_requested = true,
@@ -1067,7 +1113,8 @@ impl<E: Endpoint> EventLoop<E> {
                 io.writable = want_writable;
             }
         }
-        if io.read_paused && io.pending_write() <= self.inner.loop_config.write_high_water / 2 {
+        let backlog = io.pending_write() + entry.conn.buffered_amount();
+        if io.read_paused && backlog <= self.inner.loop_config.write_high_water / 2 {
             io.read_paused = false;
             return true;
         }

@@ -42,6 +42,8 @@ mod event_loop;
 mod handle;
 mod transport;
 
-pub use event_loop::{ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+pub use event_loop::{
+    ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, READ_BUDGET, Session,
+};
 pub use handle::{Handle, SendFailed, Target};
 pub use ws_proto;

@@ -276,15 +276,23 @@ pub(crate) struct MioBackend<F: Factory> {
     queued: Vec<url::Url>,
 }
 
+/// The output backlog past which the loop stops reading from a peer: the
+/// same as ws-tokio's write high-water mark, so that a slow reader costs the
+/// same on both runtimes (the kernel's socket buffers keep the pipe full
+/// meanwhile).
+const READ_PAUSE_BACKLOG: usize = 128 << 10;
+
 impl<F: Factory> MioBackend<F> {
     pub(crate) fn new(factory: F, settings: Settings, tls: Tls) -> Result<Self> {
         let loop_config = LoopConfig {
             // One buffer for the whole loop: ws-rs's small per-connection default
             // would only cost system calls.
             read_buffer: settings.in_buffer_capacity.clamp(64 * 1024, 4 << 20),
-            // A stalled peer costs the loop's buffer plus the core's: keep
-            // the loop's no larger than the cap the application chose.
-            write_high_water: settings.write_cap().min(4 << 20),
+            // Reading from a peer stops while this much output waits for
+            // it (the loop's and the core's), as on tokio, so a peer that
+            // does not read costs about this plus one message; never more
+            // than the cap the application chose.
+            write_high_water: settings.write_cap().min(READ_PAUSE_BACKLOG),
             queue_capacity: settings
                 .queue_size
                 .saturating_mul(settings.max_connections)

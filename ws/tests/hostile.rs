@@ -671,7 +671,61 @@ fn hostile_frames_to_the_server(rt: Runtime) {
     server.stop().unwrap();
 }
 
+/// Peers that send and never read (slow readers) cost the server a bounded
+/// amount each: once the output waiting for a peer passes the loop's
+/// high-water mark, the server stops reading from it, so echoes cannot pile
+/// up, and a healthy connection on the same server keeps its echoes.
+fn slow_readers_cost_a_bounded_amount(rt: Runtime) {
+    let _serial = serial();
+    const READERS: usize = 8;
+    const MESSAGE: usize = 1 << 20;
+    const MESSAGES: usize = 24;
+    // Per slow reader: the loop's output below its high-water mark (4 MiB
+    // at most), the echo being queued when reading stopped, the message
+    // being read, and buffers.
+    const PER_READER: usize = 8 << 20;
+    let server = echo_server(rt, Settings::default());
+    let mut healthy = RawClient::open(server.addr);
+    let ((), growth) = peak_growth(|| {
+        let payload = vec![0x5a; MESSAGE];
+        let writers: Vec<_> = (0..READERS)
+            .map(|_| {
+                let mut c = RawClient::open(server.addr);
+                let payload = payload.clone();
+                thread::spawn(move || {
+                    c.stream
+                        .set_write_timeout(Some(Duration::from_secs(2)))
+                        .unwrap();
+                    let frame = support::frame_bytes(0x82, &payload, true);
+                    for _ in 0..MESSAGES {
+                        if c.stream.write_all(&frame).is_err() {
+                            break;
+                        }
+                    }
+                    // Keep the socket, unread, until the check is done.
+                    c
+                })
+            })
+            .collect();
+        let clients: Vec<_> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+        alive(&mut healthy, "beside the slow readers");
+        drop(clients);
+    });
+    eprintln!(
+        "{rt:?}: {READERS} slow readers: heap grew by {} KiB at most ({} KiB each)",
+        growth >> 10,
+        (growth / READERS) >> 10
+    );
+    assert!(
+        growth <= READERS * PER_READER,
+        "{READERS} slow readers took {} MiB",
+        growth >> 20
+    );
+    server.stop().unwrap();
+}
+
 runtimes!(
+    slow_readers_cost_a_bounded_amount,
     bad_requests_get_their_status,
     hostile_frames_to_the_server,
     a_slowloris_gets_408_at_the_deadline,

@@ -165,6 +165,32 @@ pub fn run_client<F: Factory>(
     ws.run().map(|_| ())
 }
 
+/// The bytes of one frame (first byte `first`), masked with a fixed key
+/// when `masked`.
+pub fn frame_bytes(first: u8, payload: &[u8], masked: bool) -> Vec<u8> {
+    let mut out = vec![first];
+    let mask_bit = if masked { 0x80 } else { 0 };
+    match payload.len() {
+        n if n < 126 => out.push(mask_bit | n as u8),
+        n if n < 65536 => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    let key = [0x12, 0x34, 0x56, 0x78];
+    if masked {
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    } else {
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
 /// A frame read by [`RawClient`].
 #[derive(Debug, PartialEq, Eq)]
 pub struct RawFrame {
@@ -224,27 +250,7 @@ impl RawClient {
 
     /// Sends one frame, masked with a fixed key when `masked`.
     pub fn send_frame(&mut self, first: u8, payload: &[u8], masked: bool) {
-        let mut out = vec![first];
-        let mask_bit = if masked { 0x80 } else { 0 };
-        match payload.len() {
-            n if n < 126 => out.push(mask_bit | n as u8),
-            n if n < 65536 => {
-                out.push(mask_bit | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(mask_bit | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        let key = [0x12, 0x34, 0x56, 0x78];
-        if masked {
-            out.extend_from_slice(&key);
-            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        } else {
-            out.extend_from_slice(payload);
-        }
-        self.send_raw(&out);
+        self.send_raw(&frame_bytes(first, payload, masked));
     }
 
     fn fill(&mut self) -> bool {
