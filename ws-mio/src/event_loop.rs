@@ -1045,11 +1045,17 @@ impl<E: Endpoint> EventLoop<E> {
             // its `max_write_buffer`, and reading stops once the whole
             // backlog passes `write_high_water`, so memory plateaus when a
             // peer stops reading.
-            while io.pending_write() <= high_water {
+            // Once the transport is gone (`eof`: nothing is written after
+            // it), the core's output is taken and dropped, all of it, so
+            // that its request to close the transport is seen.
+            while io.eof || io.pending_write() <= high_water {
                 match io.wq.take_from(&mut entry.conn, now) {
                     Some(Transmit::Close) => io.close_requested = true,
                     Some(Transmit::Data(_)) => {}
                     None => break,
+                }
+                if io.eof {
+                    io.wq.clear();
                 }
             }
             let held_back = io.pending_write() > high_water;
