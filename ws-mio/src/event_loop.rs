@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
-use ws_proto::{Config, Connection, Event, OutputQueue, Request, Role, Transmit};
+use ws_proto::{Config, Connection, Event, OutputQueue, Request, Role, Transmit, TransportClose};
 
 use crate::handle::{Handle, Target};
 use crate::transport::Transport;
@@ -181,6 +181,9 @@ struct Io {
     close_requested: bool,
     /// Our write side is shut down; reading until EOF or `linger_until`.
     linger_until: Option<Instant>,
+    /// Set with `close_requested`: if what is left cannot be written by
+    /// then (the peer stopped reading), it is dropped with the transport.
+    finish_by: Option<Instant>,
     eof: bool,
     /// Reading stopped for back-pressure: the output (the loop's and the
     /// core's) is over `write_high_water`.
@@ -433,6 +436,7 @@ impl Io {
             connecting: None,
             close_requested: false,
             linger_until: None,
+            finish_by: None,
             eof: false,
             read_paused: false,
             read_again: false,
@@ -973,7 +977,8 @@ impl<E: Endpoint> EventLoop<E> {
                         entry.io.registered = None;
                         entry.conn.handle_timeout(now);
                         self.dispatch(&mut entry);
-                        if entry.io.linger_until.is_some_and(|l| l <= now) {
+                        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+                        if due(entry.io.linger_until) || due(entry.io.finish_by) {
                             entry.io.eof = true;
                         }
                         self.inner.dirty.push(token);
@@ -1050,7 +1055,14 @@ impl<E: Endpoint> EventLoop<E> {
             // that its request to close the transport is seen.
             while io.eof || io.pending_write() <= high_water {
                 match io.wq.take_from(&mut entry.conn, now) {
-                    Some(Transmit::Close) => io.close_requested = true,
+                    Some(Transmit::Close) => {
+                        io.close_requested = true;
+                        let limit = self.inner.config.close_timeout;
+                        io.finish_by.get_or_insert(now + limit);
+                        if entry.conn.transport_close() == TransportClose::Abort {
+                            io.eof = true;
+                        }
+                    }
                     Some(Transmit::Data(_)) => {}
                     None => break,
                 }
@@ -1062,10 +1074,13 @@ impl<E: Endpoint> EventLoop<E> {
             if io.connecting.is_some() {
                 return false;
             }
+            // What was just taken waits for the socket (the writes below
+            // report what it takes).
+            entry.conn.handle_written(now, 0, io.pending_write());
             while !io.wq.is_empty() && !io.eof {
                 match write_queue(&mut io.wq, &mut io.transport) {
                     Ok(0) => break,
-                    Ok(_) => {}
+                    Ok(n) => entry.conn.handle_written(now, n, io.pending_write()),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
@@ -1088,7 +1103,7 @@ impl<E: Endpoint> EventLoop<E> {
             }
             // Everything written and the core may hold more: go again.
         }
-        let lingers = entry.conn.lingers_on_close();
+        let lingers = entry.conn.transport_close() == TransportClose::Linger;
         let io = &mut entry.io;
         let mut drained = io.wq.is_empty() && !io.transport.pending();
         if drained && io.close_requested && io.linger_until.is_none() {
@@ -1137,8 +1152,11 @@ impl<E: Endpoint> EventLoop<E> {
     /// Puts the connection's next deadline in the timer heap.
     fn schedule(&mut self, entry: &mut Entry<E::Session>) {
         let mut next = entry.conn.poll_timeout();
-        if let Some(l) = entry.io.linger_until {
-            next = Some(next.map_or(l, |n| n.min(l)));
+        for t in [entry.io.linger_until, entry.io.finish_by]
+            .into_iter()
+            .flatten()
+        {
+            next = Some(next.map_or(t, |n| n.min(t)));
         }
         let Some(at) = next else { return };
         // Keep only the earliest entry per connection: a later deadline is

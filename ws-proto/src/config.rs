@@ -58,6 +58,18 @@ pub struct Config {
     /// Close the connection (code 1001) after this long without receiving
     /// anything. Default: off.
     pub idle_timeout: Option<Duration>,
+    /// End the connection when output has waited this long and the runtime
+    /// has not asked for any of it ([`Connection::poll_transmit`]): a
+    /// runtime asks only while its socket takes bytes, so this is how long
+    /// a peer that stopped reading may keep its connection, and its
+    /// buffers, once something is queued for it. The output is dropped and
+    /// the transport closed at once (see [`TransportClose::Abort`]); the
+    /// error is a write timeout. Default 30 s, long enough for a slow but
+    /// moving link (any progress restarts it); `None` turns it off.
+    ///
+    /// [`Connection::poll_transmit`]: crate::Connection::poll_transmit
+    /// [`TransportClose::Abort`]: crate::TransportClose::Abort
+    pub write_timeout: Option<Duration>,
     /// Server: refuse unmasked client frames (RFC 6455 section 5.1 requires
     /// it). Turning it off accepts them. Default true.
     pub masking_strict: bool,
@@ -84,6 +96,7 @@ impl Default for Config {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             idle_timeout: None,
+            write_timeout: Some(Duration::from_secs(30)),
             masking_strict: true,
             request_checks: RequestChecks::default(),
             deflate: None,

@@ -78,8 +78,27 @@ pub struct Closed {
 pub enum Transmit {
     /// This many bytes were appended to the buffer; write them in order.
     Data(usize),
-    /// Close the transport once everything before it is written.
+    /// Close the transport once everything before it is written; how, in
+    /// [`Connection::transport_close`].
     Close,
+}
+
+/// How to close the transport after [`Transmit::Close`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportClose {
+    /// Write what is left, shut down the write side, then read (and drop)
+    /// until the peer's end of stream, for at most the close timeout.
+    /// Closing with unread input makes TCP send a reset, which can destroy
+    /// data the peer has not read yet; and a client leaves the first TCP
+    /// close to the server (RFC 6455 section 7.1.1).
+    Linger,
+    /// Write what is left and close, without waiting for the peer: a
+    /// client whose opening handshake failed has nothing to wait for, and
+    /// waiting on a hostile server would only hand it the client's time.
+    Prompt,
+    /// Drop what is left unwritten and close now: the peer stopped taking
+    /// our output (a write timeout), so there is no point in trying more.
+    Abort,
 }
 
 /// An entry of the event queue. Frames that call for an answer (a ping, a
@@ -236,6 +255,13 @@ pub struct Connection {
     handshake_deadline: Option<Instant>,
     close_deadline: Option<Instant>,
     last_received: Instant,
+    /// The last sign that output moves: the transport took bytes
+    /// ([`Connection::handle_written`]), or output was taken while nothing
+    /// waited anywhere (a new burst starts its clock).
+    last_progress: Instant,
+    /// The runtime says some of the bytes taken by `poll_transmit` still
+    /// wait for the transport ([`Connection::handle_written`]).
+    unwritten: bool,
     ping_outstanding: Option<Instant>,
     /// permessage-deflate, once negotiated.
     deflate: Option<Box<Deflate>>,
@@ -395,6 +421,8 @@ impl Connection {
             handshake_deadline: None,
             close_deadline: None,
             last_received: now,
+            last_progress: now,
+            unwritten: false,
             ping_outstanding: None,
             deflate: None,
         }
@@ -446,23 +474,18 @@ impl Connection {
         self.closed_reported && self.close_transport_sent
     }
 
-    /// Whether, once [`Transmit::Close`] is written, the transport should
-    /// shut down its write side and read until the peer's end of stream
-    /// (bounded by the close timeout) rather than close at once.
-    ///
-    /// Lingering lets the peer read everything before the connection goes
-    /// (closing with unread input makes TCP send a reset that can destroy
-    /// it), and lets a client leave the first TCP close to the server
-    /// (RFC 6455 section 7.1.1). A client whose opening handshake failed
-    /// has neither reason: the server said something unacceptable or
-    /// nothing at all, and waiting on it would only hand a hostile server
-    /// the client's time. It closes at once.
-    pub fn lingers_on_close(&self) -> bool {
-        !(self.role == Role::Client
-            && matches!(
-                self.error.as_deref(),
-                Some(Error::Handshake(_) | Error::Timeout(TimeoutKind::Handshake))
-            ))
+    /// How the transport should be closed once [`Transmit::Close`] was
+    /// handed out (see [`TransportClose`]).
+    pub fn transport_close(&self) -> TransportClose {
+        match self.error.as_deref() {
+            Some(Error::Timeout(TimeoutKind::Write)) => TransportClose::Abort,
+            Some(Error::Handshake(_) | Error::Timeout(TimeoutKind::Handshake))
+                if self.role == Role::Client =>
+            {
+                TransportClose::Prompt
+            }
+            _ => TransportClose::Linger,
+        }
     }
 
     // ---------------------------------------------------------------- inputs
@@ -532,6 +555,17 @@ impl Connection {
             }
             self.error
                 .get_or_insert_with(|| Box::new(Error::Timeout(TimeoutKind::Handshake)));
+            self.finish_now();
+        }
+        if self.write_deadline().is_some_and(|d| d <= now) {
+            // The peer took nothing for the whole deadline: nothing queued
+            // will reach it, a close frame included.
+            self.out = Vec::new();
+            self.owned = None;
+            self.early = None;
+            self.pong = None;
+            self.error
+                .get_or_insert_with(|| Box::new(Error::Timeout(TimeoutKind::Write)));
             self.finish_now();
         }
         if self.close_deadline.is_some_and(|d| d <= now) {
@@ -763,7 +797,12 @@ impl Connection {
     /// A runtime that wants the same should drop `buf` once written rather
     /// than keep its capacity.
     #[must_use]
-    pub fn poll_transmit(&mut self, _now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        if !self.unwritten {
+            // Nothing waits in the runtime: the transport keeps up, and
+            // whatever is taken now starts a fresh write deadline.
+            self.last_progress = now;
+        }
         if let Some(payload) = self.pong.take() {
             self.write_control(OpCode::Pong, &payload);
         }
@@ -826,7 +865,36 @@ impl Connection {
                     .and_then(|i| self.last_received.checked_add(i)),
             );
         }
+        consider(self.write_deadline());
         next
+    }
+
+    /// When the output waiting (here or in the runtime) counts as stalled
+    /// (see `Config::write_timeout`); `None` while nothing waits.
+    fn write_deadline(&self) -> Option<Instant> {
+        if self.closed_reported || !self.unwritten && self.buffered_amount() == 0 {
+            return None;
+        }
+        self.config
+            .write_timeout
+            .and_then(|t| self.last_progress.checked_add(t))
+    }
+
+    /// Tells the core how the transport is keeping up: it just took
+    /// `written` bytes (0 after a write that would block), and `unwritten`
+    /// of those handed out by [`Connection::poll_transmit`] still wait for
+    /// it in the runtime. Call it after every write attempt.
+    ///
+    /// Output counts as stalled, and the connection ends with a write
+    /// timeout, when nothing was written for `Config::write_timeout` while
+    /// some waited, here or in the runtime. A runtime that never calls this
+    /// gets the deadline counted from its last [`Connection::poll_transmit`]
+    /// instead, which only sees output that stays in the core.
+    pub fn handle_written(&mut self, now: Instant, written: usize, unwritten: usize) {
+        if written > 0 {
+            self.last_progress = now;
+        }
+        self.unwritten = unwritten > 0;
     }
 
     /// Bytes encoded and not yet taken by `poll_transmit`, plus messages held
@@ -1380,7 +1448,8 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn an_idle_connection_is_small() {
         let size = std::mem::size_of::<Connection>();
-        assert!(size <= 336, "Connection is {size} bytes");
+        // 336 before the write deadline's clock (16 bytes).
+        assert!(size <= 352, "Connection is {size} bytes");
         let decoder = std::mem::size_of::<crate::Decoder>();
         assert!(decoder <= 112, "Decoder is {decoder} bytes");
     }

@@ -227,6 +227,9 @@ pub enum TimeoutKind {
     Keepalive,
     /// Nothing was received for `Config::idle_timeout`.
     Idle,
+    /// Output waited `Config::write_timeout` without the transport taking
+    /// any of it: the peer stopped reading.
+    Write,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -236,6 +239,7 @@ impl fmt::Display for TimeoutKind {
             Self::Close => "close handshake timed out",
             Self::Keepalive => "no pong before the keepalive deadline",
             Self::Idle => "connection idle for too long",
+            Self::Write => "the peer took none of our output for too long",
         })
     }
 }

@@ -61,7 +61,7 @@ mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
-pub use connection::{Closed, Connection, Event, Opened, Role, Transmit};
+pub use connection::{Closed, Connection, Event, Opened, Role, Transmit, TransportClose};
 pub use decoder::{Decoded, Decoder, DecoderConfig};
 pub use deflate::{
     DeflateConfig, DeflateParams, Deflater, EXTENSION_NAME as DEFLATE_EXTENSION, INFLATE_CHUNK,

@@ -737,6 +737,7 @@ fn unbounded_timeouts_never_fire_and_never_overflow() {
         keepalive_interval: Some(Duration::MAX),
         keepalive_timeout: Duration::MAX,
         idle_timeout: Some(Duration::MAX),
+        write_timeout: Some(Duration::MAX),
         ..Config::default()
     };
     let mut pair = Pair::with(forever.clone(), forever, rfc_client_request());

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
-use ws_proto::{Connection, OutputQueue, Transmit};
+use ws_proto::{Connection, OutputQueue, Transmit, TransportClose};
 
 /// Size of the one read buffer each connection reuses.
 pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
@@ -89,9 +89,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
     /// finishing deadline passed), or the transport failed. The peer's end
     /// of stream is not awaited when the core says there is no reason to
     /// (a client whose opening handshake failed: see
-    /// `Connection::lingers_on_close`).
+    /// `Connection::transport_close`).
     pub(crate) fn is_done(&self) -> bool {
-        self.dead || (self.shutdown_done && (self.eof || !self.conn.lingers_on_close()))
+        let wait_for_eof = self.conn.transport_close() == TransportClose::Linger;
+        self.dead || (self.shutdown_done && (self.eof || !wait_for_eof))
     }
 
     /// Whether the transport failed or gave up.
@@ -131,6 +132,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             };
             if t == Transmit::Close && !self.close_requested {
                 self.close_requested = true;
+                if self.conn.transport_close() == TransportClose::Abort {
+                    // The peer took nothing for the write timeout: what is
+                    // left goes with the transport.
+                    self.out.clear();
+                    self.dead = true;
+                    self.activity = true;
+                    return;
+                }
                 let limit = if timed_out {
                     now
                 } else {
@@ -149,10 +158,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             return Poll::Ready(Ok(()));
         }
         loop {
-            self.pump(now(), false);
+            let at = now();
+            self.pump(at, false);
             if self.out.is_empty() {
                 break;
             }
+            // What was just taken waits for the transport (the writes below
+            // report what it takes).
+            self.conn.handle_written(at, 0, self.out.pending());
             while !self.out.is_empty() {
                 let stream = Pin::new(&mut self.io);
                 let n = if self.out.buffers() > 1 && stream.is_write_vectored() {
@@ -166,6 +179,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }
                 self.out.advance(n);
+                self.conn.handle_written(now(), n, self.out.pending());
                 self.needs_flush = true;
                 self.activity = true;
             }

@@ -287,6 +287,15 @@ pub struct Settings {
     ///
     /// Default: `None` (no idle limit). New in this crate.
     pub idle_timeout: Option<Duration>,
+    /// If set, a connection whose output makes no progress for this long (the peer stopped
+    /// reading, so the socket takes none of what waits for it) is dropped: what was queued
+    /// is discarded, `on_close` sees [`CloseCode::Abnormal`](crate::CloseCode::Abnormal),
+    /// and a Timeout error is reported. Any progress restarts the wait, so a slow but moving
+    /// link is not cut. Without it, a peer that never reads would keep its connection and
+    /// its buffers (up to the write cap) for as long as it keeps the TCP connection open.
+    ///
+    /// Default: 30 s. New in this crate.
+    pub write_timeout: Option<Duration>,
     /// Whether [`Handler::on_frame`](crate::Handler::on_frame) and
     /// [`Handler::on_send_frame`](crate::Handler::on_send_frame) are called. Each call moves
     /// the payload into a [`Frame`](crate::Frame) and back, and a text message is checked for
@@ -409,6 +418,7 @@ impl Settings {
             keepalive_interval: self.keepalive_interval,
             keepalive_timeout: self.keepalive_timeout,
             idle_timeout: self.idle_timeout,
+            write_timeout: self.write_timeout,
             masking_strict: self.masking_strict,
             request_checks: ws_proto::RequestChecks {
                 method: self.method_strict,
@@ -464,6 +474,7 @@ impl Default for Settings {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             idle_timeout: None,
+            write_timeout: Some(Duration::from_secs(30)),
             frame_hooks: true,
             permessage_deflate: false,
             deflate_level: 6,

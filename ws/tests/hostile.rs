@@ -724,7 +724,59 @@ fn slow_readers_cost_a_bounded_amount(rt: Runtime) {
     server.stop().unwrap();
 }
 
+/// A peer that stops reading is dropped once our output has made no
+/// progress for `write_timeout`: its buffers go, and the handler hears of it
+/// (a Timeout error, then `on_close` with 1006).
+fn a_peer_that_never_reads_is_dropped_at_the_write_timeout(rt: Runtime) {
+    let _serial = serial();
+    struct Pusher {
+        out: Sender,
+        log: Log,
+    }
+    impl Handler for Pusher {
+        fn on_open(&mut self, _: Handshake) -> Result<()> {
+            // Far more than the socket buffers hold.
+            self.out.send(vec![0u8; 16 << 20])
+        }
+        fn on_error(&mut self, err: Error) {
+            self.log.push(format!("error {:?}", err.kind));
+        }
+        fn on_close(&mut self, code: CloseCode, _: &str) {
+            self.log.push(format!("close {}", u16::from(code)));
+        }
+    }
+    let settings = Settings {
+        write_timeout: Some(Duration::from_secs(1)),
+        ..Settings::default()
+    };
+    let log = Log::default();
+    let record = log.clone();
+    let server = Server::start(rt, settings, move || {
+        let log = record.clone();
+        move |out| Pusher {
+            out,
+            log: log.clone(),
+        }
+    });
+    let started = Instant::now();
+    let c = RawClient::open(server.addr);
+    log.wait_for("the write timeout", |e| {
+        e.iter().any(|e| e.starts_with("close"))
+    });
+    let took = started.elapsed();
+    let entries = log.entries();
+    assert!(
+        entries.iter().any(|e| e.starts_with("error Timeout")),
+        "{entries:?}"
+    );
+    assert!(entries.contains(&"close 1006".to_string()), "{entries:?}");
+    assert!(took >= Duration::from_secs(1), "cut before the deadline");
+    drop(c);
+    server.stop().unwrap();
+}
+
 runtimes!(
+    a_peer_that_never_reads_is_dropped_at_the_write_timeout,
     slow_readers_cost_a_bounded_amount,
     bad_requests_get_their_status,
     hostile_frames_to_the_server,
