@@ -22,21 +22,21 @@
 //! compiled in by `webpki-roots`: the same on every platform, and no
 //! system files read. To trust a private CA, the platform's roots, or to
 //! send a client certificate, build a `rustls::ClientConfig` (with
-//! [`tls::crypto_provider`](crate::tls::crypto_provider), so that no
+//! [`tls::crypto_provider`], so that no
 //! process-wide provider has to be installed) and give it to
-//! [`WebSocket::with_tls_client`](crate::WebSocket::with_tls_client). A
+//! [`WebSocket::with_tls_client`]. A
 //! handler may choose another per connection in
-//! [`Handler::upgrade_ssl_client`](crate::Handler::upgrade_ssl_client).
+//! [`Handler::upgrade_ssl_client`].
 //!
 //! ## Servers
 //!
 //! A server needs a certificate and its key, as a
 //! `rustls::ServerConfig`, given to
-//! [`WebSocket::with_tls_server`](crate::WebSocket::with_tls_server) before
+//! [`WebSocket::with_tls_server`] before
 //! it binds; that turns TLS on for the listener by itself.
-//! [`tls::server_config_from_pem_files`](crate::tls::server_config_from_pem_files)
+//! [`tls::server_config_from_pem_files`]
 //! reads a PEM certificate chain and key, as made by openssl, certbot or
-//! rcgen. [`Handler::upgrade_ssl_server`](crate::Handler::upgrade_ssl_server)
+//! rcgen. [`Handler::upgrade_ssl_server`]
 //! may choose another configuration per connection. In ws-rs these two
 //! hooks wrapped an OpenSSL stream; here they only choose a configuration,
 //! and the runtime does the I/O.
@@ -111,3 +111,27 @@
 //! certificate for local testing with openssl or rcgen.
 //!
 //! Next: [back-pressure](super::backpressure).
+//!
+//! (In docs built without the `rustls` feature the TLS items named above
+//! are missing, and their links lead to the nearest item that is there.)
+//!
+// The TLS items exist only with the `rustls` feature; without it, the links
+// above go to the nearest item that exists, so that the docs build either way.
+#![cfg_attr(
+    feature = "rustls",
+    doc = "[`tls::crypto_provider`]: crate::tls::crypto_provider
+[`tls::server_config_from_pem_files`]: crate::tls::server_config_from_pem_files
+[`WebSocket::with_tls_client`]: crate::WebSocket::with_tls_client
+[`WebSocket::with_tls_server`]: crate::WebSocket::with_tls_server
+[`Handler::upgrade_ssl_client`]: crate::Handler::upgrade_ssl_client
+[`Handler::upgrade_ssl_server`]: crate::Handler::upgrade_ssl_server"
+)]
+#![cfg_attr(
+    not(feature = "rustls"),
+    doc = "[`tls::crypto_provider`]: crate
+[`tls::server_config_from_pem_files`]: crate
+[`WebSocket::with_tls_client`]: crate::WebSocket
+[`WebSocket::with_tls_server`]: crate::WebSocket
+[`Handler::upgrade_ssl_client`]: crate::Handler
+[`Handler::upgrade_ssl_server`]: crate::Handler"
+)]
