@@ -55,10 +55,11 @@
 //! The factory sends its message before the connection is even open: a
 //! [`Sender`] holds what it is given until the opening handshake is done.
 //! The handler closes the connection on the first reply, `connect` sees the
-//! closing handshake through and returns. A URL that does not parse, or a
-//! scheme other than `ws` and `wss`, is an error from `connect` itself;
-//! a server that cannot be reached is reported to the handler's
-//! [`on_error`](Handler::on_error) (chapter [3](super::lifecycle)).
+//! closing handshake through and returns. A URL that does not parse is an
+//! error from `connect` itself; a scheme other than `ws` and `wss`, or a
+//! server that cannot be reached, is reported to the handler's
+//! [`on_error`](Handler::on_error) (chapter [3](super::lifecycle)), and
+//! `connect` then returns as well.
 //!
 //! Both programs are in the repository's `examples` crate: run
 //! `cargo run --example echo_server` in one terminal and
