@@ -7,8 +7,10 @@
 //! `tokio`; with both, mio is the default and `Runtime::Tokio` is chosen
 //! with [`Builder::with_runtime`].
 //!
-//! The [guide] teaches the library step by step, every program in it a
-//! tested example.
+//! **New here? Read the [guide]:** it teaches the library step by step,
+//! from the first echo server to factories and handlers, the lifecycle of
+//! a connection, settings and limits, timers, TLS, back-pressure and
+//! compression, every program in it a tested example.
 //!
 //! ```no_run
 //! // A WebSocket echo server.
