@@ -49,7 +49,9 @@ impl Default for LoopConfig {
     }
 }
 
-/// What the loop knows of a connection.
+/// What the loop knows of a connection: given to [`Endpoint::accept`], to
+/// the `make` of [`Control::connect`] and to [`Endpoint::on_session_end`].
+/// `token` and `id` together address the connection in a [`Target::Conn`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnInfo {
     /// The connection's slot, reused after it ends.
@@ -98,7 +100,15 @@ pub trait Endpoint {
     fn on_loop_end(&mut self) {}
 }
 
-/// The per-connection half of the application.
+/// The per-connection half of the application: one value per connection,
+/// made by [`Endpoint::accept`] or by [`Control::connect`]'s `make`, and
+/// handed back to [`Endpoint::on_session_end`] when the connection is gone.
+///
+/// Every callback gets the connection's [`Connection`] (the ws-proto core)
+/// to give it commands (`accept`, `send`, `close` ...); the loop writes
+/// what they produce once the callback returns. Callbacks run on the
+/// loop's thread and must not block: while one runs, no other connection
+/// moves.
 pub trait Session: Sized {
     /// The commands the application sends through a [`Handle`].
     type Command: Clone + Send + 'static;
@@ -305,12 +315,14 @@ impl<S: Session> Control<'_, S> {
         &self.inner.handle
     }
 
-    /// The protocol configuration.
+    /// The protocol configuration every connection of this loop was made
+    /// with (limits, deadlines, deflate), as given to [`EventLoop::new`].
     pub fn config(&self) -> &Arc<Config> {
         &self.inner.config
     }
 
-    /// Number of connections.
+    /// The number of connections the loop holds now: connecting,
+    /// handshaking, open or closing. At most [`LoopConfig::max_connections`].
     pub fn connection_count(&self) -> usize {
         self.inner.entries.len()
     }
@@ -459,7 +471,14 @@ impl Io {
     }
 }
 
-/// An event loop serving one [`Endpoint`].
+/// An event loop serving one [`Endpoint`], on the thread that calls
+/// [`run`](EventLoop::run).
+///
+/// Make it with [`new`](EventLoop::new), optionally [`listen`](EventLoop::listen)
+/// and open connections with [`with_control`](EventLoop::with_control),
+/// then `run` it: it returns the endpoint once shutdown completes, or once
+/// it has no listener and no connection left. The crate's front page has
+/// a complete example.
 pub struct EventLoop<E: Endpoint> {
     poll: Poll,
     events: Events,
@@ -517,7 +536,8 @@ impl<E: Endpoint> EventLoop<E> {
         Ok(local)
     }
 
-    /// The listener's address, once bound.
+    /// The listener's address, once bound (with port 0, the port the system
+    /// chose); `None` before [`listen`](Self::listen).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.as_ref().and_then(|l| l.local_addr().ok())
     }
@@ -527,7 +547,8 @@ impl<E: Endpoint> EventLoop<E> {
         self.inner.handle.clone()
     }
 
-    /// The endpoint.
+    /// The endpoint, to change its state before [`run`](Self::run) (which
+    /// gives it back at the end).
     pub fn endpoint_mut(&mut self) -> &mut E {
         &mut self.endpoint
     }

@@ -25,6 +25,97 @@
 //!   the write side, then reads and discards until the peer's end of stream
 //!   (bounded by the close timeout), so the last frames are not lost to a reset.
 //!
+//! ## An echo, both ends in one loop
+//!
+//! The loop below listens on a free loopback port and connects to itself:
+//! the server session accepts the upgrade and echoes, the client session
+//! sends one message on open and shuts the loop down when the echo comes
+//! back, so [`EventLoop::run`] returns. The core's deadlines (10 s for the
+//! opening handshake, 10 s for the closing one, by default) bound how long
+//! it can take even if something goes wrong.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use ws_mio::ws_proto::{Accept, CloseCode, Config, Connection, Event, Message, Request, Role};
+//! use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+//!
+//! /// One connection, either end.
+//! struct Echo {
+//!     role: Role,
+//!     echoed: Option<Message>,
+//! }
+//!
+//! impl Session for Echo {
+//!     /// What a `Handle` may send this session from another thread: nothing here.
+//!     type Command = ();
+//!
+//!     fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
+//!         let now = ctl.now();
+//!         match (self.role, event) {
+//!             // A server answers the upgrade request (or could reject it).
+//!             (Role::Server, Event::Request(_)) => conn.accept(now, Accept::default()).unwrap(),
+//!             (Role::Server, Event::Message(msg)) => conn.send(now, msg).unwrap(),
+//!             (Role::Client, Event::Open(_)) => conn.send(now, "hello".into()).unwrap(),
+//!             (Role::Client, Event::Message(msg)) => {
+//!                 self.echoed = Some(msg);
+//!                 // Every session's `on_shutdown` runs; `run` returns once all are gone.
+//!                 ctl.shutdown();
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//!
+//!     fn on_command(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, (): ()) {}
+//!
+//!     fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
+//!         // An error here only means the connection is closing already.
+//!         let _ = conn.close(ctl.now(), CloseCode::AWAY, "shutting down");
+//!     }
+//! }
+//!
+//! /// The loop's half: makes a session per accepted connection and keeps
+//! /// what the client saw.
+//! #[derive(Default)]
+//! struct Server {
+//!     echoed: Option<Message>,
+//! }
+//!
+//! impl Endpoint for Server {
+//!     type Session = Echo;
+//!
+//!     fn accept(&mut self, _: &mut Control<'_, Echo>, _: &ConnInfo) -> Option<Echo> {
+//!         Some(Echo { role: Role::Server, echoed: None })
+//!     }
+//!
+//!     fn on_command(&mut self, _: &mut Control<'_, Echo>, (): ()) {}
+//!
+//!     fn on_session_end(&mut self, _: &mut Control<'_, Echo>, info: &ConnInfo, session: Echo) {
+//!         if info.role == Role::Client {
+//!             self.echoed = session.echoed;
+//!         }
+//!     }
+//! }
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let mut event_loop = EventLoop::new(
+//!     Server::default(),
+//!     Arc::new(Config::default()),
+//!     LoopConfig::default(),
+//! )?;
+//! let addr = event_loop.listen("127.0.0.1:0".parse().unwrap())?;
+//! let url = format!("ws://127.0.0.1:{}/", addr.port());
+//! event_loop.with_control(|_, ctl| {
+//!     ctl.connect("127.0.0.1", addr.port(), |_| {
+//!         let request = Request::client(&url).ok()?;
+//!         Some((Echo { role: Role::Client, echoed: None }, request))
+//!     })
+//! })?;
+//! let server = event_loop.run()?;
+//! assert_eq!(server.echoed, Some(Message::Text("hello".into())));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ## TLS
 //!
 //! With the `rustls` feature, a session may hand the loop a rustls

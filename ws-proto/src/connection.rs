@@ -520,7 +520,12 @@ impl Connection {
         }
     }
 
-    /// The transport reached end of stream.
+    /// The transport reached end of stream (a read of 0 bytes, or the
+    /// transport failed). Frames decoded before it are acted on first; then
+    /// [`Event::Closed`] is reported, unless it was already. Without a close
+    /// frame from the peer or an earlier error, the end is unexpected: the
+    /// close code is 1006 and the error [`Error::UnexpectedEof`]. All deadlines are
+    /// cleared; nothing can be sent afterwards.
     pub fn handle_eof(&mut self, _now: Instant) {
         if !self.events.is_empty() {
             // Frames decoded before the end are acted on first.
@@ -719,7 +724,10 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues a ping (payload at most 125 bytes).
+    /// Queues a ping (payload at most 125 bytes); the peer's pong comes back
+    /// as [`Event::Pong`]. Fails with [`SendError::ControlTooLong`] for a
+    /// longer payload, and with [`SendError::Closed`] before the connection
+    /// is open or once a close frame was sent.
     pub fn ping(&mut self, _now: Instant, payload: &[u8]) -> Result<(), SendError> {
         self.control_allowed(payload)?;
         self.write_control(OpCode::Ping, payload);

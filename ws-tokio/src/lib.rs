@@ -58,6 +58,55 @@
 //! # }
 //! ```
 //!
+//! ## Both ends in one program
+//!
+//! A server on a free loopback port, echoing in a task of its own, and a
+//! client that sends one message, reads the echo and closes. Everything
+//! runs on one current-thread runtime; the `timeout` bounds the whole
+//! exchange, so the program ends by itself even if a peer stops answering.
+//!
+//! ```
+//! use std::time::Duration;
+//! use ws_tokio::{CloseCode, Message};
+//!
+//! async fn exchange() -> Result<String, ws_tokio::Error> {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//!     let url = format!("ws://{}/echo", listener.local_addr()?);
+//!
+//!     let server = tokio::spawn(async move {
+//!         let (tcp, _) = listener.accept().await?;
+//!         let mut ws = ws_tokio::accept(tcp).await?;
+//!         // `recv` gives pings, pongs and the close frame too; echo only data.
+//!         // The core has already answered the pings and will answer the close.
+//!         while let Some(msg) = ws.recv().await {
+//!             let msg = msg?;
+//!             if msg.is_data() {
+//!                 ws.send(msg).await?;
+//!             }
+//!         }
+//!         Ok::<_, ws_tokio::Error>(())
+//!     });
+//!
+//!     let mut ws = ws_tokio::connect(&url).await?;
+//!     ws.send("hello").await?;
+//!     let reply = match ws.recv().await {
+//!         Some(Ok(Message::Text(text))) => text,
+//!         other => panic!("expected the echo, got {other:?}"),
+//!     };
+//!     // The close handshake: resolves once the server has answered.
+//!     ws.close(CloseCode::NORMAL, "done").await?;
+//!     server.await.expect("the server task panicked")?;
+//!     Ok(reply)
+//! }
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let reply = runtime.block_on(async {
+//!     tokio::time::timeout(Duration::from_secs(10), exchange()).await
+//! })??;
+//! assert_eq!(reply, "hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Deadlines
 //!
 //! The core keeps the deadlines of [`Config`]: `handshake_timeout`,

@@ -141,7 +141,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
         self.send(Message::Ping(payload.to_vec())).await
     }
 
-    /// Writes everything queued.
+    /// Writes everything queued to the transport and flushes it; resolves
+    /// once the transport took it all. Fails when writing to the transport
+    /// fails, now or earlier (the error says how).
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, Core::poll_flush)).await
     }

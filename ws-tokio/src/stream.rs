@@ -432,7 +432,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.send(Message::Ping(payload.to_vec())).await
     }
 
-    /// Writes everything queued.
+    /// Writes everything queued to the transport and flushes it; resolves
+    /// once the transport took it all. Fails when writing to the transport
+    /// fails, now or earlier (the error says how).
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.shared.with(Side::Writer, cx, Core::poll_flush)).await
     }
@@ -481,7 +483,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.shared.handshake.as_ref()?.request.as_ref()
     }
 
-    /// The subprotocol the server chose, if any.
+    /// The subprotocol the server chose (its `Sec-WebSocket-Protocol`), if
+    /// any; `None` also for a stream made with [`from_raw`](Self::from_raw).
     pub fn protocol(&self) -> Option<&str> {
         self.shared.handshake.as_ref()?.response.protocol()
     }
@@ -497,7 +500,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.connection().role()
     }
 
-    /// The underlying stream.
+    /// The underlying stream, to look at (its addresses, its TLS state).
     pub fn get_ref(&self) -> &S {
         &self.shared.core.engine.io
     }

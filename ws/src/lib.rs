@@ -7,6 +7,11 @@
 //! `tokio`; with both, mio is the default and `Runtime::Tokio` is chosen
 //! with [`Builder::with_runtime`].
 //!
+//! **New here? Read the [guide]:** it teaches the library step by step,
+//! from the first echo server to factories and handlers, the lifecycle of
+//! a connection, settings and limits, timers, TLS, back-pressure and
+//! compression, every program in it a tested example.
+//!
 //! ```no_run
 //! // A WebSocket echo server.
 //! ws::listen("127.0.0.1:3012", |out: ws::Sender| {
@@ -24,6 +29,46 @@
 //!         out.close(CloseCode::Normal)
 //!     }
 //! }).unwrap();
+//! ```
+//!
+//! Both run until stopped. The same two, in one program that ends by
+//! itself: the server listens on a free loopback port on a thread of its
+//! own, the client runs on this one, and when the client is done the
+//! server's [broadcaster](WebSocket::broadcaster) shuts it down.
+//!
+//! ```
+//! use std::sync::mpsc;
+//! use std::thread;
+//! use std::time::Duration;
+//! use ws::{CloseCode, Sender, Settings, WebSocket};
+//!
+//! let (tx, rx) = mpsc::channel();
+//! let server = thread::spawn(move || -> ws::Result<()> {
+//!     let server = WebSocket::new(|out: Sender| move |msg| out.send(msg))?.bind("127.0.0.1:0")?;
+//!     tx.send((server.local_addr()?, server.broadcaster())).unwrap();
+//!     server.run()?;
+//!     Ok(())
+//! });
+//! let (addr, stop) = rx.recv_timeout(Duration::from_secs(10))?;
+//!
+//! // A client that gives up after 10 s of silence, so the example cannot hang.
+//! let settings = Settings { idle_timeout: Some(Duration::from_secs(10)), ..Settings::default() };
+//! let (got, replies) = mpsc::channel();
+//! let mut client = ws::Builder::new().with_settings(settings).build(|out: Sender| {
+//!     out.send("Hello WebSocket").unwrap();
+//!     let got = got.clone();
+//!     move |msg: ws::Message| {
+//!         got.send(msg.to_string()).unwrap();
+//!         out.close(CloseCode::Normal)
+//!     }
+//! })?;
+//! client.connect(url::Url::parse(&format!("ws://{addr}"))?)?;
+//! client.run()?; // returns once its only connection is closed
+//!
+//! stop.shutdown()?;
+//! server.join().unwrap()?;
+//! assert_eq!(replies.try_recv()?, "Hello WebSocket");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # Differences from ws-rs
@@ -86,7 +131,14 @@ mod settings;
 mod tls_config;
 mod websocket;
 
+pub mod guide;
 pub mod util;
+
+/// The README's example programs, compiled as doctests so that they cannot
+/// drift from the API (its shell commands are marked `sh` and not compiled).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 pub use frame::Frame;
 pub use handler::{Factory, Handler};

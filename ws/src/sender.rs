@@ -494,13 +494,26 @@ impl Sender {
         self.push(Route::All, Command::Broadcast(msg.into()))
     }
 
-    /// Starts the closing handshake with `code`.
+    /// Starts the closing handshake with `code`: a close frame goes out after
+    /// the messages queued before it, nothing can be sent after it, and the
+    /// handler's `on_close` runs once the peer has answered (or after
+    /// [`Settings::close_timeout`](crate::Settings::close_timeout), 10 s by
+    /// default, with [`CloseCode::Abnormal`] if it never does). Before the
+    /// connection opens, the close is held like a message. Closing again, or
+    /// a connection that is closed already, does nothing.
+    ///
+    /// Returns an error only when the command cannot be queued
+    /// ([`ErrorKind::Queue`]). A code that may not be sent on the wire
+    /// (1004 to 1006, 1015 to 2999, or outside 1000-4999) is reported to the handler's
+    /// `on_error` when the event loop carries the command out; `Empty` and
+    /// `Status` send 1000 instead.
     pub fn close(&self, code: CloseCode) -> Result<()> {
         self.close_with_reason(code, "")
     }
 
     /// Starts the closing handshake with `code` and a reason (at most 123
-    /// bytes are sent).
+    /// bytes are sent, cut at a character boundary); otherwise as
+    /// [`close`](Sender::close).
     pub fn close_with_reason<S: Into<Cow<'static, str>>>(
         &self,
         code: CloseCode,
@@ -509,12 +522,20 @@ impl Sender {
         self.push(self.route(), Command::Close(code, reason.into()))
     }
 
-    /// Sends a ping (at most 125 bytes of payload).
+    /// Sends a ping (at most 125 bytes of payload), after the messages queued
+    /// before it; the peer's pong reaches
+    /// [`Handler::on_frame`](crate::Handler::on_frame). A longer payload is
+    /// not sent: the event loop reports it to the handler's `on_error`
+    /// (the call itself fails only when the command cannot be queued). To
+    /// detect dead peers without code, see
+    /// [`Settings::keepalive_interval`](crate::Settings::keepalive_interval).
     pub fn ping(&self, data: Vec<u8>) -> Result<()> {
         self.push(self.route(), Command::Ping(data))
     }
 
-    /// Sends a pong (at most 125 bytes of payload), unsolicited.
+    /// Sends a pong (at most 125 bytes of payload), unsolicited; as
+    /// [`ping`](Sender::ping) for a longer payload. Pings from the peer are
+    /// answered by the library itself.
     pub fn pong(&self, data: Vec<u8>) -> Result<()> {
         self.push(self.route(), Command::Pong(data))
     }

@@ -92,7 +92,10 @@ impl<F: Factory> fmt::Debug for WebSocket<F> {
 }
 
 impl<F: Factory> WebSocket<F> {
-    /// A `WebSocket` with default settings, on the default runtime.
+    /// A `WebSocket` with default settings, on the default runtime (mio
+    /// when the `mio` feature is on). Nothing is bound or connected yet.
+    ///
+    /// Fails as [`Builder::build`] does.
     pub fn new(factory: F) -> Result<WebSocket<F>> {
         Builder::new().build(factory)
     }
@@ -243,7 +246,9 @@ impl<F: Factory> WebSocket<F> {
         Sender::new(ALL, 0, self.queue.clone())
     }
 
-    /// The listener's address, once bound.
+    /// The listener's address, once bound: with port 0 given to
+    /// [`bind`](Self::bind), the port the system chose. Fails with
+    /// `NotConnected` before `bind`.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         let addr = match &self.backend {
             #[cfg(feature = "mio")]
@@ -270,24 +275,33 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Default settings, default runtime.
+    /// [`Settings::default`] and the default [`Runtime`] (mio when the `mio`
+    /// feature is on, else tokio).
     pub fn new() -> Builder {
         Builder::default()
     }
 
-    /// Uses these settings.
+    /// Uses these settings for every connection of the `WebSocket`
+    /// (replacing any given before).
     pub fn with_settings(&mut self, settings: Settings) -> &mut Builder {
         self.settings = settings;
         self
     }
 
-    /// Runs on this runtime instead of the default.
+    /// Runs on this runtime instead of the default. Only runtimes whose
+    /// cargo feature is on can be named ([`Runtime`]'s `FromStr` names the
+    /// feature to enable for the others).
     pub fn with_runtime(&mut self, runtime: Runtime) -> &mut Builder {
         self.runtime = runtime;
         self
     }
 
-    /// Builds the `WebSocket`.
+    /// Builds the `WebSocket`, with nothing bound or connected yet.
+    ///
+    /// Fails with an Internal error when `encrypt_server` is set without
+    /// the `rustls` feature, and on mio with an Io error when the system
+    /// refuses a poller or its waker (tokio's runtime is made by
+    /// [`run`](WebSocket::run), which fails the same way if it cannot be).
     pub fn build<F: Factory>(&self, factory: F) -> Result<WebSocket<F>> {
         WebSocket::with(factory, self.settings, self.runtime, Tls::default())
     }
