@@ -3,7 +3,9 @@
 //!     cargo run --example server [-- [--once] [ADDR]]     (ADDR: 127.0.0.1:3012)
 //!
 //! Every message goes back to the client that sent it. `on_open`, `on_close`
-//! and `on_error` print what happens, tagged with the connection's id. Talk
+//! and `on_error` print what happens, tagged with the connection's id: one
+//! line when a connection opens and one when it closes (with how many
+//! messages and bytes it echoed), never the payloads themselves. Talk
 //! to it with the `cli` example. With `--once` the server shuts itself down
 //! when its last client has left; `ADDR` may use port 0 to pick a free port
 //! (the first line printed tells which).
@@ -19,6 +21,9 @@ struct Echo {
     /// (they all run on the server's thread, so `Rc<Cell>` is enough).
     live: Rc<Cell<usize>>,
     once: bool,
+    /// Messages and payload bytes echoed on this connection, printed when it closes.
+    messages: u64,
+    bytes: u64,
 }
 
 impl Handler for Echo {
@@ -35,7 +40,8 @@ impl Handler for Echo {
     }
 
     fn on_message(&mut self, msg: Message) -> Result<()> {
-        println!("[{}] echo: {}", self.out.connection_id(), msg);
+        self.messages += 1;
+        self.bytes += msg.len() as u64;
         self.out.send(msg)
     }
 
@@ -43,7 +49,12 @@ impl Handler for Echo {
         // `on_close` runs exactly once for every connection whose `on_open`
         // returned Ok, so the count stays right.
         self.live.set(self.live.get() - 1);
-        println!("[{}] closed: {code:?} {reason:?}", self.out.connection_id());
+        println!(
+            "[{}] closed: {code:?} {reason:?} after {} messages ({} bytes) echoed",
+            self.out.connection_id(),
+            self.messages,
+            self.bytes,
+        );
         if self.once && self.live.get() == 0 {
             println!("last client gone, shutting down");
             // Any Sender can stop the whole WebSocket: `run` then returns.
@@ -71,6 +82,8 @@ fn main() -> Result<()> {
         out,
         live: live.clone(),
         once,
+        messages: 0,
+        bytes: 0,
     })?
     .bind(addr)?;
     println!("listening on ws://{}", ws.local_addr()?);

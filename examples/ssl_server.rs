@@ -85,26 +85,56 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// Logs and echoes.
+/// Echoes, and logs a line when a connection opens and one when it closes
+/// (with how much it echoed), never the payloads.
 struct Echo {
     out: Sender,
+    /// Messages and payload bytes echoed on this connection.
+    messages: u64,
+    bytes: u64,
+}
+
+impl Echo {
+    fn new(out: Sender) -> Echo {
+        Echo {
+            out,
+            messages: 0,
+            bytes: 0,
+        }
+    }
 }
 
 impl Handler for Echo {
     fn on_open(&mut self, shake: Handshake) -> Result<()> {
-        println!("open: {:?}", shake.peer_addr);
+        let peer = shake.peer_addr.map(|addr| addr.to_string());
+        println!(
+            "[{}] open: {} from {}",
+            self.out.connection_id(),
+            shake.request.resource(),
+            peer.as_deref().unwrap_or("an unknown address"),
+        );
         Ok(())
     }
 
     fn on_message(&mut self, msg: Message) -> Result<()> {
-        println!("echo: {msg}");
+        self.messages += 1;
+        self.bytes += msg.len() as u64;
         self.out.send(msg)
+    }
+
+    fn on_close(&mut self, code: CloseCode, reason: &str) {
+        println!(
+            "[{}] closed: {code:?} {reason:?} after {} messages ({} bytes) echoed",
+            self.out.connection_id(),
+            self.messages,
+            self.bytes,
+        );
     }
 
     fn on_error(&mut self, err: ws::Error) {
         // A client that does not trust the certificate, or speaks plain
         // ws://, ends up here.
-        println!("error: {err}");
+        println!("[{}] error: {err}", self.out.connection_id());
     }
 }
 
@@ -148,7 +178,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let tls = ws::tls::server_config_from_pem_files(&cert, &key)?;
     let ws = Builder::new()
         .with_runtime(runtime)
-        .build(|out| Echo { out })?
+        .build(Echo::new)?
         .with_tls_server(tls)
         .bind(addr.as_str())?;
     println!("listening on wss://{}", ws.local_addr()?);
@@ -161,7 +191,7 @@ fn self_test(runtime: Runtime) -> std::result::Result<(), Box<dyn std::error::Er
     let (ca, chain, key) = generate();
     let server = Builder::new()
         .with_runtime(runtime)
-        .build(|out| Echo { out })?
+        .build(Echo::new)?
         .with_tls_server(server_config(chain, key)?)
         .bind("127.0.0.1:0")?;
     let port = server.local_addr()?.port();
