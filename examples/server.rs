@@ -14,6 +14,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use ws::{CloseCode, Error, Handler, Handshake, Message, Result, Sender};
+use ws_examples::ConnectionLog;
 
 struct Echo {
     out: Sender,
@@ -21,27 +22,19 @@ struct Echo {
     /// (they all run on the server's thread, so `Rc<Cell>` is enough).
     live: Rc<Cell<usize>>,
     once: bool,
-    /// Messages and payload bytes echoed on this connection, printed when it closes.
-    messages: u64,
-    bytes: u64,
+    /// Its open and close lines, with what it echoed.
+    log: ConnectionLog,
 }
 
 impl Handler for Echo {
     fn on_open(&mut self, shake: Handshake) -> Result<()> {
         self.live.set(self.live.get() + 1);
-        let peer = shake.peer_addr.map(|addr| addr.to_string());
-        println!(
-            "[{}] open: {} from {}",
-            self.out.connection_id(),
-            shake.request.resource(),
-            peer.as_deref().unwrap_or("an unknown address"),
-        );
+        self.log.opened(self.out.connection_id(), &shake);
         Ok(())
     }
 
     fn on_message(&mut self, msg: Message) -> Result<()> {
-        self.messages += 1;
-        self.bytes += msg.len() as u64;
+        self.log.echoed(&msg);
         self.out.send(msg)
     }
 
@@ -49,12 +42,7 @@ impl Handler for Echo {
         // `on_close` runs exactly once for every connection whose `on_open`
         // returned Ok, so the count stays right.
         self.live.set(self.live.get() - 1);
-        println!(
-            "[{}] closed: {code:?} {reason:?} after {} messages ({} bytes) echoed",
-            self.out.connection_id(),
-            self.messages,
-            self.bytes,
-        );
+        self.log.closed(self.out.connection_id(), code, reason);
         if self.once && self.live.get() == 0 {
             println!("last client gone, shutting down");
             // Any Sender can stop the whole WebSocket: `run` then returns.
@@ -82,8 +70,7 @@ fn main() -> Result<()> {
         out,
         live: live.clone(),
         once,
-        messages: 0,
-        bytes: 0,
+        log: ConnectionLog::default(),
     })?
     .bind(addr)?;
     println!("listening on ws://{}", ws.local_addr()?);

@@ -21,6 +21,7 @@ use ws::tls::rustls::{
     pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
 };
 use ws::{Builder, CloseCode, Handler, Handshake, Message, Result, Runtime, Sender};
+use ws_examples::ConnectionLog;
 
 /// A server configuration from a certificate chain and a key.
 fn server_config(
@@ -89,46 +90,31 @@ fn pem(label: &str, der: &[u8]) -> String {
 /// (with how much it echoed), never the payloads.
 struct Echo {
     out: Sender,
-    /// Messages and payload bytes echoed on this connection.
-    messages: u64,
-    bytes: u64,
+    log: ConnectionLog,
 }
 
 impl Echo {
     fn new(out: Sender) -> Echo {
         Echo {
             out,
-            messages: 0,
-            bytes: 0,
+            log: ConnectionLog::default(),
         }
     }
 }
 
 impl Handler for Echo {
     fn on_open(&mut self, shake: Handshake) -> Result<()> {
-        let peer = shake.peer_addr.map(|addr| addr.to_string());
-        println!(
-            "[{}] open: {} from {}",
-            self.out.connection_id(),
-            shake.request.resource(),
-            peer.as_deref().unwrap_or("an unknown address"),
-        );
+        self.log.opened(self.out.connection_id(), &shake);
         Ok(())
     }
 
     fn on_message(&mut self, msg: Message) -> Result<()> {
-        self.messages += 1;
-        self.bytes += msg.len() as u64;
+        self.log.echoed(&msg);
         self.out.send(msg)
     }
 
     fn on_close(&mut self, code: CloseCode, reason: &str) {
-        println!(
-            "[{}] closed: {code:?} {reason:?} after {} messages ({} bytes) echoed",
-            self.out.connection_id(),
-            self.messages,
-            self.bytes,
-        );
+        self.log.closed(self.out.connection_id(), code, reason);
     }
 
     fn on_error(&mut self, err: ws::Error) {
