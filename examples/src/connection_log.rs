@@ -13,7 +13,7 @@ pub struct ConnectionLog {
 }
 
 impl ConnectionLog {
-    /// Prints "[ID] open: RESOURCE from ADDRESS".
+    /// Prints `[ID] open: RESOURCE from ADDRESS`.
     pub fn opened(&self, id: u32, shake: &Handshake) {
         let peer = shake.peer_addr.map(|addr| addr.to_string());
         println!(
@@ -29,7 +29,7 @@ impl ConnectionLog {
         self.bytes += msg.len() as u64;
     }
 
-    /// Prints "[ID] closed: CODE "REASON" after N messages (B bytes) echoed".
+    /// Prints `[ID] closed: CODE "REASON" after N messages (B bytes) echoed`.
     pub fn closed(&self, id: u32, code: CloseCode, reason: &str) {
         println!(
             "[{id}] closed: {code:?} {reason:?} after {} messages ({} bytes) echoed",
