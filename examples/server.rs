@@ -3,7 +3,9 @@
 //!     cargo run --example server [-- [--once] [ADDR]]     (ADDR: 127.0.0.1:3012)
 //!
 //! Every message goes back to the client that sent it. `on_open`, `on_close`
-//! and `on_error` print what happens, tagged with the connection's id. Talk
+//! and `on_error` print what happens, tagged with the connection's id: one
+//! line when a connection opens and one when it closes (with how many
+//! messages and bytes it echoed), never the payloads themselves. Talk
 //! to it with the `cli` example. With `--once` the server shuts itself down
 //! when its last client has left; `ADDR` may use port 0 to pick a free port
 //! (the first line printed tells which).
@@ -12,6 +14,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use ws::{CloseCode, Error, Handler, Handshake, Message, Result, Sender};
+use ws_examples::ConnectionLog;
 
 struct Echo {
     out: Sender,
@@ -19,23 +22,19 @@ struct Echo {
     /// (they all run on the server's thread, so `Rc<Cell>` is enough).
     live: Rc<Cell<usize>>,
     once: bool,
+    /// Its open and close lines, with what it echoed.
+    log: ConnectionLog,
 }
 
 impl Handler for Echo {
     fn on_open(&mut self, shake: Handshake) -> Result<()> {
         self.live.set(self.live.get() + 1);
-        let peer = shake.peer_addr.map(|addr| addr.to_string());
-        println!(
-            "[{}] open: {} from {}",
-            self.out.connection_id(),
-            shake.request.resource(),
-            peer.as_deref().unwrap_or("an unknown address"),
-        );
+        self.log.opened(self.out.connection_id(), &shake);
         Ok(())
     }
 
     fn on_message(&mut self, msg: Message) -> Result<()> {
-        println!("[{}] echo: {}", self.out.connection_id(), msg);
+        self.log.echoed(&msg);
         self.out.send(msg)
     }
 
@@ -43,7 +42,7 @@ impl Handler for Echo {
         // `on_close` runs exactly once for every connection whose `on_open`
         // returned Ok, so the count stays right.
         self.live.set(self.live.get() - 1);
-        println!("[{}] closed: {code:?} {reason:?}", self.out.connection_id());
+        self.log.closed(self.out.connection_id(), code, reason);
         if self.once && self.live.get() == 0 {
             println!("last client gone, shutting down");
             // Any Sender can stop the whole WebSocket: `run` then returns.
@@ -71,6 +70,7 @@ fn main() -> Result<()> {
         out,
         live: live.clone(),
         once,
+        log: ConnectionLog::default(),
     })?
     .bind(addr)?;
     println!("listening on ws://{}", ws.local_addr()?);

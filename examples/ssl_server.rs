@@ -21,6 +21,7 @@ use ws::tls::rustls::{
     pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
 };
 use ws::{Builder, CloseCode, Handler, Handshake, Message, Result, Runtime, Sender};
+use ws_examples::ConnectionLog;
 
 /// A server configuration from a certificate chain and a key.
 fn server_config(
@@ -85,26 +86,41 @@ fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
-/// Logs and echoes.
+/// Echoes, and logs a line when a connection opens and one when it closes
+/// (with how much it echoed), never the payloads.
 struct Echo {
     out: Sender,
+    log: ConnectionLog,
+}
+
+impl Echo {
+    fn new(out: Sender) -> Echo {
+        Echo {
+            out,
+            log: ConnectionLog::default(),
+        }
+    }
 }
 
 impl Handler for Echo {
     fn on_open(&mut self, shake: Handshake) -> Result<()> {
-        println!("open: {:?}", shake.peer_addr);
+        self.log.opened(self.out.connection_id(), &shake);
         Ok(())
     }
 
     fn on_message(&mut self, msg: Message) -> Result<()> {
-        println!("echo: {msg}");
+        self.log.echoed(&msg);
         self.out.send(msg)
+    }
+
+    fn on_close(&mut self, code: CloseCode, reason: &str) {
+        self.log.closed(self.out.connection_id(), code, reason);
     }
 
     fn on_error(&mut self, err: ws::Error) {
         // A client that does not trust the certificate, or speaks plain
         // ws://, ends up here.
-        println!("error: {err}");
+        println!("[{}] error: {err}", self.out.connection_id());
     }
 }
 
@@ -148,7 +164,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let tls = ws::tls::server_config_from_pem_files(&cert, &key)?;
     let ws = Builder::new()
         .with_runtime(runtime)
-        .build(|out| Echo { out })?
+        .build(Echo::new)?
         .with_tls_server(tls)
         .bind(addr.as_str())?;
     println!("listening on wss://{}", ws.local_addr()?);
@@ -161,7 +177,7 @@ fn self_test(runtime: Runtime) -> std::result::Result<(), Box<dyn std::error::Er
     let (ca, chain, key) = generate();
     let server = Builder::new()
         .with_runtime(runtime)
-        .build(|out| Echo { out })?
+        .build(Echo::new)?
         .with_tls_server(server_config(chain, key)?)
         .bind("127.0.0.1:0")?;
     let port = server.local_addr()?.port();

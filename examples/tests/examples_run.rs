@@ -195,10 +195,12 @@ fn server_echoes_what_cli_reads_from_stdin() {
     assert_eq!(cli, "< hello\n< world\n");
     // `--once`: the server stops by itself once the client has left.
     let log = server.finish();
+    // One line per connection, never the payloads.
+    assert!(!log.contains("hello"), "a payload in the log:\n{log}");
     for line in [
-        "echo: hello",
-        "echo: world",
+        "open: /",
         "closed: Normal",
+        "after 2 messages (10 bytes) echoed",
         "shutting down",
     ] {
         assert!(log.contains(line), "no {line:?} in:\n{log}");
@@ -281,7 +283,13 @@ fn std_echo_serves_cli_with_the_core_alone() {
 
 #[test]
 fn ssl_server_talks_to_itself_over_wss() {
-    self_test("ssl_server");
+    let log = self_test("ssl_server");
+    // A line per connection with what it echoed, not the payload.
+    assert!(log.contains("after 1 messages (14 bytes) echoed"), "{log}");
+    assert!(
+        !log.contains("hello over TLS"),
+        "a payload in the log:\n{log}"
+    );
 }
 
 #[test]
