@@ -151,11 +151,11 @@ impl Handler for Client {
 }
 
 fn self_test() {
-    // Pings every 50 ms, but only 120 ms of patience: the three pings take
+    // Pings every 200 ms, but only 500 ms of patience: the three pings take
     // longer than that, so this passes only if every pong pushes the expiry
     // back (and the replaced expiry is really cancelled).
     let pongs = Arc::new(AtomicUsize::new(0));
-    let ws = ws::WebSocket::new(heartbeat(50, 120, pongs.clone()))
+    let ws = ws::WebSocket::new(heartbeat(200, 500, pongs.clone()))
         .and_then(|ws| ws.bind("127.0.0.1:0"))
         .unwrap();
     let url = format!("ws://{}", ws.local_addr().unwrap());

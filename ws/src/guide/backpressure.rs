@@ -31,7 +31,10 @@
 //!   message.
 //!
 //! So a peer that stops reading costs at most the cap, whatever the
-//! application sends.
+//! application sends. Meanwhile the event loop stops reading from it while
+//! more than 128 KiB wait for it, so an echo cannot pile up either; and
+//! once nothing has moved for [`write_timeout`](Settings::write_timeout)
+//! (30 s) the connection is dropped and its buffer freed.
 //!
 //! ## Streaming
 //!
