@@ -194,7 +194,7 @@ impl Decoder {
                     .expect("compressed implies an inflater");
                 let max = self.config.max_message_size;
                 let start = msg.data.len();
-                match header.mask {
+                let inflated = match header.mask {
                     None => inflater.inflate(chunk, &mut msg.data, max),
                     Some(key) => {
                         chunk
@@ -206,13 +206,17 @@ impl Decoder {
                                 inflater.inflate(&msg.scratch, &mut msg.data, max)
                             })
                     }
-                }
-                .map_err(|e| inflate_error(e, max))?;
+                };
+                // The bytes inflated before a corrupt spot come first in the
+                // message: their UTF-8 is checked before the inflate error is
+                // reported, so the error does not depend on how the input
+                // was split into reads.
                 if msg.text {
                     msg.utf8
                         .feed(&msg.data[start..])
                         .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
+                inflated.map_err(|e| inflate_error(e, max))?;
             } else {
                 let msg = self.message.as_mut().expect("data frame has a message");
                 let start = msg.data.len();
@@ -366,9 +370,15 @@ impl Decoder {
                         .as_mut()
                         .expect("compressed implies an inflater");
                     let max = self.config.max_message_size;
-                    inflater
-                        .finish(&mut msg.data, max)
-                        .map_err(|e| inflate_error(e, max))?;
+                    let start = msg.data.len();
+                    let finished = inflater.finish(&mut msg.data, max);
+                    // As in `decode`: the inflated bytes before the error first.
+                    if msg.text && finished.is_err() {
+                        msg.utf8
+                            .feed(&msg.data[start..])
+                            .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    }
+                    finished.map_err(|e| inflate_error(e, max))?;
                 }
                 if msg.text {
                     let text =
