@@ -822,8 +822,12 @@ impl Connection {
 
     fn on_request_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
         let request = match Request::parse(&buf[..end], self.config.max_headers) {
-            Ok(Some((request, _))) => request,
-            Ok(None) => return self.fail_handshake(HandshakeError::Malformed("incomplete head")),
+            Ok(Some((request, len))) if len == end => request,
+            // One rule for where the head ends: the reader's empty line,
+            // which httparse must agree with to the byte.
+            Ok(Some(_)) | Ok(None) => {
+                return self.fail_handshake(HandshakeError::Malformed("incomplete head"));
+            }
             Err(e) => return self.fail_handshake(e),
         };
         let upgrade = request
@@ -867,7 +871,9 @@ impl Connection {
         };
         let ReadResponse { request, key, .. } = *read;
         let result = Response::parse(&buf[..end], self.config.max_headers).and_then(|parsed| {
-            let (response, _) = parsed.ok_or(HandshakeError::Malformed("incomplete head"))?;
+            let (response, _) = parsed
+                .filter(|(_, len)| *len == end)
+                .ok_or(HandshakeError::Malformed("incomplete head"))?;
             handshake::validate_response(&response, &request, key.as_bytes())?;
             let deflate = self.check_extensions(&request, &response)?;
             Ok((response, deflate))
