@@ -17,13 +17,22 @@ use crate::handshake::RequestChecks;
 ///     keepalive_interval: Some(Duration::from_secs(30)),
 ///     ..Default::default()
 /// };
-/// assert_eq!(config.max_frame_size, 16 << 20);
+/// assert_eq!(config.max_frame_size, 64 << 20);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Largest payload a single received frame may declare. Larger frames
     /// close the connection with 1009 as soon as the header arrives, before
-    /// anything is allocated. Default 16 MiB.
+    /// anything is allocated. A frame of a compressed message may be a
+    /// little longer on the wire, by the slack of
+    /// [`max_compressed_len`](crate::max_compressed_len) (1/64 + 1 KiB),
+    /// since deflate makes incompressible data grow.
+    ///
+    /// Default 64 MiB, the same as `max_message_size`, so that every message
+    /// within the message limit gets through in whatever framing the peer
+    /// chooses (Node's `ws` sends a message as one frame). Memory is bounded
+    /// by `max_message_size` either way: a frame is never buffered apart
+    /// from its message. Lower it to refuse large frames early.
     pub max_frame_size: usize,
     /// Largest message, reassembled from its fragments. Exceeding it closes
     /// with 1009 as soon as a frame header would take the message past it.
@@ -72,7 +81,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            max_frame_size: 16 << 20,
+            max_frame_size: 64 << 20,
             max_message_size: 64 << 20,
             max_fragments: 100_000,
             max_handshake_bytes: 16 << 10,

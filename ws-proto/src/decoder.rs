@@ -287,7 +287,16 @@ impl Decoder {
         if compressed && header.opcode == OpCode::Continuation {
             return Err(ProtocolError::CompressedContinuation);
         }
-        if header.payload_len > c.max_frame_size as u64 {
+        // A compressed frame carries at most `max_frame_size` bytes of
+        // content, but deflate makes incompressible content a little
+        // longer: its wire length gets the same slack as a compressed
+        // message (`max_compressed_len`).
+        let frame_max = if compressed || self.message.as_ref().is_some_and(|m| m.compressed) {
+            max_compressed_len(c.max_frame_size)
+        } else {
+            c.max_frame_size as u64
+        };
+        if header.payload_len > frame_max {
             return Err(ProtocolError::FrameTooLarge {
                 len: header.payload_len,
                 max: c.max_frame_size,

@@ -22,7 +22,7 @@ use std::time::Duration;
 /// - **Finite limits by default.** ws-rs accepted frames of any size by default
 ///   (`max_fragment_size` was `usize::MAX`) and let its buffers and fragment list grow
 ///   without bound, so one peer could exhaust the memory of the process. Here every input is
-///   bounded by default: [`max_frame_size`](Settings::max_frame_size) (16 MiB),
+///   bounded by default: [`max_frame_size`](Settings::max_frame_size) (64 MiB),
 ///   [`max_message_size`](Settings::max_message_size) (64 MiB),
 ///   [`max_fragments`](Settings::max_fragments) (100,000),
 ///   [`max_handshake_bytes`](Settings::max_handshake_bytes) (16 KiB) and
@@ -112,7 +112,8 @@ pub struct Settings {
     /// [`max_frame_size`](Settings::max_frame_size), kept under its ws-rs name. The limit
     /// applied is the smaller of the two fields, so lowering either one takes effect.
     ///
-    /// Default: 16 MiB. ws-rs's default was `usize::MAX` (no limit).
+    /// Default: 64 MiB, as [`max_frame_size`](Settings::max_frame_size). ws-rs's default was
+    /// `usize::MAX` (no limit).
     pub max_fragment_size: usize,
     /// The initial capacity in bytes of each connection's read buffer, which is reused for
     /// every read.
@@ -235,8 +236,14 @@ pub struct Settings {
     /// The maximum payload length of an incoming frame. A larger frame closes the connection
     /// with 1009 and reports a Capacity error as soon as its header is read. The limit
     /// applied is the smaller of this and [`max_fragment_size`](Settings::max_fragment_size).
+    /// A frame of a compressed message may be longer on the wire by 1/64 + 1 KiB, since
+    /// deflate makes incompressible data grow.
     ///
-    /// Default: 16 MiB. New in this crate.
+    /// Default: 64 MiB, equal to [`max_message_size`](Settings::max_message_size), so that
+    /// every message within the message limit gets through however the peer frames it
+    /// (Node's `ws` sends each message as one frame, and with permessage-deflate 16 MiB of
+    /// random bytes become one frame of 16,782,342 bytes). Memory stays bounded by the message
+    /// limit. New in this crate.
     pub max_frame_size: usize,
     /// The maximum number of frames an incoming message may be split into (see also
     /// [`fragments_grow`](Settings::fragments_grow)). A message with more closes the
@@ -436,7 +443,7 @@ impl Default for Settings {
             fragments_capacity: 10,
             fragments_grow: true,
             fragment_size: u16::MAX as usize,
-            max_fragment_size: 16 << 20,
+            max_fragment_size: 64 << 20,
             in_buffer_capacity: 2048,
             in_buffer_grow: true,
             out_buffer_capacity: 2048,
@@ -455,7 +462,7 @@ impl Default for Settings {
             encrypt_server: false,
             tcp_nodelay: false,
             max_message_size: 64 << 20,
-            max_frame_size: 16 << 20,
+            max_frame_size: 64 << 20,
             max_fragments: 100_000,
             max_handshake_bytes: 16 << 10,
             max_headers: 64,
@@ -513,8 +520,8 @@ mod tests {
         let s = Settings::default();
         assert!(s.masking_strict);
         assert!(s.key_strict);
-        assert_eq!(s.max_fragment_size, 16 * 1024 * 1024);
-        assert_eq!(s.max_frame_size, 16 * 1024 * 1024);
+        assert_eq!(s.max_fragment_size, 64 * 1024 * 1024);
+        assert_eq!(s.max_frame_size, 64 * 1024 * 1024);
         assert_eq!(s.max_message_size, 64 * 1024 * 1024);
         assert_eq!(s.max_handshake_bytes, 16 * 1024);
         assert_eq!(s.max_headers, 64);
