@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::deflate::DeflateConfig;
 use crate::handshake::RequestChecks;
+use crate::origin::OriginPolicy;
 
 /// Configuration shared by connections (wrap it in an `Arc`).
 ///
@@ -72,6 +73,10 @@ pub struct Config {
     pub masking_strict: bool,
     /// Server: what the upgrade request must satisfy beyond the RFC's core.
     pub request_checks: RequestChecks,
+    /// Server: the `Origin` values accepted; others get 403. Default: every
+    /// origin (no check). A server that trusts cookies or other credentials
+    /// a browser sends by itself must set it: see [`OriginPolicy`].
+    pub origins: OriginPolicy,
     /// permessage-deflate (RFC 7692): a client offers it, a server accepts
     /// an acceptable offer. Default: `None`, off; see the
     /// [`DeflateConfig`] docs for why, and for the memory it costs.
@@ -95,6 +100,7 @@ impl Default for Config {
             idle_timeout: None,
             masking_strict: true,
             request_checks: RequestChecks::default(),
+            origins: OriginPolicy::default(),
             deflate: None,
         }
     }

@@ -832,6 +832,7 @@ impl Connection {
         };
         let upgrade = request
             .validate_upgrade(self.config.request_checks)
+            .and_then(|key| self.config.origins.check(&request).map(|()| key))
             .map(<[u8]>::to_vec);
         let protocols = request.protocols().map(str::to_owned).collect();
         let extensions = match self.config.deflate {

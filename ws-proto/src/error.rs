@@ -180,6 +180,10 @@ pub enum HandshakeError {
     /// bytes after the head are WebSocket frames: a body there would be read
     /// as frames by one side and as HTTP by another (request smuggling).
     UnexpectedBody,
+    /// The request's `Origin` is not one the server's
+    /// [`OriginPolicy`](crate::OriginPolicy) accepts (cross-site WebSocket
+    /// hijacking; RFC 6455 section 10.2). Answered with 403.
+    Origin(String),
 }
 
 impl HandshakeError {
@@ -188,6 +192,7 @@ impl HandshakeError {
         match self {
             Self::TooLarge { .. } | Self::TooManyHeaders { .. } => 431,
             Self::Method(_) => 405,
+            Self::Origin(_) => 403,
             Self::UnsupportedVersion(_) => 426,
             Self::HttpVersion => 505,
             _ => 400,
@@ -224,6 +229,7 @@ impl fmt::Display for HandshakeError {
             Self::UnexpectedBody => f.write_str(
                 "a WebSocket upgrade carries no body (Content-Length or Transfer-Encoding)",
             ),
+            Self::Origin(o) => write!(f, "origin {o:?} is not allowed"),
         }
     }
 }

@@ -213,6 +213,29 @@ pub struct Settings {
     ///
     /// Default: false (as in ws-rs).
     pub method_strict: bool,
+    /// Whether a server accepts a browser's upgrade only from a page of its own host: the
+    /// host and port in `Origin` must be those of the `Host` header (a default port may be
+    /// written or left out). Any other origin gets `403 Forbidden` and a Protocol error in
+    /// [`Handler::on_error`](crate::Handler::on_error). Requests without `Origin` (clients
+    /// other than browsers) are accepted. Origins in
+    /// [`allowed_origins`](Settings::allowed_origins) are accepted too.
+    ///
+    /// Why: browsers let any page open a WebSocket to any server and send that server's
+    /// cookies with it; same-origin policy does not apply. Without a check, a hostile page
+    /// the user visits can talk to your server in the user's name (cross-site WebSocket
+    /// hijacking, RFC 6455 section 10.2). Browsers always send `Origin`, and pages cannot
+    /// forge it. Turn this on (or list the origins) whenever the server trusts cookies or
+    /// other credentials the browser sends by itself.
+    ///
+    /// Default: false (every origin is accepted, as in ws-rs, which had no such check).
+    pub same_origin: bool,
+    /// Origins a server accepts as written, such as `"https://app.example.com"` (scheme,
+    /// host, and port unless the default; compared ignoring ASCII case). When the list is
+    /// not empty or [`same_origin`](Settings::same_origin) is on, a request whose `Origin`
+    /// matches neither gets `403 Forbidden`; see `same_origin` for why.
+    ///
+    /// Default: empty (with `same_origin` off, every origin is accepted). New in this crate.
+    pub allowed_origins: &'static [&'static str],
     /// Serve TLS (`wss://`) on the listener, as in ws-rs. The certificate and key come
     /// from a rustls configuration given to `WebSocket::with_tls_server` (feature
     /// `rustls`), which turns TLS on by itself. `true` without one makes listening fail
@@ -421,6 +444,10 @@ impl Settings {
                 method: self.method_strict,
                 key: self.key_strict,
             },
+            origins: ws_proto::OriginPolicy {
+                same_host: self.same_origin,
+                allowed: self.allowed_origins.iter().map(|&o| o.to_owned()).collect(),
+            },
             deflate: self.permessage_deflate.then_some(ws_proto::DeflateConfig {
                 level: self.deflate_level,
                 threshold: self.deflate_threshold,
@@ -459,6 +486,8 @@ impl Default for Settings {
             masking_strict: true,
             key_strict: true,
             method_strict: false,
+            same_origin: false,
+            allowed_origins: &[],
             encrypt_server: false,
             tcp_nodelay: false,
             max_message_size: 64 << 20,
