@@ -576,6 +576,7 @@ fn script_config(flags: u8, fragment: u8) -> Config {
             method: flags & flag::ANY_METHOD == 0,
             key: true,
         },
+        origins: Default::default(),
         deflate: (fragment & flag::DEFLATE_BIT != 0).then_some(DeflateConfig {
             threshold: 0,
             ..DeflateConfig::default()

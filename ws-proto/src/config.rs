@@ -60,7 +60,15 @@ pub struct Config {
     /// How long to wait for the peer's part of the close handshake (its close
     /// frame, or for a client the server's closing of TCP). Default 10 s.
     pub close_timeout: Duration,
-    /// Send a ping after this long without receiving anything. Default: off.
+    /// Send a ping after this long without receiving anything. The ping's
+    /// payload is 8 bytes from the connection's seeded generator, and only
+    /// a pong echoing them ends the wait: unsolicited pongs, or pongs to the
+    /// application's own pings, do not (a peer cannot fake liveness).
+    ///
+    /// Default: off, as in ws-rs. A ping costs every idle connection a
+    /// wake-up and a round trip, and the interval that keeps NATs and
+    /// proxies open depends on the network between the peers; turn it on
+    /// (Python websockets pings every 20 s) to find dead peers.
     pub keepalive_interval: Option<Duration>,
     /// With keepalive on, how long to wait for the pong before giving up
     /// (the connection ends with 1006 and a keepalive timeout). Default 20 s.

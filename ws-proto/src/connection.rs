@@ -204,7 +204,8 @@ pub struct Connection {
     config: Arc<Config>,
     role: Role,
     state: State,
-    /// The mask-key generator: a client's only (a server does not mask).
+    /// The seeded generator of mask keys (a client's) and of keepalive
+    /// ping payloads (both roles).
     rng: Option<Box<Rng>>,
     decoder: Decoder,
     events: VecDeque<Pending>,
@@ -237,6 +238,10 @@ pub struct Connection {
     close_deadline: Option<Instant>,
     last_received: Instant,
     ping_outstanding: Option<Instant>,
+    /// The payload of the outstanding keepalive ping: drawn from `rng`, so
+    /// a peer cannot answer it before it sees it; only a pong that echoes
+    /// it counts (RFC 6455 section 5.5.3: a pong carries the ping's data).
+    ping_payload: [u8; 8],
     /// permessage-deflate, once negotiated.
     deflate: Option<Box<Deflate>>,
 }
@@ -377,7 +382,7 @@ impl Connection {
             config,
             role,
             state,
-            rng: (role == Role::Client).then(|| Box::new(Rng::new(seed))),
+            rng: Some(Box::new(Rng::new(seed))),
             decoder,
             events: VecDeque::new(),
             input_done: false,
@@ -396,6 +401,7 @@ impl Connection {
             close_deadline: None,
             last_received: now,
             ping_outstanding: None,
+            ping_payload: [0; 8],
             deflate: None,
         }
     }
@@ -543,7 +549,10 @@ impl Connection {
                 .checked_add(interval)
                 .is_some_and(|d| d <= now)
             {
-                self.write_control(OpCode::Ping, b"");
+                let payload = self.rng.as_mut().map_or(0, |rng| rng.next_u64());
+                self.ping_payload = payload.to_le_bytes();
+                let payload = self.ping_payload;
+                self.write_control(OpCode::Ping, &payload);
                 self.ping_outstanding = Some(now);
             }
         }
@@ -964,7 +973,12 @@ impl Connection {
             Decoded::Message(m) => self.emit(Event::Message(m)),
             Decoded::Ping(payload) => self.events.push_back(Pending::Ping(payload)),
             Decoded::Pong(payload) => {
-                self.ping_outstanding = None;
+                // Only the answer to the keepalive ping ends its wait; an
+                // unsolicited pong, or the answer to the application's own
+                // ping, does not.
+                if self.ping_outstanding.is_some() && payload == self.ping_payload {
+                    self.ping_outstanding = None;
+                }
                 self.emit(Event::Pong(payload));
             }
             Decoded::Close(frame) => {
@@ -1368,7 +1382,8 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn an_idle_connection_is_small() {
         let size = std::mem::size_of::<Connection>();
-        assert!(size <= 336, "Connection is {size} bytes");
+        // 344 since the keepalive ping got its 8-byte payload.
+        assert!(size <= 344, "Connection is {size} bytes");
         let decoder = std::mem::size_of::<crate::Decoder>();
         assert!(decoder <= 112, "Decoder is {decoder} bytes");
     }

@@ -301,9 +301,13 @@ pub struct Settings {
     pub close_timeout: Duration,
     /// If set, a Ping is sent whenever nothing has been received from the peer for this
     /// long, to keep intermediaries from dropping an idle connection and to detect a dead
-    /// peer (see [`keepalive_timeout`](Settings::keepalive_timeout)).
+    /// peer (see [`keepalive_timeout`](Settings::keepalive_timeout)). The Ping carries 8
+    /// unpredictable bytes, and only a Pong echoing them counts: unsolicited Pongs, or Pongs
+    /// to the handler's own Pings, cannot keep a dead or hostile connection alive.
     ///
-    /// Default: `None` (no keepalive pings). New in this crate.
+    /// Default: `None` (no keepalive pings), as in ws-rs: pings cost every idle connection a
+    /// wake-up and a round trip, and the interval that keeps NATs and proxies open depends on
+    /// the network (Python websockets pings every 20 s). New in this crate.
     pub keepalive_interval: Option<Duration>,
     /// How long to wait for the Pong after a keepalive Ping before giving up on the peer: the
     /// connection is dropped (`on_close` sees [`CloseCode::Abnormal`](crate::CloseCode::Abnormal))
