@@ -444,8 +444,13 @@ fn check_wire(len: u64, max: usize) -> Result<(), ProtocolError> {
 fn inflate_error(error: InflateError, max: usize) -> ProtocolError {
     match error {
         InflateError::TooLarge { len } => ProtocolError::MessageTooLarge { len, max },
-        InflateError::Corrupt(why) => {
-            ProtocolError::Extension(format!("permessage-deflate: {why}"))
+        // zlib's own words are left out: which of them it uses depends on
+        // how much input and output room each call had (a stream that went
+        // bad with the output full reports "repeated call with bad state"
+        // on the next call), so they would make the error depend on how the
+        // input was split into reads.
+        InflateError::Corrupt(_) => {
+            ProtocolError::Extension("permessage-deflate: invalid compressed data".into())
         }
     }
 }
