@@ -105,6 +105,9 @@ fn raw_server(answer: impl FnOnce(&str) -> String + Send + 'static) -> SocketAdd
     addr
 }
 
+/// The header lines a faulty 101 adds, given the right accept value.
+type Extra = fn(&str) -> String;
+
 struct Client {
     log: Log,
 }
@@ -133,7 +136,7 @@ impl Handler for Client {
 /// `Sec-WebSocket-Accept` or `Upgrade`, or a body, is an error and the
 /// connection never opens.
 fn the_client_refuses_a_faulty_101(rt: Runtime) {
-    let cases: [(&str, fn(&str) -> String); 4] = [
+    let cases: [(&str, Extra); 4] = [
         ("a second accept", |a| {
             format!("Sec-WebSocket-Accept: {a}\r\nSec-WebSocket-Accept: {a}\r\n")
         }),
