@@ -26,7 +26,7 @@ async fn main() -> std::io::Result<()> {
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("autobahn_native_server: listening on {addr}");
-    // The default limits (16 MiB frames, 64 MiB messages) fit the suite's
+    // The default limits (64 MiB frames and messages) fit the suite's
     // largest cases (9.x); permessage-deflate, off by default, is on for
     // 12.* and 13.*.
     let config = Arc::new(Config {

@@ -179,7 +179,15 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let addr = arg.unwrap_or_else(|| "127.0.0.1:3012".into());
-    let ws = ws::WebSocket::new(|out: Sender| Member { out })?.bind(addr)?;
+    // The page is served here, so a browser's upgrade must come from it: 403 otherwise.
+    let settings = ws::Settings {
+        same_origin: true,
+        ..ws::Settings::default()
+    };
+    let ws = ws::Builder::new()
+        .with_settings(settings)
+        .build(|out: Sender| Member { out })?
+        .bind(addr)?;
     println!("open http://{}/ in your browser", ws.local_addr()?);
     ws.run()?;
     Ok(())

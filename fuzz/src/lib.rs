@@ -248,6 +248,10 @@ pub fn server_handshake(data: &[u8]) {
 
     let whole = read_head(max_bytes, &[stream]);
     assert_eq!(read_head(max_bytes, &pieces(stream, &lens)), whole);
+    if stream.len() <= 512 {
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(read_head(max_bytes, &bytes), whole, "byte by byte");
+    }
     let end = match whole {
         Err(e) => {
             assert_eq!(e.status(), 431);
@@ -256,7 +260,16 @@ pub fn server_handshake(data: &[u8]) {
         Ok(None) => return,
         Ok(Some(end)) => end,
     };
-    assert!(end <= max_bytes && stream[..end].ends_with(b"\r\n\r\n"));
+    // The head ends at its first empty line; lines end in CRLF or bare LF.
+    assert!(
+        end <= max_bytes
+            && (stream[..end].ends_with(b"\n\r\n") || stream[..end].ends_with(b"\n\n"))
+    );
+    assert!(
+        !stream[..end - 2].windows(2).any(|w| w == b"\n\n")
+            && !stream[..end - 2].windows(3).any(|w| w == b"\n\r\n"),
+        "the first empty line ends the head"
+    );
     let head = &stream[..end];
 
     let config = Config {
@@ -281,19 +294,15 @@ pub fn server_handshake(data: &[u8]) {
         }
         Ok(None) => {
             // httparse wants more than the blank line the reader found.
-            assert!(matches!(
-                events.as_slice(),
-                [Event::Closed(Closed {
-                    error: Some(Error::Handshake(_)),
-                    ..
-                })]
-            ));
+            assert_head_refused(&events);
             return;
         }
-        Ok(Some((request, len))) => {
-            assert!(len <= end);
-            request
+        Ok(Some((_, len))) if len != end => {
+            // httparse ends the head elsewhere: refused, never guessed.
+            assert_head_refused(&events);
+            return;
         }
+        Ok(Some((request, _))) => request,
     };
     assert_eq!(events, [Event::Request(request.clone())]);
     let _ = (
@@ -330,6 +339,19 @@ pub fn server_handshake(data: &[u8]) {
 }
 
 /// Feeds `pieces` to a `HeadReader` until the head is complete.
+fn assert_head_refused(events: &[Event]) {
+    assert!(
+        matches!(
+            events,
+            [Event::Closed(Closed {
+                error: Some(Error::Handshake(_)),
+                ..
+            })]
+        ),
+        "{events:?}"
+    );
+}
+
 fn read_head(max: usize, pieces: &[&[u8]]) -> Result<Option<usize>, ws_proto::HandshakeError> {
     let mut reader = HeadReader::new(max);
     let mut fed = 0;
@@ -555,6 +577,7 @@ fn script_config(flags: u8, fragment: u8) -> Config {
             method: flags & flag::ANY_METHOD == 0,
             key: true,
         },
+        origins: Default::default(),
         deflate: (fragment & flag::DEFLATE_BIT != 0).then_some(DeflateConfig {
             threshold: 0,
             ..DeflateConfig::default()

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::deflate::DeflateConfig;
 use crate::handshake::RequestChecks;
+use crate::origin::OriginPolicy;
 
 /// Configuration shared by connections (wrap it in an `Arc`).
 ///
@@ -17,13 +18,22 @@ use crate::handshake::RequestChecks;
 ///     keepalive_interval: Some(Duration::from_secs(30)),
 ///     ..Default::default()
 /// };
-/// assert_eq!(config.max_frame_size, 16 << 20);
+/// assert_eq!(config.max_frame_size, 64 << 20);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Largest payload a single received frame may declare. Larger frames
     /// close the connection with 1009 as soon as the header arrives, before
-    /// anything is allocated. Default 16 MiB.
+    /// anything is allocated. A frame of a compressed message may be a
+    /// little longer on the wire, by the slack of
+    /// [`max_compressed_len`](crate::max_compressed_len) (1/64 + 1 KiB),
+    /// since deflate makes incompressible data grow.
+    ///
+    /// Default 64 MiB, the same as `max_message_size`, so that every message
+    /// within the message limit gets through in whatever framing the peer
+    /// chooses (Node's `ws` sends a message as one frame). Memory is bounded
+    /// by `max_message_size` either way: a frame is never buffered apart
+    /// from its message. Lower it to refuse large frames early.
     pub max_frame_size: usize,
     /// Largest message, reassembled from its fragments. Exceeding it closes
     /// with 1009 as soon as a frame header would take the message past it.
@@ -50,7 +60,15 @@ pub struct Config {
     /// How long to wait for the peer's part of the close handshake (its close
     /// frame, or for a client the server's closing of TCP). Default 10 s.
     pub close_timeout: Duration,
-    /// Send a ping after this long without receiving anything. Default: off.
+    /// Send a ping after this long without receiving anything. The ping's
+    /// payload is 8 bytes from the connection's seeded generator, and only
+    /// a pong echoing them ends the wait: unsolicited pongs, or pongs to the
+    /// application's own pings, do not (a peer cannot fake liveness).
+    ///
+    /// Default: off, as in ws-rs. A ping costs every idle connection a
+    /// wake-up and a round trip, and the interval that keeps NATs and
+    /// proxies open depends on the network between the peers; turn it on
+    /// (Python websockets pings every 20 s) to find dead peers.
     pub keepalive_interval: Option<Duration>,
     /// With keepalive on, how long to wait for the pong before giving up
     /// (the connection ends with 1006 and a keepalive timeout). Default 20 s.
@@ -75,6 +93,10 @@ pub struct Config {
     pub masking_strict: bool,
     /// Server: what the upgrade request must satisfy beyond the RFC's core.
     pub request_checks: RequestChecks,
+    /// Server: the `Origin` values accepted; others get 403. Default: every
+    /// origin (no check). A server that trusts cookies or other credentials
+    /// a browser sends by itself must set it: see [`OriginPolicy`].
+    pub origins: OriginPolicy,
     /// permessage-deflate (RFC 7692): a client offers it, a server accepts
     /// an acceptable offer. Default: `None`, off; see the
     /// [`DeflateConfig`] docs for why, and for the memory it costs.
@@ -84,7 +106,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            max_frame_size: 16 << 20,
+            max_frame_size: 64 << 20,
             max_message_size: 64 << 20,
             max_fragments: 100_000,
             max_handshake_bytes: 16 << 10,
@@ -99,6 +121,7 @@ impl Default for Config {
             write_timeout: Some(Duration::from_secs(30)),
             masking_strict: true,
             request_checks: RequestChecks::default(),
+            origins: OriginPolicy::default(),
             deflate: None,
         }
     }

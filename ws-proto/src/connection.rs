@@ -223,7 +223,8 @@ pub struct Connection {
     config: Arc<Config>,
     role: Role,
     state: State,
-    /// The mask-key generator: a client's only (a server does not mask).
+    /// The seeded generator of mask keys (a client's) and of keepalive
+    /// ping payloads (both roles).
     rng: Option<Box<Rng>>,
     decoder: Decoder,
     events: VecDeque<Pending>,
@@ -263,6 +264,10 @@ pub struct Connection {
     /// wait for the transport ([`Connection::handle_written`]).
     unwritten: bool,
     ping_outstanding: Option<Instant>,
+    /// The payload of the outstanding keepalive ping: drawn from `rng`, so
+    /// a peer cannot answer it before it sees it; only a pong that echoes
+    /// it counts (RFC 6455 section 5.5.3: a pong carries the ping's data).
+    ping_payload: [u8; 8],
     /// permessage-deflate, once negotiated.
     deflate: Option<Box<Deflate>>,
 }
@@ -403,7 +408,7 @@ impl Connection {
             config,
             role,
             state,
-            rng: (role == Role::Client).then(|| Box::new(Rng::new(seed))),
+            rng: Some(Box::new(Rng::new(seed))),
             decoder,
             events: VecDeque::new(),
             input_done: false,
@@ -424,6 +429,7 @@ impl Connection {
             last_progress: now,
             unwritten: false,
             ping_outstanding: None,
+            ping_payload: [0; 8],
             deflate: None,
         }
     }
@@ -601,7 +607,10 @@ impl Connection {
                 .checked_add(interval)
                 .is_some_and(|d| d <= now)
             {
-                self.write_control(OpCode::Ping, b"");
+                let payload = self.rng.as_mut().map_or(0, |rng| rng.next_u64());
+                self.ping_payload = payload.to_le_bytes();
+                let payload = self.ping_payload;
+                self.write_control(OpCode::Ping, &payload);
                 self.ping_outstanding = Some(now);
             }
         }
@@ -917,12 +926,17 @@ impl Connection {
 
     fn on_request_head(&mut self, now: Instant, buf: Vec<u8>, end: usize) {
         let request = match Request::parse(&buf[..end], self.config.max_headers) {
-            Ok(Some((request, _))) => request,
-            Ok(None) => return self.fail_handshake(HandshakeError::Malformed("incomplete head")),
+            Ok(Some((request, len))) if len == end => request,
+            // One rule for where the head ends: the reader's empty line,
+            // which httparse must agree with to the byte.
+            Ok(Some(_)) | Ok(None) => {
+                return self.fail_handshake(HandshakeError::Malformed("incomplete head"));
+            }
             Err(e) => return self.fail_handshake(e),
         };
         let upgrade = request
             .validate_upgrade(self.config.request_checks)
+            .and_then(|key| self.config.origins.check(&request).map(|()| key))
             .map(<[u8]>::to_vec);
         let protocols = request.protocols().map(str::to_owned).collect();
         let extensions = match self.config.deflate {
@@ -962,7 +976,9 @@ impl Connection {
         };
         let ReadResponse { request, key, .. } = *read;
         let result = Response::parse(&buf[..end], self.config.max_headers).and_then(|parsed| {
-            let (response, _) = parsed.ok_or(HandshakeError::Malformed("incomplete head"))?;
+            let (response, _) = parsed
+                .filter(|(_, len)| *len == end)
+                .ok_or(HandshakeError::Malformed("incomplete head"))?;
             handshake::validate_response(&response, &request, key.as_bytes())?;
             let deflate = self.check_extensions(&request, &response)?;
             Ok((response, deflate))
@@ -1052,7 +1068,12 @@ impl Connection {
             Decoded::Message(m) => self.emit(Event::Message(m)),
             Decoded::Ping(payload) => self.events.push_back(Pending::Ping(payload)),
             Decoded::Pong(payload) => {
-                self.ping_outstanding = None;
+                // Only the answer to the keepalive ping ends its wait; an
+                // unsolicited pong, or the answer to the application's own
+                // ping, does not.
+                if self.ping_outstanding.is_some() && payload == self.ping_payload {
+                    self.ping_outstanding = None;
+                }
                 self.emit(Event::Pong(payload));
             }
             Decoded::Close(frame) => {
@@ -1456,8 +1477,9 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn an_idle_connection_is_small() {
         let size = std::mem::size_of::<Connection>();
-        // 336 before the write deadline's clock (16 bytes).
-        assert!(size <= 352, "Connection is {size} bytes");
+        // 336, then 8 bytes for the keepalive ping's payload and 16 for the
+        // write deadline's clock.
+        assert!(size <= 360, "Connection is {size} bytes");
         let decoder = std::mem::size_of::<crate::Decoder>();
         assert!(decoder <= 112, "Decoder is {decoder} bytes");
     }

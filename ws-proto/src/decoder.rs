@@ -194,7 +194,7 @@ impl Decoder {
                     .expect("compressed implies an inflater");
                 let max = self.config.max_message_size;
                 let start = msg.data.len();
-                match header.mask {
+                let inflated = match header.mask {
                     None => inflater.inflate(chunk, &mut msg.data, max),
                     Some(key) => {
                         chunk
@@ -206,13 +206,17 @@ impl Decoder {
                                 inflater.inflate(&msg.scratch, &mut msg.data, max)
                             })
                     }
-                }
-                .map_err(|e| inflate_error(e, max))?;
+                };
+                // The bytes inflated before a corrupt spot come first in the
+                // message: their UTF-8 is checked before the inflate error is
+                // reported, so the error does not depend on how the input
+                // was split into reads.
                 if msg.text {
                     msg.utf8
                         .feed(&msg.data[start..])
                         .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
+                inflated.map_err(|e| inflate_error(e, max))?;
             } else {
                 let msg = self.message.as_mut().expect("data frame has a message");
                 let start = msg.data.len();
@@ -283,7 +287,16 @@ impl Decoder {
         if compressed && header.opcode == OpCode::Continuation {
             return Err(ProtocolError::CompressedContinuation);
         }
-        if header.payload_len > c.max_frame_size as u64 {
+        // A compressed frame carries at most `max_frame_size` bytes of
+        // content, but deflate makes incompressible content a little
+        // longer: its wire length gets the same slack as a compressed
+        // message (`max_compressed_len`).
+        let frame_max = if compressed || self.message.as_ref().is_some_and(|m| m.compressed) {
+            max_compressed_len(c.max_frame_size)
+        } else {
+            c.max_frame_size as u64
+        };
+        if header.payload_len > frame_max {
             return Err(ProtocolError::FrameTooLarge {
                 len: header.payload_len,
                 max: c.max_frame_size,
@@ -366,9 +379,15 @@ impl Decoder {
                         .as_mut()
                         .expect("compressed implies an inflater");
                     let max = self.config.max_message_size;
-                    inflater
-                        .finish(&mut msg.data, max)
-                        .map_err(|e| inflate_error(e, max))?;
+                    let start = msg.data.len();
+                    let finished = inflater.finish(&mut msg.data, max);
+                    // As in `decode`: the inflated bytes before the error first.
+                    if msg.text && finished.is_err() {
+                        msg.utf8
+                            .feed(&msg.data[start..])
+                            .map_err(|_| ProtocolError::InvalidUtf8)?;
+                    }
+                    finished.map_err(|e| inflate_error(e, max))?;
                 }
                 if msg.text {
                     let text =
@@ -425,8 +444,13 @@ fn check_wire(len: u64, max: usize) -> Result<(), ProtocolError> {
 fn inflate_error(error: InflateError, max: usize) -> ProtocolError {
     match error {
         InflateError::TooLarge { len } => ProtocolError::MessageTooLarge { len, max },
-        InflateError::Corrupt(why) => {
-            ProtocolError::Extension(format!("permessage-deflate: {why}"))
+        // zlib's own words are left out: which of them it uses depends on
+        // how much input and output room each call had (a stream that went
+        // bad with the output full reports "repeated call with bad state"
+        // on the next call), so they would make the error depend on how the
+        // input was split into reads.
+        InflateError::Corrupt(_) => {
+            ProtocolError::Extension("permessage-deflate: invalid compressed data".into())
         }
     }
 }

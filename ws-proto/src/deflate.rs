@@ -667,9 +667,16 @@ impl Inflater {
         loop {
             reserve_bounded(out, INFLATE_CHUNK, limit);
             let (in_before, out_before) = (state.total_in(), state.total_out());
-            let status = state
-                .decompress_vec(input, out, flush)
-                .map_err(|e| InflateError::Corrupt(e.to_string()))?;
+            let status = state.decompress_vec(input, out, flush);
+            // What was inflated before an error counts first: past the
+            // limit, the message is too large however the stream goes on
+            // (and however its input was split).
+            if out.len() > limit {
+                return Err(InflateError::TooLarge {
+                    len: out.len() as u64,
+                });
+            }
+            let status = status.map_err(|e| InflateError::Corrupt(e.to_string()))?;
             input = &input[(state.total_in() - in_before) as usize..];
             let produced = state.total_out() - out_before;
             if out.len() > limit {

@@ -169,6 +169,21 @@ pub enum HandshakeError {
     Url(String),
     /// The extension negotiation failed.
     Extension(String),
+    /// A header that must appear once appeared more than once
+    /// (`Host`, RFC 9110 section 7.2; `Upgrade`, `Sec-WebSocket-Key`,
+    /// `Sec-WebSocket-Version`, `Sec-WebSocket-Accept`: RFC 6455 sections
+    /// 4.1 and 4.2.1 give each a single value). Two keys or two hosts leave
+    /// the meaning of the request to whichever value a proxy picks.
+    DuplicateHeader(&'static str),
+    /// The upgrade request or the 101 response announced a body
+    /// (`Content-Length` other than 0, or any `Transfer-Encoding`). The
+    /// bytes after the head are WebSocket frames: a body there would be read
+    /// as frames by one side and as HTTP by another (request smuggling).
+    UnexpectedBody,
+    /// The request's `Origin` is not one the server's
+    /// [`OriginPolicy`](crate::OriginPolicy) accepts (cross-site WebSocket
+    /// hijacking; RFC 6455 section 10.2). Answered with 403.
+    Origin(String),
 }
 
 impl HandshakeError {
@@ -177,6 +192,7 @@ impl HandshakeError {
         match self {
             Self::TooLarge { .. } | Self::TooManyHeaders { .. } => 431,
             Self::Method(_) => 405,
+            Self::Origin(_) => 403,
             Self::UnsupportedVersion(_) => 426,
             Self::HttpVersion => 505,
             _ => 400,
@@ -209,6 +225,11 @@ impl fmt::Display for HandshakeError {
             }
             Self::Url(why) => write!(f, "invalid WebSocket URL: {why}"),
             Self::Extension(why) => write!(f, "extension negotiation failed: {why}"),
+            Self::DuplicateHeader(h) => write!(f, "header {h} appears more than once"),
+            Self::UnexpectedBody => f.write_str(
+                "a WebSocket upgrade carries no body (Content-Length or Transfer-Encoding)",
+            ),
+            Self::Origin(o) => write!(f, "origin {o:?} is not allowed"),
         }
     }
 }

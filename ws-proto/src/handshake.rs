@@ -54,6 +54,48 @@ fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
     tokens(headers, name).any(|t| t.eq_ignore_ascii_case(token))
 }
 
+/// Refuses a second line of any header in `names` (case-insensitive).
+fn check_single(headers: &Headers, names: &[&'static str]) -> Result<(), HandshakeError> {
+    for &name in names {
+        let count = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count();
+        if count > 1 {
+            return Err(HandshakeError::DuplicateHeader(name));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a head that announces a body: any `Transfer-Encoding`, or a
+/// `Content-Length` other than a single 0. What follows the head of an
+/// upgrade is the WebSocket stream.
+fn check_no_body(headers: &Headers) -> Result<(), HandshakeError> {
+    if find(headers, "Transfer-Encoding").is_some() {
+        return Err(HandshakeError::UnexpectedBody);
+    }
+    let mut lengths = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Content-Length"));
+    match (lengths.next(), lengths.next()) {
+        (None, _) => Ok(()),
+        (Some((_, v)), None) if v.trim_ascii() == b"0" => Ok(()),
+        _ => Err(HandshakeError::UnexpectedBody),
+    }
+}
+
+/// The headers of an upgrade request that must appear at most once.
+const SINGLE_REQUEST_HEADERS: &[&str] = &[
+    "Host",
+    "Upgrade",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+];
+
+/// The headers of a 101 response that must appear at most once.
+const SINGLE_RESPONSE_HEADERS: &[&str] = &["Upgrade", "Sec-WebSocket-Accept"];
+
 fn write_headers(headers: &Headers, out: &mut Vec<u8>) {
     for (name, value) in headers {
         out.extend_from_slice(name.as_bytes());
@@ -496,6 +538,8 @@ impl Request {
         if checks.method && self.method != "GET" {
             return Err(HandshakeError::Method(self.method.clone()));
         }
+        check_single(&self.headers, SINGLE_REQUEST_HEADERS)?;
+        check_no_body(&self.headers)?;
         if !has_token(&self.headers, "Upgrade", "websocket") {
             return Err(if self.header("Upgrade").is_none() {
                 HandshakeError::NotUpgrade
@@ -571,6 +615,8 @@ pub(crate) fn validate_response(
     if res.status != 101 {
         return Err(HandshakeError::Status(res.status));
     }
+    check_single(&res.headers, SINGLE_RESPONSE_HEADERS)?;
+    check_no_body(&res.headers)?;
     if !has_token(&res.headers, "Upgrade", "websocket") {
         return Err(HandshakeError::InvalidHeader("Upgrade"));
     }
@@ -732,6 +778,139 @@ mod tests {
                 .validate_upgrade(lax)
                 .is_ok()
         );
+    }
+
+    /// A second `Host`, `Upgrade`, `Sec-WebSocket-Key` or
+    /// `Sec-WebSocket-Version` line, in any case, is a 400.
+    #[test]
+    fn duplicate_single_headers_are_refused() {
+        for (name, value) in [
+            ("host", "other.example"),
+            ("UPGRADE", "websocket"),
+            ("Sec-WebSocket-Key", "AQIDBAUGBwgJCgsMDQ4PEA=="),
+            ("sec-websocket-version", "13"),
+        ] {
+            let mut req = parse(RFC_REQUEST);
+            req.headers.push((name.into(), value.as_bytes().to_vec()));
+            let err = req.validate_upgrade(RequestChecks::default()).unwrap_err();
+            assert!(
+                matches!(err, HandshakeError::DuplicateHeader(h) if h.eq_ignore_ascii_case(name)),
+                "{name}: {err:?}"
+            );
+            assert_eq!(err.status(), 400);
+        }
+        // Lists in one line, and repeated list headers, stay fine.
+        let mut req = parse(RFC_REQUEST);
+        req.headers
+            .push(("Sec-WebSocket-Protocol".into(), b"third".to_vec()));
+        req.headers
+            .push(("Connection".into(), b"keep-alive".to_vec()));
+        assert!(req.validate_upgrade(RequestChecks::default()).is_ok());
+    }
+
+    /// A body on the upgrade GET is a 400: any `Transfer-Encoding`, any
+    /// `Content-Length` but a single 0.
+    #[test]
+    fn a_body_on_the_upgrade_is_refused() {
+        let cases: &[(&[(&str, &str)], bool)] = &[
+            (&[("Content-Length", "0")], true),
+            (&[("Content-Length", " 0 ")], true),
+            (&[("Content-Length", "5")], false),
+            (&[("Content-Length", "0"), ("content-length", "0")], false),
+            (&[("Content-Length", "0, 0")], false),
+            (&[("Content-Length", "x")], false),
+            (&[("Transfer-Encoding", "chunked")], false),
+            (&[("Transfer-Encoding", "identity")], false),
+        ];
+        for (headers, ok) in cases {
+            let mut req = parse(RFC_REQUEST);
+            for (n, v) in *headers {
+                req.headers.push(((*n).into(), v.as_bytes().to_vec()));
+            }
+            let got = req.validate_upgrade(RequestChecks::default());
+            if *ok {
+                assert!(got.is_ok(), "{headers:?}");
+            } else {
+                assert_eq!(
+                    got.err(),
+                    Some(HandshakeError::UnexpectedBody),
+                    "{headers:?}"
+                );
+            }
+        }
+    }
+
+    /// The client holds the server's 101 to the same rules.
+    #[test]
+    fn response_duplicates_and_body_are_refused() {
+        let req = parse(RFC_REQUEST);
+        let key = b"dGhlIHNhbXBsZSBub25jZQ==";
+        let good = accept_response(key, &Accept::default(), None);
+        for (name, value, expected) in [
+            (
+                "Sec-WebSocket-Accept",
+                "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+                HandshakeError::DuplicateHeader("Sec-WebSocket-Accept"),
+            ),
+            (
+                "upgrade",
+                "websocket",
+                HandshakeError::DuplicateHeader("Upgrade"),
+            ),
+            ("Content-Length", "3", HandshakeError::UnexpectedBody),
+            (
+                "Transfer-Encoding",
+                "chunked",
+                HandshakeError::UnexpectedBody,
+            ),
+        ] {
+            let mut res = good.clone();
+            res.headers.push((name.into(), value.as_bytes().to_vec()));
+            assert_eq!(validate_response(&res, &req, key), Err(expected), "{name}");
+        }
+    }
+
+    /// Where the head ends does not depend on how it arrives: every split
+    /// in two, and byte by byte, finds the same end as the whole, for heads
+    /// with CRLF, bare LF, and stray CRs.
+    #[test]
+    fn head_end_is_the_same_for_every_split() {
+        let heads: &[&[u8]] = &[
+            RFC_REQUEST,
+            b"GET / HTTP/1.1\nHost: x\n\nrest",
+            b"GET / HTTP/1.1\r\nHost: x\n\r\nrest",
+            b"GET / HTTP/1.1\r\nHost: x\r\n\nrest",
+            b"GET /index.html HTTP/2.1\r\nHos :\rht\n\r\n",
+            b"GET / HTTP/1.1\r\nA: \r\r\n\r\r\n\r\n",
+            b"\r\n\r\n",
+            b"\n\n",
+            b"GET / HTTP/1.1\r\n\r",
+        ];
+        for data in heads {
+            let whole = HeadReader::new(4096).push(data).unwrap();
+            for cut in 0..=data.len() {
+                let mut r = HeadReader::new(4096);
+                let got = match r.push(&data[..cut]).unwrap() {
+                    Some(end) => Some(end),
+                    None => r.push(&data[cut..]).unwrap(),
+                };
+                assert_eq!(got, whole, "{:?} cut {cut}", String::from_utf8_lossy(data));
+            }
+            let mut r = HeadReader::new(4096);
+            let mut got = None;
+            for b in *data {
+                got = r.push(std::slice::from_ref(b)).unwrap();
+                if got.is_some() {
+                    break;
+                }
+            }
+            assert_eq!(
+                got,
+                whole,
+                "{:?} byte by byte",
+                String::from_utf8_lossy(data)
+            );
+        }
     }
 
     #[test]

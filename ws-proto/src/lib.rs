@@ -55,6 +55,7 @@ mod frame;
 mod handshake;
 mod mask;
 mod message;
+mod origin;
 mod output;
 mod rng;
 mod utf8;
@@ -76,5 +77,6 @@ pub use handshake::{
 };
 pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;
+pub use origin::OriginPolicy;
 pub use output::OutputQueue;
 pub use utf8::{Utf8Error, Utf8Validator};

@@ -553,3 +553,62 @@ mod properties {
         }
     }
 }
+
+/// Random bytes (xorshift): they do not compress, so deflate makes them
+/// a little longer.
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
+
+/// A message within `max_message_size` gets through in one compressed frame
+/// although deflate made that frame longer than the message (Node's `ws`
+/// sends 16 MiB of random bytes as one frame of 16,782,342 bytes), with the
+/// default limits and with a frame limit equal to the message. The frame is
+/// built here, as Node builds it: this crate's own sender would send such a
+/// message uncompressed.
+#[test]
+fn incompressible_message_in_one_frame_within_the_limits() {
+    let deflate = Some(DeflateConfig::default());
+    let small = 1 << 20;
+    let limits = Config {
+        max_message_size: small,
+        max_frame_size: small,
+        ..config(deflate)
+    };
+    for (server, len) in [(config(deflate), 16 << 20), (limits, small)] {
+        let (_c, mut s) = pair_with(config(deflate), server);
+        let data = random_bytes(len, len as u64);
+        let mut deflated = Vec::new();
+        assert!(ws_proto::Deflater::new(6, 15, false).compress(&data, &mut deflated));
+        assert!(deflated.len() > len, "{}", deflated.len());
+        let header = ws_proto::FrameHeader {
+            fin: true,
+            rsv: ws_proto::RSV1,
+            opcode: OpCode::Binary,
+            mask: Some([1, 2, 3, 4]),
+            payload_len: deflated.len() as u64,
+        };
+        let mut wire = Vec::new();
+        header.write_to(&mut wire);
+        let start = wire.len();
+        wire.extend_from_slice(&deflated);
+        ws_proto::apply_mask(&mut wire[start..], [1, 2, 3, 4], 0);
+        let now = Instant::now();
+        for piece in wire.chunks(64 << 10) {
+            s.handle_input(now, piece);
+        }
+        assert_eq!(
+            events(&mut s),
+            [Event::Message(Message::Binary(data))],
+            "{len}"
+        );
+    }
+}

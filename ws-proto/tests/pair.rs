@@ -316,8 +316,17 @@ fn keepalive_ping_and_pong_then_keepalive_timeout() {
         frames.iter().map(|f| f.opcode).collect::<Vec<_>>(),
         [OpCode::Ping]
     );
-    assert!(pair.client.events.contains(&Event::Ping(Vec::new())));
-    assert_eq!(pair.server.events.last(), Some(&Event::Pong(Vec::new())));
+    // Its payload is 8 bytes from the seeded generator, echoed in the pong.
+    assert_eq!(frames[0].payload.len(), 8);
+    assert!(
+        pair.client
+            .events
+            .contains(&Event::Ping(frames[0].payload.clone()))
+    );
+    assert_eq!(
+        pair.server.events.last(),
+        Some(&Event::Pong(frames[0].payload.clone()))
+    );
     assert!(pair.server.closed().is_empty());
 
     // Now the client goes silent: the next ping gets no pong.

@@ -22,7 +22,7 @@ use std::time::Duration;
 /// - **Finite limits by default.** ws-rs accepted frames of any size by default
 ///   (`max_fragment_size` was `usize::MAX`) and let its buffers and fragment list grow
 ///   without bound, so one peer could exhaust the memory of the process. Here every input is
-///   bounded by default: [`max_frame_size`](Settings::max_frame_size) (16 MiB),
+///   bounded by default: [`max_frame_size`](Settings::max_frame_size) (64 MiB),
 ///   [`max_message_size`](Settings::max_message_size) (64 MiB),
 ///   [`max_fragments`](Settings::max_fragments) (100,000),
 ///   [`max_handshake_bytes`](Settings::max_handshake_bytes) (16 KiB) and
@@ -112,7 +112,8 @@ pub struct Settings {
     /// [`max_frame_size`](Settings::max_frame_size), kept under its ws-rs name. The limit
     /// applied is the smaller of the two fields, so lowering either one takes effect.
     ///
-    /// Default: 16 MiB. ws-rs's default was `usize::MAX` (no limit).
+    /// Default: 64 MiB, as [`max_frame_size`](Settings::max_frame_size). ws-rs's default was
+    /// `usize::MAX` (no limit).
     pub max_fragment_size: usize,
     /// The initial capacity in bytes of each connection's read buffer, which is reused for
     /// every read.
@@ -212,6 +213,29 @@ pub struct Settings {
     ///
     /// Default: false (as in ws-rs).
     pub method_strict: bool,
+    /// Whether a server accepts a browser's upgrade only from a page of its own host: the
+    /// host and port in `Origin` must be those of the `Host` header (a default port may be
+    /// written or left out). Any other origin gets `403 Forbidden` and a Protocol error in
+    /// [`Handler::on_error`](crate::Handler::on_error). Requests without `Origin` (clients
+    /// other than browsers) are accepted. Origins in
+    /// [`allowed_origins`](Settings::allowed_origins) are accepted too.
+    ///
+    /// Why: browsers let any page open a WebSocket to any server and send that server's
+    /// cookies with it; same-origin policy does not apply. Without a check, a hostile page
+    /// the user visits can talk to your server in the user's name (cross-site WebSocket
+    /// hijacking, RFC 6455 section 10.2). Browsers always send `Origin`, and pages cannot
+    /// forge it. Turn this on (or list the origins) whenever the server trusts cookies or
+    /// other credentials the browser sends by itself.
+    ///
+    /// Default: false (every origin is accepted, as in ws-rs, which had no such check).
+    pub same_origin: bool,
+    /// Origins a server accepts as written, such as `"https://app.example.com"` (scheme,
+    /// host, and port unless the default; compared ignoring ASCII case). When the list is
+    /// not empty or [`same_origin`](Settings::same_origin) is on, a request whose `Origin`
+    /// matches neither gets `403 Forbidden`; see `same_origin` for why.
+    ///
+    /// Default: empty (with `same_origin` off, every origin is accepted). New in this crate.
+    pub allowed_origins: &'static [&'static str],
     /// Serve TLS (`wss://`) on the listener, as in ws-rs. The certificate and key come
     /// from a rustls configuration given to `WebSocket::with_tls_server` (feature
     /// `rustls`), which turns TLS on by itself. `true` without one makes listening fail
@@ -235,8 +259,14 @@ pub struct Settings {
     /// The maximum payload length of an incoming frame. A larger frame closes the connection
     /// with 1009 and reports a Capacity error as soon as its header is read. The limit
     /// applied is the smaller of this and [`max_fragment_size`](Settings::max_fragment_size).
+    /// A frame of a compressed message may be longer on the wire by 1/64 + 1 KiB, since
+    /// deflate makes incompressible data grow.
     ///
-    /// Default: 16 MiB. New in this crate.
+    /// Default: 64 MiB, equal to [`max_message_size`](Settings::max_message_size), so that
+    /// every message within the message limit gets through however the peer frames it
+    /// (Node's `ws` sends each message as one frame, and with permessage-deflate 16 MiB of
+    /// random bytes become one frame of 16,782,342 bytes). Memory stays bounded by the message
+    /// limit. New in this crate.
     pub max_frame_size: usize,
     /// The maximum number of frames an incoming message may be split into (see also
     /// [`fragments_grow`](Settings::fragments_grow)). A message with more closes the
@@ -271,9 +301,13 @@ pub struct Settings {
     pub close_timeout: Duration,
     /// If set, a Ping is sent whenever nothing has been received from the peer for this
     /// long, to keep intermediaries from dropping an idle connection and to detect a dead
-    /// peer (see [`keepalive_timeout`](Settings::keepalive_timeout)).
+    /// peer (see [`keepalive_timeout`](Settings::keepalive_timeout)). The Ping carries 8
+    /// unpredictable bytes, and only a Pong echoing them counts: unsolicited Pongs, or Pongs
+    /// to the handler's own Pings, cannot keep a dead or hostile connection alive.
     ///
-    /// Default: `None` (no keepalive pings). New in this crate.
+    /// Default: `None` (no keepalive pings), as in ws-rs: pings cost every idle connection a
+    /// wake-up and a round trip, and the interval that keeps NATs and proxies open depends on
+    /// the network (Python websockets pings every 20 s). New in this crate.
     pub keepalive_interval: Option<Duration>,
     /// How long to wait for the Pong after a keepalive Ping before giving up on the peer: the
     /// connection is dropped (`on_close` sees [`CloseCode::Abnormal`](crate::CloseCode::Abnormal))
@@ -424,6 +458,10 @@ impl Settings {
                 method: self.method_strict,
                 key: self.key_strict,
             },
+            origins: ws_proto::OriginPolicy {
+                same_host: self.same_origin,
+                allowed: self.allowed_origins.iter().map(|&o| o.to_owned()).collect(),
+            },
             deflate: self.permessage_deflate.then_some(ws_proto::DeflateConfig {
                 level: self.deflate_level,
                 threshold: self.deflate_threshold,
@@ -446,7 +484,7 @@ impl Default for Settings {
             fragments_capacity: 10,
             fragments_grow: true,
             fragment_size: u16::MAX as usize,
-            max_fragment_size: 16 << 20,
+            max_fragment_size: 64 << 20,
             in_buffer_capacity: 2048,
             in_buffer_grow: true,
             out_buffer_capacity: 2048,
@@ -462,10 +500,12 @@ impl Default for Settings {
             masking_strict: true,
             key_strict: true,
             method_strict: false,
+            same_origin: false,
+            allowed_origins: &[],
             encrypt_server: false,
             tcp_nodelay: false,
             max_message_size: 64 << 20,
-            max_frame_size: 16 << 20,
+            max_frame_size: 64 << 20,
             max_fragments: 100_000,
             max_handshake_bytes: 16 << 10,
             max_headers: 64,
@@ -524,8 +564,8 @@ mod tests {
         let s = Settings::default();
         assert!(s.masking_strict);
         assert!(s.key_strict);
-        assert_eq!(s.max_fragment_size, 16 * 1024 * 1024);
-        assert_eq!(s.max_frame_size, 16 * 1024 * 1024);
+        assert_eq!(s.max_fragment_size, 64 * 1024 * 1024);
+        assert_eq!(s.max_frame_size, 64 * 1024 * 1024);
         assert_eq!(s.max_message_size, 64 * 1024 * 1024);
         assert_eq!(s.max_handshake_bytes, 16 * 1024);
         assert_eq!(s.max_headers, 64);

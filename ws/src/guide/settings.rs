@@ -38,7 +38,7 @@
 //! | setting | default | bounds | a peer over it gets |
 //! | --- | --- | --- | --- |
 //! | [`max_message_size`](Settings::max_message_size) | 64 MiB | an incoming message, all fragments together, after decompression | 1009 |
-//! | [`max_frame_size`](Settings::max_frame_size) (and ws-rs's [`max_fragment_size`](Settings::max_fragment_size); the smaller applies) | 16 MiB | an incoming frame's payload, checked on its header | 1009 |
+//! | [`max_frame_size`](Settings::max_frame_size) (and ws-rs's [`max_fragment_size`](Settings::max_fragment_size); the smaller applies) | 64 MiB | an incoming frame's payload, checked on its header (a compressed frame may pass it by deflate's small overhead) | 1009 |
 //! | [`max_fragments`](Settings::max_fragments) | 100,000 | the frames of one incoming message (with [`fragments_grow`](Settings::fragments_grow) off, at most [`fragments_capacity`](Settings::fragments_capacity), 10) | 1008 |
 //! | [`max_handshake_bytes`](Settings::max_handshake_bytes) | 16 KiB | the HTTP request or response of the opening handshake | 431 |
 //! | [`max_headers`](Settings::max_headers) | 64 | its header fields | 431 |
@@ -66,7 +66,7 @@
 //!
 //! let s = ws::Settings::default();
 //! assert_eq!(s.max_message_size, 64 << 20);
-//! assert_eq!((s.max_frame_size, s.max_fragment_size), (16 << 20, 16 << 20));
+//! assert_eq!((s.max_frame_size, s.max_fragment_size), (64 << 20, 64 << 20));
 //! assert_eq!((s.max_fragments, s.fragments_capacity, s.fragments_grow), (100_000, 10, true));
 //! assert_eq!((s.max_handshake_bytes, s.max_headers), (16 << 10, 64));
 //! assert_eq!(s.handshake_timeout, Duration::from_secs(10));
