@@ -321,7 +321,49 @@ impl ws::Handler for Echo {
     }
 }
 
+/// The shape of ws-rs's own tests/deflate.rs: one `WebSocket` connects
+/// to itself (the connection asked for before it listens), both ends
+/// wrapped, with messages cut into 4-byte fragments; the client checks the
+/// echo and shuts the `WebSocket` down.
+fn one_websocket_echoes_to_itself_in_fragments(runtime: Runtime) {
+    const MESSAGE: &str = "this is the message that will be sent as a message";
+    for fragment_size in [4, usize::MAX] {
+        let mut name = "Client";
+        let log = Log::default();
+        let record = log.clone();
+        let ws = ws::Builder::new()
+            .with_settings(Settings {
+                fragment_size,
+                ..Settings::default()
+            })
+            .with_runtime(runtime)
+            .build(move |output: Sender| {
+                if name == "Client" {
+                    output.send(MESSAGE).unwrap();
+                }
+                let me = name;
+                let record = record.clone();
+                name = "Server";
+                DeflateHandler::new(move |msg: Message| {
+                    if me == "Server" {
+                        output.send(msg)
+                    } else {
+                        record.push(msg.as_text()?.to_owned());
+                        output.shutdown()
+                    }
+                })
+            })
+            .unwrap();
+        let mut ws = ws.bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}", ws.local_addr().unwrap());
+        ws.connect(url::Url::parse(&url).unwrap()).unwrap();
+        ws.run().unwrap();
+        assert_eq!(log.entries(), [MESSAGE], "fragment size {fragment_size}");
+    }
+}
+
 runtimes!(
+    one_websocket_echoes_to_itself_in_fragments,
     wrapped_server_compresses,
     unwrapped_server_does_not_compress,
     wrapped_client_offers_and_compresses,
