@@ -173,6 +173,15 @@ pub trait Session: Sized {
     fn take_tls(&mut self) -> Option<rustls::Connection> {
         None
     }
+
+    /// The protocol configuration of this session's connection, instead of
+    /// the loop's (given to [`EventLoop::new`]): called once, right after
+    /// the session is made and before the core connection is, so that one
+    /// connection can differ from the others (its permessage-deflate
+    /// parameters, say). The default, `None`, uses the loop's.
+    fn config(&self) -> Option<Arc<Config>> {
+        None
+    }
 }
 
 /// A connection's transport state.
@@ -413,7 +422,8 @@ impl<S: Session> Control<'_, S> {
             let _ = inner.registry.deregister(&mut stream);
             return Ok(None);
         };
-        let conn = Connection::client(inner.config.clone(), request, inner.now, seed());
+        let config = session.config().unwrap_or_else(|| inner.config.clone());
+        let conn = Connection::client(config, request, inner.now, seed());
         let mut io = Io::new(stream, info);
         io.start_tls(&mut session);
         io.writable = true;
@@ -721,7 +731,8 @@ impl<E: Endpoint> EventLoop<E> {
             let inner = &mut self.inner;
             match session {
                 Some(mut session) => {
-                    let conn = Connection::server(inner.config.clone(), inner.now, seed());
+                    let config = session.config().unwrap_or_else(|| inner.config.clone());
+                    let conn = Connection::server(config, inner.now, seed());
                     let mut io = Io::new(stream, info);
                     io.start_tls(&mut session);
                     let key = inner.entries.insert(Some(Entry { io, conn, session }));

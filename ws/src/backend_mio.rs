@@ -107,6 +107,10 @@ impl<H: crate::Handler> Session for MioSession<H> {
     fn take_tls(&mut self) -> Option<rustls::Connection> {
         self.tls.take().map(|tls| *tls)
     }
+
+    fn config(&self) -> Option<Arc<ws_proto::Config>> {
+        self.conn.core_config()
+    }
 }
 
 /// The `WebSocket`'s endpoint on mio.

@@ -311,7 +311,8 @@ where
         };
         let (inbox, rx) = inbox();
         self.slots.insert(Slot { id, inbox });
-        let core = Connection::server(self.config.clone(), now(), driver::seed());
+        let config = conn.core_config().unwrap_or_else(|| self.config.clone());
+        let core = Connection::server(config, now(), driver::seed());
         #[cfg(feature = "rustls")]
         let limit = self.config.handshake_timeout;
         self.running.push(Box::pin(async move {
@@ -370,7 +371,8 @@ where
         };
         let (inbox, rx) = inbox();
         self.slots.insert(Slot { id, inbox });
-        let core = Connection::client(self.config.clone(), request, now(), driver::seed());
+        let config = conn.core_config().unwrap_or_else(|| self.config.clone());
+        let core = Connection::client(config, request, now(), driver::seed());
         let limit = self.config.handshake_timeout;
         let nodelay = self.hub.settings.tcp_nodelay;
         self.running.push(Box::pin(async move {

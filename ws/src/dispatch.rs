@@ -69,6 +69,9 @@ pub(crate) struct Conn<H: Handler> {
     taken: usize,
     /// The cap was reported to `on_error` under the close policy.
     cap_reported: bool,
+    /// The core configuration of this connection when it differs from the
+    /// `WebSocket`'s (the handler chose permessage-deflate).
+    config: Option<Arc<ws_proto::Config>>,
 }
 
 impl<H: Handler> Conn<H> {
@@ -96,7 +99,15 @@ impl<H: Handler> Conn<H> {
             held: 0,
             taken: 0,
             cap_reported: false,
+            config: None,
         }
+    }
+
+    /// The core configuration of this connection when it is not the
+    /// `WebSocket`'s: when [`Handler::permessage_deflate`] chose
+    /// permessage-deflate for it.
+    pub(crate) fn core_config(&self) -> Option<Arc<ws_proto::Config>> {
+        self.config.clone()
     }
 
     /// The handler, for the factory's `connection_lost`.
@@ -694,14 +705,15 @@ impl<F: Factory> Hub<F> {
             Role::Client => factory.client_connected(sender),
         }))
         .ok()?;
-        Some(Conn::new(
-            handler,
-            Arc::clone(&self.settings),
-            key,
-            outbox,
-            None,
-            None,
-        ))
+        let deflate = catch_unwind(AssertUnwindSafe(|| handler.permessage_deflate())).ok()?;
+        let mut conn = Conn::new(handler, Arc::clone(&self.settings), key, outbox, None, None);
+        if let Some(deflate) = deflate {
+            log::trace!("permessage-deflate chosen by the handler: {deflate:?}");
+            let mut config = self.settings.core_config();
+            config.deflate = Some(deflate.core_config(&self.settings));
+            conn.config = Some(Arc::new(config));
+        }
+        Some(conn)
     }
 
     /// Builds the request for an outgoing connection; on failure the error

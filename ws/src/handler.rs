@@ -185,6 +185,21 @@ pub trait Handler {
         Ok(config.clone())
     }
 
+    /// Whether this connection uses permessage-deflate (RFC 7692), and with
+    /// which parameters: `Some` makes a client offer it and a server accept
+    /// a client's offer, whatever
+    /// [`Settings::permessage_deflate`](crate::Settings::permessage_deflate)
+    /// says; `None` (the default) follows the `WebSocket`'s settings.
+    ///
+    /// Called once, right after the factory made the handler and before
+    /// the opening handshake; later answers are not asked for. ws-rs had no
+    /// such method: its [`DeflateHandler`](crate::deflate::DeflateHandler)
+    /// compressed inside the handler, while here the wrapper answers this
+    /// and the protocol core compresses.
+    fn permessage_deflate(&self) -> Option<crate::deflate::DeflateSettings> {
+        None
+    }
+
     /// Client: build the handshake request for `url`. The default is
     /// [`Request::from_url`]; override it to add headers, subprotocols or
     /// cookies.

@@ -102,10 +102,11 @@
 //!   configuration rather than wrapping a stream. Without the feature,
 //!   `wss://` URLs and `Settings::encrypt_server` fail with an error that
 //!   names it.
-//! - permessage-deflate (RFC 7692) is a setting,
-//!   [`Settings::permessage_deflate`] (off by default), done by the core for
-//!   clients and servers alike, instead of ws-rs's optional
-//!   `DeflateHandler` wrapper. Inflated messages are bounded by
+//! - permessage-deflate (RFC 7692) is done by the core for clients and
+//!   servers alike: for every connection with
+//!   [`Settings::permessage_deflate`] (off by default), or for chosen ones
+//!   with ws-rs's [`deflate::DeflateHandler`] wrapper, which no longer
+//!   needs a cargo feature. Inflated messages are bounded by
 //!   [`Settings::max_message_size`].
 #![deny(missing_docs)]
 
@@ -118,6 +119,7 @@ compile_error!(
 mod backend_mio;
 #[cfg(feature = "tokio")]
 mod backend_tokio;
+pub mod deflate;
 mod dispatch;
 mod frame;
 mod handler;
