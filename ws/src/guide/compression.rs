@@ -105,10 +105,13 @@
 //!
 //! ws-rs offered permessage-deflate through its optional `DeflateHandler`,
 //! a wrapper around each handler (cargo feature `permessage-deflate`).
-//! Here it is a setting of the `WebSocket`, for every connection. A
-//! `ws::deflate` module with ws-rs's `DeflateHandler`, `DeflateBuilder`
-//! and `DeflateSettings`, mapped onto this built-in compression per
-//! connection, is being added so that such ws-rs programs build unchanged.
+//! Here it is a setting of the `WebSocket`, for every connection. For
+//! such programs, [`crate::deflate`] has ws-rs's
+//! [`DeflateHandler`](crate::deflate::DeflateHandler),
+//! [`DeflateBuilder`](crate::deflate::DeflateBuilder) and
+//! [`DeflateSettings`](crate::deflate::DeflateSettings), mapped onto this
+//! built-in compression for the connections whose handler they wrap, so
+//! that they build unchanged and compress.
 //!
 //! This is the last chapter; the [guide's contents](super) list them all.
 
