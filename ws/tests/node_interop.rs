@@ -106,10 +106,12 @@ fn settings(deflate: bool) -> Settings {
 
 /// A Node client sends 16 MiB of random bytes; our server echoes them.
 fn node_client_to_our_server(rt: Runtime) {
+    // Serial from the start: the install step must not run twice at once
+    // (concurrent `npm install`s into one directory break each other).
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(modules) = node_modules() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for mode in ["plain", "deflate"] {
         let server = Server::start(rt, settings(mode == "deflate"), || {
             |out: Sender| move |msg| out.send(msg)
@@ -127,10 +129,12 @@ fn node_client_to_our_server(rt: Runtime) {
 
 /// A Node server sends 16 MiB of random bytes; our client echoes them.
 fn node_server_to_our_client(rt: Runtime) {
+    // Serial from the start: the install step must not run twice at once
+    // (concurrent `npm install`s into one directory break each other).
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(modules) = node_modules() else {
         return;
     };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for mode in ["plain", "deflate"] {
         let mut child = node(&modules, "echo_server.js", &[mode]);
         let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
