@@ -56,8 +56,8 @@ pub(crate) struct Engine<S> {
     /// for writing the rest, shutting down and waiting for the peer's end
     /// of stream.
     finish_deadline: Option<Instant>,
+    /// Armed for the earliest deadline; its own `deadline()` says for when.
     timer: Option<Pin<Box<Sleep>>>,
-    timer_at: Option<Instant>,
     /// An I/O error that ended the connection before its close was reported.
     pub(crate) io_error: Option<io::Error>,
     /// Something was read or written, or a deadline fired, since the last
@@ -78,7 +78,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             dead: false,
             finish_deadline: None,
             timer: None,
-            timer_at: None,
             io_error: None,
             activity: false,
         }
@@ -245,16 +244,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         let at = tokio::time::Instant::from_std(deadline);
         let timer = match &mut self.timer {
             Some(timer) => {
-                if self.timer_at != Some(deadline) {
+                if timer.deadline() != at {
                     timer.as_mut().reset(at);
                 }
                 timer
             }
             None => self.timer.insert(Box::pin(tokio::time::sleep_until(at))),
         };
-        self.timer_at = Some(deadline);
         ready!(timer.as_mut().poll(cx));
-        self.timer_at = None;
         self.activity = true;
         let now = now();
         // Only the core's own deadlines count as the core timing out (the
