@@ -12,9 +12,11 @@
 #
 # Options (passed to load_runner): --servers LIST, --loads LIST (a b c d t u e;
 # t and u are mixed multi-byte UTF-8 text),
-# --runs N, --duration S, --warmup S, --idle-conns N, --out FILE, --no-pin,
-# --smoke. A full run writes benches/RESULTS.md unless --out says otherwise;
-# --smoke writes no file unless --out is given. With LOAD_PROFILE=debug the
+# --runs N, --duration S, --warmup S, --idle-conns N, --out FILE, --charts DIR,
+# --no-pin, --smoke. A full run writes benches/RESULTS.md and the charts in
+# benches/charts/ (one SVG per load) unless --out or --charts say otherwise;
+# --smoke writes no table unless --out is given, and its charts go to
+# target/load/charts/. With LOAD_PROFILE=debug the
 # binaries are built without optimisation (enough for --smoke).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,13 +38,20 @@ COMMAND="benches/load.sh${*:+ $*}"
 ARGS=(--bin-dir "$BIN" --jsonl target/load/results.jsonl --command "$COMMAND")
 smoke=false
 has_out=false
+has_charts=false
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=true ;;
     --out) has_out=true ;;
+    --charts) has_charts=true ;;
   esac
 done
 if [ "$smoke" = false ] && [ "$has_out" = false ]; then
   ARGS+=(--out benches/RESULTS.md)
+  [ "$has_charts" = true ] || ARGS+=(--charts benches/charts)
+elif [ "$has_charts" = false ]; then
+  # A smoke run (or one written elsewhere) still renders its charts, so
+  # that a chart that cannot be drawn fails here too.
+  ARGS+=(--charts target/load/charts)
 fi
 exec "$BIN/load_runner" "${ARGS[@]}" "$@"
