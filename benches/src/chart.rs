@@ -230,6 +230,121 @@ fn draw_panel(area: &Area<'_>, panel: &Panel) -> DrawResult {
     Ok(())
 }
 
+/// One line of a [`LineChart`]: a server's figure over time.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub label: String,
+    pub kind: Kind,
+    /// (x, y) points, in order of x.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A chart of figures over time, one line per server, with a legend.
+#[derive(Clone, Debug)]
+pub struct LineChart {
+    pub title: String,
+    pub caption: String,
+    pub x_axis: String,
+    pub y_axis: String,
+    pub lines: Vec<Line>,
+}
+
+/// Height of a line chart.
+pub const LINES_HEIGHT: u32 = 520;
+
+/// Line colours: this project's servers in blues and greens, the peers in
+/// warm colours, so that the two groups read apart.
+const OUR_LINES: [RGBColor; 4] = [
+    RGBColor(31, 111, 190),
+    RGBColor(20, 150, 120),
+    RGBColor(110, 80, 190),
+    RGBColor(60, 170, 220),
+];
+const PEER_LINES: [RGBColor; 5] = [
+    RGBColor(222, 128, 36),
+    RGBColor(200, 50, 60),
+    RGBColor(170, 120, 40),
+    RGBColor(220, 90, 160),
+    RGBColor(120, 120, 120),
+];
+
+/// Draws `chart` and returns the SVG document.
+pub fn render_lines(chart: &LineChart) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, LINES_HEIGHT)).into_drawing_area();
+        draw_lines(&root, chart).map_err(|e| format!("drawing {:?}: {e}", chart.title))?;
+        root.present()
+            .map_err(|e| format!("writing {:?}: {e}", chart.title))?;
+    }
+    Ok(svg)
+}
+
+fn draw_lines(root: &Area<'_>, chart: &LineChart) -> DrawResult {
+    root.fill(&WHITE)?;
+    let (head, body) = root.split_vertically(HEAD - 28);
+    head.draw(&Text::new(
+        chart.title.clone(),
+        (16, 12),
+        ("sans-serif", 26).into_font().color(&INK),
+    ))?;
+    head.draw(&Text::new(
+        chart.caption.clone(),
+        (16, 44),
+        ("sans-serif", 15).into_font().color(&REFERENCE),
+    ))?;
+    let points = chart.lines.iter().flat_map(|l| l.points.iter());
+    let (x_max, y_max) = points.fold((0.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
+    let x_max = if x_max > 0.0 { x_max } else { 1.0 };
+    let y_max = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
+    let mut plot = ChartBuilder::on(&body)
+        .margin_left(16)
+        .margin_right(24)
+        .margin_top(8)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    plot.configure_mesh()
+        .x_desc(chart.x_axis.clone())
+        .y_desc(chart.y_axis.clone())
+        .x_labels(10)
+        .y_labels(8)
+        .label_style(("sans-serif", 15).into_font().color(&INK))
+        .axis_desc_style(("sans-serif", 15).into_font().color(&INK))
+        .light_line_style(RGBColor(236, 236, 236))
+        .bold_line_style(RGBColor(214, 214, 214))
+        .draw()?;
+    let (mut ours, mut peers) = (0, 0);
+    for line in &chart.lines {
+        let colour = match line.kind {
+            Kind::Ours => {
+                ours += 1;
+                OUR_LINES[(ours - 1) % OUR_LINES.len()]
+            }
+            Kind::Peer | Kind::Reference => {
+                peers += 1;
+                PEER_LINES[(peers - 1) % PEER_LINES.len()]
+            }
+        };
+        let width = if line.kind == Kind::Ours { 3 } else { 2 };
+        plot.draw_series(LineSeries::new(
+            line.points.iter().copied(),
+            colour.stroke_width(width),
+        ))?
+        .label(line.label.clone())
+        .legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(width))
+        });
+    }
+    plot.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 15).into_font().color(&INK))
+        .draw()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +458,48 @@ mod tests {
         }
         let svg = render(&chart).unwrap();
         assert_eq!(count(&texts(&svg), "failed"), 8);
+    }
+
+    #[test]
+    fn a_line_chart_has_a_line_and_a_legend_entry_per_server() {
+        let line = |label: &str, kind, k: f64| Line {
+            label: label.into(),
+            kind,
+            points: (0..20).map(|i| (i as f64 * 0.1, k * i as f64)).collect(),
+        };
+        let chart = LineChart {
+            title: "(s) 16 slow readers".into(),
+            caption: "2 x Test CPU".into(),
+            x_axis: "seconds".into(),
+            y_axis: "server RSS, MiB".into(),
+            lines: vec![
+                line("facade-mio", Kind::Ours, 1.0),
+                line("native", Kind::Ours, 2.0),
+                line("tungstenite", Kind::Peer, 3.0),
+            ],
+        };
+        let svg = render_lines(&chart).unwrap();
+        let texts = texts(&svg);
+        for text in [
+            "(s) 16 slow readers",
+            "2 x Test CPU",
+            "seconds",
+            "server RSS, MiB",
+            "facade-mio",
+            "native",
+            "tungstenite",
+        ] {
+            assert_eq!(count(&texts, text), 1, "{text:?} in {texts:?}");
+        }
+        // A polyline per series and one per legend entry, each in its own
+        // colour.
+        for c in [OUR_LINES[0], OUR_LINES[1], PEER_LINES[0]] {
+            let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+            let drawn = svg
+                .lines()
+                .filter(|l| l.contains("<polyline") && l.contains(&stroke))
+                .count();
+            assert_eq!(drawn, 2, "{stroke}");
+        }
     }
 }

@@ -349,6 +349,15 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// The `rss_series` of a slow-readers report (`load_gen --slow-readers`):
+/// space-separated `seconds:KiB` samples, as (seconds, KiB) points.
+pub fn parse_series(s: &str) -> Vec<(f64, f64)> {
+    s.split_whitespace()
+        .filter_map(|p| p.split_once(':'))
+        .filter_map(|(t, k)| Some((t.parse().ok()?, k.parse().ok()?)))
+        .collect()
+}
+
 /// The median of values (the mean of the middle two for an even count).
 pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
@@ -779,6 +788,14 @@ mod tests {
         assert!(check_response(ok.as_bytes()).is_ok());
         assert!(check_response(b"HTTP/1.1 400 Bad Request\r\n\r\n").is_err());
         assert!(check_response(b"HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: x\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn rss_series() {
+        assert_eq!(
+            parse_series("0.1:100 0.2:150 bad 0.3:x 0.4:90"),
+            vec![(0.1, 100.0), (0.2, 150.0), (0.4, 90.0)]
+        );
     }
 
     #[test]

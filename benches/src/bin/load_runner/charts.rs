@@ -1,11 +1,13 @@
 //! The charts of a run, beside `RESULTS.md`: for each throughput load,
 //! messages/s as a ratio to raw TCP and server CPU per message for every
-//! server; for the idle load, RSS per connection. Each names the machine,
-//! the date and the command.
+//! server; for the idle load, RSS per connection; for the slow readers,
+//! every server's RSS over time. Each names the machine, the date and the
+//! command.
 
 use std::path::{Path, PathBuf};
 
-use ws_benches::chart::{Bar, Chart, Kind, Panel, render};
+use ws_benches::chart::{Bar, Chart, Kind, Line, LineChart, Panel, render, render_lines};
+use ws_benches::load::parse_series;
 
 use crate::report::{IDLE, Results, THROUGHPUT, command_line, fmt, group, machine, stats};
 use crate::{Harness, Load, OURS};
@@ -28,13 +30,40 @@ fn kind(server: &str) -> Kind {
     }
 }
 
+/// A chart of either shape.
+pub(crate) enum Figure {
+    Bars(Chart),
+    Lines(LineChart),
+}
+
+/// The server's RSS over time under a slow-readers load, from the run
+/// whose peak is the median one.
+fn rss_over_time(results: &Results, load: &Load, server: &str) -> Option<Vec<(f64, f64)>> {
+    let mut runs: Vec<_> = results
+        .get(&(load.key.to_string(), server.to_string()))?
+        .iter()
+        .collect();
+    runs.sort_by(|a, b| {
+        let peak = |r: &&ws_benches::load::Report| r.get_num("rss_peak_kib").unwrap_or(0.0);
+        peak(a).total_cmp(&peak(b))
+    });
+    let run = runs.get(runs.len() / 2)?;
+    let points = parse_series(run.get_str("rss_series")?);
+    (!points.is_empty()).then(|| {
+        points
+            .into_iter()
+            .map(|(t, kib)| (t, kib / 1024.0))
+            .collect()
+    })
+}
+
 /// The charts of this run, one per load, with the file name of each.
 pub(crate) fn charts(
     h: &Harness,
     loads: &[Load],
     results: &Results,
     started: &str,
-) -> Vec<(String, Chart)> {
+) -> Vec<(String, Figure)> {
     let (nproc, model) = machine();
     let runs = h.o.runs;
     let caption = format!(
@@ -57,6 +86,32 @@ pub(crate) fn charts(
     };
     let mut out = Vec::new();
     for load in loads {
+        let name = format!("load-{}.svg", load.key);
+        if load.slow {
+            let lines =
+                h.o.servers
+                    .iter()
+                    .filter(|s| load.measures(s))
+                    .filter_map(|server| {
+                        Some(Line {
+                            label: server.clone(),
+                            kind: kind(server),
+                            points: rss_over_time(results, load, server)?,
+                        })
+                    })
+                    .collect();
+            out.push((
+                name,
+                Figure::Lines(LineChart {
+                    title: load.title(),
+                    caption: caption.clone(),
+                    x_axis: "seconds since the slow readers started".into(),
+                    y_axis: "server RSS, MiB".into(),
+                    lines,
+                }),
+            ));
+            continue;
+        }
         let panels = if load.idle {
             let m = &IDLE[0];
             vec![Panel {
@@ -98,12 +153,12 @@ pub(crate) fn charts(
             ]
         };
         out.push((
-            format!("load-{}.svg", load.key),
-            Chart {
+            name,
+            Figure::Bars(Chart {
                 title: load.title(),
                 caption: caption.clone(),
                 panels,
-            },
+            }),
         ));
     }
     out
@@ -111,11 +166,14 @@ pub(crate) fn charts(
 
 /// Renders every chart into `dir`; the paths written, or the first
 /// failure.
-pub(crate) fn write(dir: &Path, charts: &[(String, Chart)]) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn write(dir: &Path, charts: &[(String, Figure)]) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::new();
     for (name, chart) in charts {
-        let svg = render(chart)?;
+        let svg = match chart {
+            Figure::Bars(chart) => render(chart)?,
+            Figure::Lines(chart) => render_lines(chart)?,
+        };
         let path = dir.join(name);
         std::fs::write(&path, svg).map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(path);

@@ -46,7 +46,7 @@ use report::{fmt, group, render};
 
 const PEERS: [&str; 4] = ["tungstenite", "fastwebsockets", "tokio-websockets", "ws-rs"];
 const OURS: [&str; 3] = ["facade-mio", "facade-tokio", "native"];
-const LOADS: [&str; 7] = ["a", "b", "c", "d", "t", "u", "e"];
+const LOADS: [&str; 8] = ["a", "b", "c", "d", "t", "u", "e", "s"];
 
 #[derive(Clone, Debug)]
 struct Load {
@@ -58,12 +58,29 @@ struct Load {
     /// ASCII.
     utf8: bool,
     idle: bool,
+    /// `conns` peers send `size`-byte messages and never read
+    /// (`load_gen --slow-readers`): the server's RSS over time.
+    slow: bool,
     min_messages: u64,
 }
 
 impl Load {
+    /// Whether `server` is measured under this load: the raw TCP echo has
+    /// no back-pressure at all, so slow readers would make it hold all they
+    /// send; it is left out of load s.
+    fn measures(&self, server: &str) -> bool {
+        !(self.slow && server == "raw")
+    }
+
     fn title(&self) -> String {
-        if self.idle {
+        if self.slow {
+            format!(
+                "({}) {} slow readers sending {} messages, and a healthy client",
+                self.key,
+                self.conns,
+                bytes(self.size)
+            )
+        } else if self.idle {
             format!(
                 "({}) RSS per idle connection, {} connections",
                 self.key,
@@ -102,6 +119,8 @@ struct Opts {
     warmup: f64,
     idle_conns: usize,
     idle_secs: f64,
+    /// How long load s samples the server's RSS.
+    slow_secs: f64,
     max_window: f64,
     smoke: bool,
     out: Option<PathBuf>,
@@ -155,6 +174,7 @@ fn parse_opts() -> Opts {
         warmup: 0.5,
         idle_conns: 10_000,
         idle_secs: 2.0,
+        slow_secs: 8.0,
         max_window: 60.0,
         smoke: false,
         out: None,
@@ -199,6 +219,7 @@ fn parse_opts() -> Opts {
         o.warmup = 0.1;
         o.idle_conns = 50;
         o.idle_secs = 0.2;
+        o.slow_secs = 1.0;
         o.max_window = 20.0;
     }
     o.runs = runs.unwrap_or(o.runs).max(1);
@@ -219,6 +240,7 @@ fn loads(o: &Opts) -> Vec<Load> {
         text,
         utf8: false,
         idle: false,
+        slow: false,
         min_messages: 5,
     };
     let utf8 = |key, conns, size| Load {
@@ -250,6 +272,15 @@ fn loads(o: &Opts) -> Vec<Load> {
     all.push(Load {
         idle: true,
         ..l("e", o.idle_conns, 20, true)
+    });
+    let (readers, size) = if o.smoke {
+        (2, 64 << 10)
+    } else {
+        (16, 1 << 20)
+    };
+    all.push(Load {
+        slow: true,
+        ..l("s", readers, size, false)
     });
     all.retain(|load| o.loads.iter().any(|k| k == load.key));
     all
@@ -349,7 +380,14 @@ impl Harness {
         if server == "raw" {
             cmd.arg("--raw");
         }
-        let limit = if load.idle {
+        let limit = if load.slow {
+            cmd.args([
+                "--slow-readers",
+                "--duration",
+                &self.o.slow_secs.to_string(),
+            ]);
+            Duration::from_secs_f64(self.o.slow_secs + 120.0)
+        } else if load.idle {
             cmd.args(["--idle", "--idle-secs", &self.o.idle_secs.to_string()]);
             Duration::from_secs(300)
         } else {
@@ -476,7 +514,10 @@ fn main() {
 
     let mut results: BTreeMap<(String, String), Vec<Report>> = BTreeMap::new();
     let mut failures = Vec::new();
-    let total = loads.len() * h.o.runs * h.o.servers.len();
+    let total: usize = loads
+        .iter()
+        .map(|load| h.o.runs * h.o.servers.iter().filter(|s| load.measures(s)).count())
+        .sum();
     let mut progress = Progress::start(
         &format!(
             "{} servers x {} loads x {} run{}",
@@ -490,7 +531,7 @@ fn main() {
     );
     for load in &loads {
         for run in 1..=h.o.runs {
-            for server in &h.o.servers {
+            for server in h.o.servers.iter().filter(|s| load.measures(s)) {
                 let outcome = h.measure(server, load);
                 let (summary, failure) = match &outcome {
                     Ok(r) => (summarize(r, load), h.verdict(r)),
@@ -590,22 +631,36 @@ fn main() {
 /// How long the run should take: each measurement starts a server, warms
 /// up and measures; the idle load opens its connections and idles.
 fn estimate(o: &Opts, loads: &[Load]) -> Duration {
-    let per_server: f64 = loads
+    let secs: f64 = loads
         .iter()
         .map(|load| {
-            if load.idle {
+            let each = if load.slow {
+                1.5 + o.slow_secs
+            } else if load.idle {
                 1.0 + o.idle_secs + load.conns as f64 / 2_000.0
             } else {
                 1.0 + o.warmup + o.duration
-            }
+            };
+            let servers = o.servers.iter().filter(|s| load.measures(s)).count();
+            each * (o.runs * servers) as f64
         })
         .sum();
-    Duration::from_secs_f64(per_server * (o.runs * o.servers.len()) as f64)
+    Duration::from_secs_f64(secs)
 }
 
 fn summarize(r: &Report, load: &Load) -> String {
     let n = |k| r.get_num(k).unwrap_or(f64::NAN);
-    if load.idle {
+    if load.slow {
+        format!(
+            "RSS {} -> peak {} KiB, {} MiB/reader; healthy client {} msg/s, p99 {} us, max {} us",
+            n("rss_before_kib"),
+            n("rss_peak_kib"),
+            fmt(n("growth_per_reader_mib")),
+            fmt(n("healthy_msgs_per_s")),
+            fmt(n("healthy_p99_us")),
+            fmt(n("healthy_max_us"))
+        )
+    } else if load.idle {
         format!(
             "{} connections, RSS {} -> {} KiB, {} B/connection",
             n("opened"),

@@ -118,6 +118,33 @@ pub(crate) const IDLE: [Metric; 4] = [
     },
 ];
 
+pub(crate) const SLOW: [Metric; 4] = [
+    Metric {
+        key: "growth_per_reader_mib",
+        name: "peak RSS growth per slow reader, MiB",
+        higher_is_better: false,
+        ratios: true,
+    },
+    Metric {
+        key: "rss_peak_kib",
+        name: "peak RSS, KiB",
+        higher_is_better: false,
+        ratios: false,
+    },
+    Metric {
+        key: "healthy_p99_us",
+        name: "healthy client p99 RTT µs",
+        higher_is_better: false,
+        ratios: true,
+    },
+    Metric {
+        key: "healthy_max_us",
+        name: "healthy client worst RTT µs",
+        higher_is_better: false,
+        ratios: false,
+    },
+];
+
 pub(crate) type Results = BTreeMap<(String, String), Vec<Report>>;
 
 /// Median, min and max of a metric over a server's successful runs.
@@ -275,7 +302,9 @@ pub(crate) fn render(
     let mut rule = String::from("|---|");
     let mut cols: Vec<(&str, &Metric)> = Vec::new();
     for load in loads {
-        if load.idle {
+        if load.slow {
+            cols.push((load.key, &SLOW[0]));
+        } else if load.idle {
             cols.push((load.key, &IDLE[0]));
         } else {
             cols.push((load.key, &THROUGHPUT[0]));
@@ -286,6 +315,7 @@ pub(crate) fn render(
         let short = match m.key {
             "msgs_per_s" => "msg/s",
             "cpu_us_per_msg" => "CPU/msg",
+            "growth_per_reader_mib" => "RSS/reader",
             _ => "RSS/conn",
         };
         let _ = write!(header, " {key} {short} |");
@@ -311,7 +341,13 @@ pub(crate) fn render(
 
     for load in loads {
         let _ = writeln!(w, "## {}\n", load.title());
-        let metrics: &[Metric] = if load.idle { &IDLE } else { &THROUGHPUT };
+        let metrics: &[Metric] = if load.slow {
+            &SLOW
+        } else if load.idle {
+            &IDLE
+        } else {
+            &THROUGHPUT
+        };
         let mut header = String::from("| server |");
         let mut rule = String::from("|---|");
         for m in metrics {
@@ -319,7 +355,7 @@ pub(crate) fn render(
             rule.push_str("---:|");
         }
         let _ = writeln!(w, "{header}\n{rule}");
-        for server in &o.servers {
+        for server in o.servers.iter().filter(|s| load.measures(s)) {
             let mut row = format!("| {server} |");
             let runs = results
                 .get(&(load.key.to_string(), server.clone()))
@@ -369,6 +405,21 @@ pub(crate) fn render(
             .collect();
         if !best.is_empty() {
             let _ = writeln!(w, "\nBest peer: {}.", best.join("; "));
+        }
+        if load.slow {
+            let _ = writeln!(
+                w,
+                "\n{} peers each send {} binary messages as fast as the server takes them \
+                 (at most 64 MiB each) and never read; one more client echoes a 20 B text \
+                 message in a closed loop beside them. The server's VmRSS is sampled every \
+                 100 ms for {} s (the chart `load-{}.svg`); growth is the peak minus the \
+                 RSS before the peers connected. The raw TCP echo has no back-pressure and \
+                 is left out.",
+                load.conns,
+                crate::bytes(load.size),
+                o.slow_secs,
+                load.key
+            );
         }
         let _ = writeln!(w);
     }

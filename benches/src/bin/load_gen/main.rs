@@ -5,6 +5,8 @@
 //!              [--warmup S] [--duration S] [--min-messages N] [--max-window S]
 //!              [--server-pid PID] [--no-verify]
 //!     load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] --server-pid PID
+//!     load_gen --slow-readers --addr ADDR --conns N --size BYTES [--duration S]
+//!              --server-pid PID
 //!
 //! Closed loop (default): N connections, each with one message in flight:
 //! write the message, wait for the whole echo, record the round trip, write
@@ -26,6 +28,10 @@
 //! handshake and echoing one 20 B text message, leaves them idle for
 //! `--idle-secs`, and reports the server's VmRSS growth per connection.
 //!
+//! Slow readers (`--slow-readers`): see [`slow_readers`]; the server's RSS
+//! over time while N peers send and never read, and how a healthy client
+//! beside them fares.
+//!
 //! The client does the same small work for every server: one frame per load
 //! is encoded and masked once, then written again and again; echoes are
 //! parsed (headers only) and compared with what was sent. With `--raw` the
@@ -45,6 +51,8 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use ws_benches::load::{self, EchoReader, Report};
 
+mod slow_readers;
+
 struct Opts {
     addr: SocketAddr,
     conns: usize,
@@ -60,6 +68,7 @@ struct Opts {
     server_pid: Option<u32>,
     idle: bool,
     idle_secs: f64,
+    slow_readers: bool,
 }
 
 fn usage(msg: &str) -> ! {
@@ -67,7 +76,9 @@ fn usage(msg: &str) -> ! {
     eprintln!(
         "usage: load_gen --addr ADDR --conns N --size BYTES [--text | --utf8] [--raw] [--warmup S] \
          [--duration S] [--min-messages N] [--max-window S] [--server-pid PID] [--no-verify]\n\
-         \x20      load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] [--server-pid PID]"
+         \x20      load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] [--server-pid PID]\n\
+         \x20      load_gen --slow-readers --addr ADDR --conns N --size BYTES [--duration S] \
+         --server-pid PID"
     );
     exit(2);
 }
@@ -88,6 +99,7 @@ fn parse_opts() -> Opts {
         server_pid: None,
         idle: false,
         idle_secs: 2.0,
+        slow_readers: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -118,6 +130,7 @@ fn parse_opts() -> Opts {
             "--server-pid" => o.server_pid = Some(num(&arg, value(&arg))),
             "--idle" => o.idle = true,
             "--idle-secs" => o.idle_secs = num(&arg, value(&arg)),
+            "--slow-readers" => o.slow_readers = true,
             "-h" | "--help" => usage("load generator for benches/load.sh"),
             other => usage(&format!("unknown argument {other:?}")),
         }
@@ -153,7 +166,9 @@ fn main() {
                 _ => "binary",
             },
         );
-    if o.idle {
+    if o.slow_readers {
+        slow_readers::run(&o, &mut report);
+    } else if o.idle {
         idle(&o, &frame, reader, &mut report);
     } else {
         closed_loop(&o, &frame, reader, &mut report);
