@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use ws_proto::proxy::{ProxySetting, proxy_for_url};
 use ws_proto::{
     Accept, Config, Connection, Event, HandshakeError, Opened, Request, Response, StateError,
 };
@@ -256,6 +257,13 @@ where
 /// the TLS handshake and the WebSocket handshake after it. To add headers
 /// to the request, connect the stream yourself and use [`client`].
 ///
+/// The proxy comes from the environment, as curl reads it (`HTTPS_PROXY`
+/// for `wss://`, `HTTP_PROXY` for `ws://`, `ALL_PROXY`, `NO_PROXY`; see
+/// [`ws_proto::proxy::proxy_for_url`]); without those variables the
+/// connection is direct. [`Connector`](crate::Connector) sets a proxy
+/// explicitly or turns the environment off. A proxy that cannot be used is
+/// [`Error::Proxy`].
+///
 /// ```no_run
 /// # async fn run() -> Result<(), ws_tokio::Error> {
 /// let mut ws = ws_tokio::connect("ws://127.0.0.1:9001/").await?;
@@ -287,6 +295,17 @@ pub(crate) async fn connect_inner(
     config: Arc<Config>,
     client_tls: ClientTls,
 ) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
+    connect_via(url, config, client_tls, &ProxySetting::Environment).await
+}
+
+/// [`connect_inner`] with the proxy setting: direct, through an explicit
+/// proxy, or through the one the environment names for this URL.
+pub(crate) async fn connect_via(
+    url: &str,
+    config: Arc<Config>,
+    client_tls: ClientTls,
+    proxy: &ProxySetting,
+) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
     let url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
     let secure = match url.scheme() {
         "ws" => false,
@@ -307,17 +326,21 @@ pub(crate) async fn connect_inner(
         None
     };
     let port = url.port_or_known_default().unwrap_or(80);
-    let tcp = match url.host() {
-        Some(url::Host::Domain(host)) => {
-            connect_tcp(TcpStream::connect((host, port)), config.handshake_timeout).await?
-        }
-        Some(url::Host::Ipv4(ip)) => {
-            connect_tcp(TcpStream::connect((ip, port)), config.handshake_timeout).await?
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            connect_tcp(TcpStream::connect((ip, port)), config.handshake_timeout).await?
-        }
+    let host = match url.host() {
+        Some(url::Host::Domain(host)) => host.to_owned(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
         None => return Err(HandshakeError::Url("no host".into()).into()),
+    };
+    let proxy = proxy_for_url(secure, &host, proxy, |name| std::env::var(name).ok())
+        .map_err(|e| Error::Proxy(Box::new(e)))?;
+    let tcp = match &proxy {
+        // The tunnel leads to the server: TLS and the upgrade run inside it
+        // as over a direct connection, for the server's name.
+        Some(proxy) => {
+            crate::proxy::open_tunnel(proxy, &host, port, config.handshake_timeout).await?
+        }
+        None => connect_direct(&url, port, config.handshake_timeout).await?,
     };
     // Small frames (pongs, close echoes) should not wait for Nagle.
     tcp.set_nodelay(true)?;
@@ -335,6 +358,16 @@ pub(crate) async fn connect_inner(
         MaybeTlsStream::Plain(tcp)
     };
     client_with_config(stream, request, config).await
+}
+
+/// The TCP connect straight to the server of `url`.
+async fn connect_direct(url: &url::Url, port: u16, limit: Duration) -> Result<TcpStream, Error> {
+    match url.host() {
+        Some(url::Host::Domain(host)) => connect_tcp(TcpStream::connect((host, port)), limit).await,
+        Some(url::Host::Ipv4(ip)) => connect_tcp(TcpStream::connect((ip, port)), limit).await,
+        Some(url::Host::Ipv6(ip)) => connect_tcp(TcpStream::connect((ip, port)), limit).await,
+        None => Err(HandshakeError::Url("no host".into()).into()),
+    }
 }
 
 async fn connect_tcp(

@@ -86,8 +86,24 @@ pub enum ProxyError {
     InvalidUrl(String),
     /// The proxy URL's scheme is not `http`, `https`, `socks5` or `socks5h`.
     UnsupportedScheme(String),
-    /// An `https://` proxy was asked for without TLS support built in.
-    TlsNotSupported,
+    /// An `https://` proxy (TLS to the proxy itself) was asked for: this
+    /// version tunnels through `http://` and SOCKS5 proxies only (`wss://`
+    /// through an `http://` proxy is still encrypted end to end).
+    HttpsNotSupported,
+    /// The proxy could not be reached (the TCP connect failed, or the name
+    /// did not resolve).
+    Unreachable {
+        /// The proxy, without credentials.
+        proxy: String,
+        /// The system's error, as text.
+        error: String,
+    },
+    /// The connect to the proxy and the negotiation took longer than the
+    /// handshake timeout.
+    Timeout {
+        /// The proxy, without credentials.
+        proxy: String,
+    },
     /// The HTTP proxy answered `CONNECT` with a status other than 2xx
     /// (407: it wants credentials, or refused the ones given).
     Refused {
@@ -147,11 +163,18 @@ impl fmt::Display for ProxyError {
             Self::InvalidUrl(why) => write!(f, "invalid proxy URL: {why}"),
             Self::UnsupportedScheme(s) => write!(
                 f,
-                "proxy scheme {s:?} is not supported (http, https, socks5, socks5h are)"
+                "proxy scheme {s:?} is not supported (http, socks5, socks5h are)"
             ),
-            Self::TlsNotSupported => {
-                f.write_str("https:// proxies need TLS: enable the `rustls` feature")
+            Self::HttpsNotSupported => f.write_str(
+                "https:// proxies are not supported yet (use an http:// or socks5:// proxy)",
+            ),
+            Self::Unreachable { proxy, error } => {
+                write!(f, "cannot connect to proxy {proxy}: {error}")
             }
+            Self::Timeout { proxy } => write!(
+                f,
+                "proxy {proxy} did not open the tunnel within the handshake timeout"
+            ),
             Self::Refused {
                 proxy,
                 status,
