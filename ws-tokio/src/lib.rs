@@ -138,7 +138,7 @@ mod error;
 mod handshake;
 mod maybe_tls;
 mod message;
-mod proxy;
+pub mod proxy;
 mod split;
 mod stream;
 #[cfg(feature = "rustls")]

@@ -1,5 +1,9 @@
 //! The tunnel through a proxy: connect to the proxy, then move the bytes of
 //! the core's negotiation ([`ProxyHandshake`]) until it is done.
+//!
+//! [`Connector`](crate::Connector) and [`connect`](crate::connect) use it;
+//! it is public for clients that run their own handshake over the tunnel
+//! ([`client`](crate::client)), such as the `ws` facade.
 
 use std::time::Duration;
 
@@ -7,25 +11,28 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use ws_proto::proxy::{Proxy, ProxyError, ProxyHandshake, ProxyKind, Status, Target};
 
-use crate::error::Error;
-
 /// The largest read while negotiating: SOCKS5 replies are at most 262
 /// bytes and a `CONNECT` response head is a few hundred; the core bounds
 /// what it buffers.
 const READ_CHUNK: usize = 1024;
 
 /// Connects to `proxy` and opens a tunnel to `host:port` (a host name, or
-/// an IP address without brackets), all within `limit`.
-pub(crate) async fn open_tunnel(
+/// an IP address without brackets), all within `limit`. The stream it
+/// returns leads to `host:port`: run TLS (for `wss://`, with `host` as the
+/// server name) and the WebSocket handshake over it.
+///
+/// `https://` proxies fail with [`ProxyError::HttpsNotSupported`].
+pub async fn open_tunnel(
     proxy: &Proxy,
     host: &str,
     port: u16,
     limit: Duration,
-) -> Result<TcpStream, Error> {
-    let name = proxy.to_string();
+) -> Result<TcpStream, ProxyError> {
     match tokio::time::timeout(limit, negotiate(proxy, host, port)).await {
-        Ok(result) => result.map_err(|e| Error::Proxy(Box::new(e))),
-        Err(_) => Err(Error::Proxy(Box::new(ProxyError::Timeout { proxy: name }))),
+        Ok(result) => result,
+        Err(_) => Err(ProxyError::Timeout {
+            proxy: proxy.to_string(),
+        }),
     }
 }
 
