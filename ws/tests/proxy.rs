@@ -46,16 +46,27 @@ fn echo_server(runtime: Runtime) -> Server {
 
 /// Runs a client to `url` through `proxy_url`; returns its log.
 fn run_through(runtime: Runtime, proxy_url: &str, url: &str) -> Vec<String> {
+    run_through_with(runtime, proxy_url, url, |ws| ws)
+}
+
+/// [`run_through`], with `prepare` applied to the client's `WebSocket`.
+fn run_through_with<P>(runtime: Runtime, proxy_url: &str, url: &str, prepare: P) -> Vec<String>
+where
+    P: FnOnce(
+        ws::WebSocket<Box<dyn FnMut(Sender) -> Client>>,
+    ) -> ws::WebSocket<Box<dyn FnMut(Sender) -> Client>>,
+{
     let log = Log::default();
     let record = log.clone();
-    let mut ws = ws::Builder::new()
+    let factory: Box<dyn FnMut(Sender) -> Client> = Box::new(move |out: Sender| Client {
+        out,
+        log: record.clone(),
+    });
+    let ws = ws::Builder::new()
         .with_runtime(runtime)
-        .build(move |out: Sender| Client {
-            out,
-            log: record.clone(),
-        })
-        .unwrap()
-        .with_proxy(ProxySetting::Proxy(Proxy::parse(proxy_url).unwrap()));
+        .build(factory)
+        .unwrap();
+    let mut ws = prepare(ws).with_proxy(ProxySetting::Proxy(Proxy::parse(proxy_url).unwrap()));
     ws.connect(url::Url::parse(url).unwrap()).unwrap();
     ws.run().unwrap();
     log.entries()
@@ -149,9 +160,100 @@ fn an_unreachable_proxy_is_reported(runtime: Runtime) {
     assert!(!log[0].contains("hidden"), "{log:?}");
 }
 
+/// A raw loopback "proxy" that answers garbage to the first bytes it gets.
+fn garbage_proxy() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = tcp.read(&mut buf);
+        let _ = tcp.write_all(b"220 smtp.example ESMTP ready\r\n\r\n");
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    addr
+}
+
+fn garbage_from_the_proxy_is_reported(runtime: Runtime) {
+    let server = echo_server(runtime);
+    let proxy = garbage_proxy();
+    let log = run_through(runtime, &format!("http://{proxy}"), &server.url());
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(
+        log[0].contains(&format!("proxy http://{proxy} answered garbage")),
+        "{log:?}"
+    );
+}
+
+#[cfg(feature = "rustls")]
+mod wss {
+    use super::*;
+
+    /// `wss://` through a CONNECT tunnel: TLS runs with the server inside the
+    /// tunnel, and its certificate is checked for the server's name
+    /// ("localhost"), not the proxy's (127.0.0.1, which it does not name).
+    fn wss_through_a_tunnel_checks_the_servers_name(runtime: Runtime) {
+        use std::sync::Arc;
+        use ws::tls::rustls;
+        let Some(open) = proxy_servers::tinyproxy(None) else {
+            return;
+        };
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let key = rustls::pki_types::PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der());
+        let server_tls = rustls::ServerConfig::builder_with_provider(ws::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert.der().clone()], key.into())
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.cert.der().clone()).unwrap();
+        let client_tls = Arc::new(
+            rustls::ClientConfig::builder_with_provider(ws::tls::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        );
+        let settings = Settings {
+            encrypt_server: true,
+            ..Settings::default()
+        };
+        let server_tls = Arc::new(server_tls);
+        let server = Server::start_with(
+            runtime,
+            settings,
+            move |ws| ws.with_tls_server(server_tls),
+            || |out: Sender| move |msg: Message| out.send(msg),
+        );
+        let port = server.addr.port();
+        let proxy_url = open.url("http", None);
+        let tls = client_tls.clone();
+        let log = run_through_with(
+            runtime,
+            &proxy_url,
+            &format!("wss://localhost:{port}/"),
+            |ws| ws.with_tls_client(tls),
+        );
+        assert_echoed(&log);
+        let log = run_through_with(
+            runtime,
+            &proxy_url,
+            &format!("wss://127.0.0.1:{port}/"),
+            |ws| ws.with_tls_client(client_tls),
+        );
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert!(log[0].starts_with("error: "), "{log:?}");
+    }
+
+    runtimes!(wss_through_a_tunnel_checks_the_servers_name);
+}
+
 runtimes!(
     echo_through_http_connect,
     echo_through_socks5,
     refused_credentials_are_reported_without_them,
     an_unreachable_proxy_is_reported,
+    garbage_from_the_proxy_is_reported,
 );
