@@ -60,6 +60,7 @@ mod message;
 mod origin;
 mod output;
 pub mod proxy;
+pub mod redirect;
 mod rng;
 mod utf8;
 

@@ -7,7 +7,7 @@ use ws_proto::Config;
 use ws_proto::proxy::{Proxy, ProxySetting};
 
 use crate::error::Error;
-use crate::handshake::{ClientTls, connect_via};
+use crate::handshake::{ClientTls, Route, connect_via};
 use crate::maybe_tls::MaybeTlsStream;
 use crate::stream::WebSocketStream;
 
@@ -31,12 +31,25 @@ use crate::stream::WebSocketStream;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Connector {
     config: Arc<Config>,
     proxy: ProxySetting,
+    max_redirects: usize,
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Default for Connector {
+    fn default() -> Self {
+        Self {
+            config: Arc::default(),
+            proxy: ProxySetting::default(),
+            max_redirects: ws_proto::redirect::DEFAULT_MAX_REDIRECTS,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }
+    }
 }
 
 impl Connector {
@@ -65,6 +78,16 @@ impl Connector {
         self
     }
 
+    /// The redirects (301, 302, 303, 307, 308) followed before giving up:
+    /// [`DEFAULT_MAX_REDIRECTS`](ws_proto::redirect::DEFAULT_MAX_REDIRECTS)
+    /// (10, as Python's `websockets`) by default; 0 fails on the first one,
+    /// as browsers do. The rules (relative locations, no `wss://` to `ws://`
+    /// downgrade, no loop) are in [`ws_proto::redirect`].
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
     /// Any [`ProxySetting`], including back to the environment.
     pub fn proxy_setting(mut self, setting: ProxySetting) -> Self {
         self.proxy = setting;
@@ -86,6 +109,10 @@ impl Connector {
         let tls: ClientTls = self.tls.clone();
         #[cfg(not(feature = "rustls"))]
         let tls: ClientTls = None;
-        connect_via(url, self.config.clone(), tls, &self.proxy).await
+        let route = Route {
+            proxy: &self.proxy,
+            max_redirects: self.max_redirects,
+        };
+        connect_via(url, self.config.clone(), tls, route).await
     }
 }

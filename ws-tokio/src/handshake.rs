@@ -264,6 +264,13 @@ where
 /// explicitly or turns the environment off. A proxy that cannot be used is
 /// [`Error::Proxy`].
 ///
+/// Redirects (301, 302, 303, 307, 308 with a `Location`) are followed, up to
+/// [`DEFAULT_MAX_REDIRECTS`](ws_proto::redirect::DEFAULT_MAX_REDIRECTS)
+/// (10, as Python's `websockets`; browsers follow none), each hop with its
+/// own handshake timeout; never from `wss://` to `ws://`, never in a loop
+/// (see [`ws_proto::redirect`]). [`Connector::max_redirects`](crate::Connector::max_redirects)
+/// changes the limit.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), ws_tokio::Error> {
 /// let mut ws = ws_tokio::connect("ws://127.0.0.1:9001/").await?;
@@ -295,18 +302,51 @@ pub(crate) async fn connect_inner(
     config: Arc<Config>,
     client_tls: ClientTls,
 ) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
-    connect_via(url, config, client_tls, &ProxySetting::Environment).await
+    let route = Route {
+        proxy: &ProxySetting::Environment,
+        max_redirects: ws_proto::redirect::DEFAULT_MAX_REDIRECTS,
+    };
+    connect_via(url, config, client_tls, route).await
 }
 
-/// [`connect_inner`] with the proxy setting: direct, through an explicit
-/// proxy, or through the one the environment names for this URL.
+/// How a client reaches its server: the proxy setting and the redirects
+/// it follows.
+#[derive(Clone, Copy)]
+pub(crate) struct Route<'a> {
+    pub(crate) proxy: &'a ProxySetting,
+    pub(crate) max_redirects: usize,
+}
+
+/// [`connect_inner`] with the proxy setting (direct, through an explicit
+/// proxy, or through the one the environment names for each URL) and the
+/// redirects followed (each hop has its own handshake timeout).
 pub(crate) async fn connect_via(
     url: &str,
     config: Arc<Config>,
     client_tls: ClientTls,
+    route: Route<'_>,
+) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
+    let mut url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
+    let mut visited = Vec::new();
+    loop {
+        let attempt = connect_once(&url, config.clone(), client_tls.clone(), route.proxy);
+        match Box::pin(attempt).await {
+            Err(Error::Handshake(HandshakeError::Redirect { location, .. })) => {
+                visited.push(url.clone());
+                url = ws_proto::redirect::next_url(&url, &location, &visited, route.max_redirects)?;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// One connect, without following a redirect.
+async fn connect_once(
+    url: &url::Url,
+    config: Arc<Config>,
+    client_tls: ClientTls,
     proxy: &ProxySetting,
 ) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
-    let url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
     let secure = match url.scheme() {
         "ws" => false,
         "wss" => true,
@@ -318,10 +358,10 @@ pub(crate) async fn connect_via(
     if secure {
         return Err(Error::TlsNotSupported);
     }
-    let request = Request::client_for_url(&url)?;
+    let request = Request::client_for_url(url)?;
     #[cfg(feature = "rustls")]
     let name = if secure {
-        Some(crate::tls::server_name(&url)?)
+        Some(crate::tls::server_name(url)?)
     } else {
         None
     };
@@ -340,7 +380,7 @@ pub(crate) async fn connect_via(
         Some(proxy) => {
             crate::proxy::open_tunnel(proxy, &host, port, config.handshake_timeout).await?
         }
-        None => connect_direct(&url, port, config.handshake_timeout).await?,
+        None => connect_direct(url, port, config.handshake_timeout).await?,
     };
     // Small frames (pongs, close echoes) should not wait for Nagle.
     tcp.set_nodelay(true)?;

@@ -171,22 +171,7 @@ impl fmt::Debug for Proxy {
 
 /// Decodes `%XX` escapes (the url crate leaves userinfo percent-encoded).
 fn percent_decode(text: &str) -> Result<String, ProxyError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out)
+    String::from_utf8(crate::handshake::percent_decode(text))
         .map_err(|_| ProxyError::InvalidUrl("credentials are not UTF-8 once decoded".into()))
 }
 
