@@ -68,8 +68,16 @@ fn installed(program: &str) -> bool {
         .any(|dir| std::path::Path::new(dir).join(program).exists())
 }
 
-/// Waits until the proxy accepts connections, or fails the test.
-fn started(mut child: Child, addr: SocketAddr, dir: Option<PathBuf>, what: &str) -> ProxyServer {
+/// Starts `command` (its output discarded) and waits until it accepts
+/// connections on `127.0.0.1:port`, or fails the test.
+fn started(command: &mut Command, port: u16, dir: Option<PathBuf>, what: &str) -> ProxyServer {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut child: Child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + START_LIMIT;
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -106,21 +114,9 @@ pub fn tinyproxy(auth: Option<(&str, &str)>) -> Option<ProxyServer> {
     }
     let path = dir.join("tinyproxy.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new("tinyproxy")
-        .arg("-d")
-        .arg("-c")
-        .arg(&path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Some(started(
-        child,
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        Some(dir),
-        "tinyproxy",
-    ))
+    let mut command = Command::new("tinyproxy");
+    command.arg("-d").arg("-c").arg(&path);
+    Some(started(&mut command, port, Some(dir), "tinyproxy"))
 }
 
 /// microsocks on a free port, requiring `auth` (RFC 1929) when given.
@@ -134,16 +130,5 @@ pub fn microsocks(auth: Option<(&str, &str)>) -> Option<ProxyServer> {
     if let Some((user, pass)) = auth {
         command.args(["-u", user, "-P", pass]);
     }
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Some(started(
-        child,
-        SocketAddr::from(([127, 0, 0, 1], port)),
-        None,
-        "microsocks",
-    ))
+    Some(started(&mut command, port, None, "microsocks"))
 }

@@ -6,6 +6,11 @@
 mod common;
 #[path = "../../tests/support/proxy_servers.rs"]
 mod proxy_servers;
+#[cfg(feature = "rustls")]
+use ws_tokio::rustls;
+#[cfg(feature = "rustls")]
+#[path = "../../tests/support/localhost_tls.rs"]
+mod localhost_tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -170,32 +175,15 @@ async fn a_socks5_failure_reply_is_named() {
 #[cfg(feature = "rustls")]
 #[tokio::test]
 async fn wss_through_a_connect_tunnel_checks_the_servers_name() {
-    use ws_tokio::rustls::{self, pki_types::PrivatePkcs8KeyDer};
     let Some(open) = proxy_servers::tinyproxy(None) else {
         return;
     };
     bounded(async {
         // A certificate for "localhost" only, trusted as its own root: the
         // proxy is 127.0.0.1, so a check against the proxy's name would fail.
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-        let key = PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der());
-        let server_tls =
-            rustls::ServerConfig::builder_with_provider(ws_tokio::tls::crypto_provider())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(vec![cert.cert.der().clone()], key.into())
-                .unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(cert.cert.der().clone()).unwrap();
-        let client_tls =
-            rustls::ClientConfig::builder_with_provider(ws_tokio::tls::crypto_provider())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+        let (server_tls, client_tls) =
+            localhost_tls::localhost_tls(ws_tokio::tls::crypto_provider());
         let (listener, addr) = listener().await;
-        let server_tls = Arc::new(server_tls);
         let server = tokio::spawn(async move {
             for _ in 0..2 {
                 let (tcp, _) = listener.accept().await.unwrap();
@@ -212,7 +200,7 @@ async fn wss_through_a_connect_tunnel_checks_the_servers_name() {
         });
         let connector = Connector::new()
             .proxy(proxy(&open.url("http", None)))
-            .tls(Arc::new(client_tls));
+            .tls(client_tls);
         let mut ws = connector
             .connect(&format!("wss://localhost:{}/secure", addr.port()))
             .await

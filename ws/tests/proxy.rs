@@ -7,6 +7,11 @@
 mod support;
 #[path = "../../tests/support/proxy_servers.rs"]
 mod proxy_servers;
+#[cfg(feature = "rustls")]
+use ws::tls::rustls;
+#[cfg(feature = "rustls")]
+#[path = "../../tests/support/localhost_tls.rs"]
+mod localhost_tls;
 
 use std::time::Duration;
 
@@ -194,33 +199,14 @@ mod wss {
     /// tunnel, and its certificate is checked for the server's name
     /// ("localhost"), not the proxy's (127.0.0.1, which it does not name).
     fn wss_through_a_tunnel_checks_the_servers_name(runtime: Runtime) {
-        use std::sync::Arc;
-        use ws::tls::rustls;
         let Some(open) = proxy_servers::tinyproxy(None) else {
             return;
         };
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-        let key = rustls::pki_types::PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der());
-        let server_tls = rustls::ServerConfig::builder_with_provider(ws::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert.cert.der().clone()], key.into())
-            .unwrap();
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(cert.cert.der().clone()).unwrap();
-        let client_tls = Arc::new(
-            rustls::ClientConfig::builder_with_provider(ws::tls::crypto_provider())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth(),
-        );
+        let (server_tls, client_tls) = localhost_tls::localhost_tls(ws::tls::crypto_provider());
         let settings = Settings {
             encrypt_server: true,
             ..Settings::default()
         };
-        let server_tls = Arc::new(server_tls);
         let server = Server::start_with(
             runtime,
             settings,
