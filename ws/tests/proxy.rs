@@ -51,11 +51,18 @@ fn echo_server(runtime: Runtime) -> Server {
 
 /// Runs a client to `url` through `proxy_url`; returns its log.
 fn run_through(runtime: Runtime, proxy_url: &str, url: &str) -> Vec<String> {
-    run_through_with(runtime, proxy_url, url, |ws| ws)
+    run_through_with(runtime, Settings::default(), proxy_url, url, |ws| ws)
 }
 
-/// [`run_through`], with `prepare` applied to the client's `WebSocket`.
-fn run_through_with<P>(runtime: Runtime, proxy_url: &str, url: &str, prepare: P) -> Vec<String>
+/// [`run_through`] with `settings`, and `prepare` applied to the client's
+/// `WebSocket`.
+fn run_through_with<P>(
+    runtime: Runtime,
+    settings: Settings,
+    proxy_url: &str,
+    url: &str,
+    prepare: P,
+) -> Vec<String>
 where
     P: FnOnce(
         ws::WebSocket<Box<dyn FnMut(Sender) -> Client>>,
@@ -69,6 +76,7 @@ where
     });
     let ws = ws::Builder::new()
         .with_runtime(runtime)
+        .with_settings(settings)
         .build(factory)
         .unwrap();
     let mut ws = prepare(ws).with_proxy(ProxySetting::Proxy(Proxy::parse(proxy_url).unwrap()));
@@ -165,8 +173,9 @@ fn an_unreachable_proxy_is_reported(runtime: Runtime) {
     assert!(!log[0].contains("hidden"), "{log:?}");
 }
 
-/// A raw loopback "proxy" that answers garbage to the first bytes it gets.
-fn garbage_proxy() -> std::net::SocketAddr {
+/// A raw loopback "proxy" that answers `answer` to the first bytes it
+/// gets, or nothing when `None`; it holds the connection for 5 s.
+fn raw_proxy(answer: Option<&'static [u8]>) -> std::net::SocketAddr {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -174,21 +183,46 @@ fn garbage_proxy() -> std::net::SocketAddr {
         let (mut tcp, _) = listener.accept().unwrap();
         let mut buf = [0u8; 512];
         let _ = tcp.read(&mut buf);
-        let _ = tcp.write_all(b"220 smtp.example ESMTP ready\r\n\r\n");
-        std::thread::sleep(Duration::from_secs(2));
+        if let Some(answer) = answer {
+            let _ = tcp.write_all(answer);
+        }
+        std::thread::sleep(Duration::from_secs(5));
     });
     addr
 }
 
 fn garbage_from_the_proxy_is_reported(runtime: Runtime) {
     let server = echo_server(runtime);
-    let proxy = garbage_proxy();
+    let proxy = raw_proxy(Some(b"220 smtp.example ESMTP ready\r\n\r\n"));
     let log = run_through(runtime, &format!("http://{proxy}"), &server.url());
     assert_eq!(log.len(), 1, "{log:?}");
     assert!(
         log[0].contains(&format!("proxy http://{proxy} answered garbage")),
         "{log:?}"
     );
+}
+
+/// A proxy that never answers: the handshake timeout ends the attempt
+/// (the whole `run` returns well before the proxy lets go after 5 s).
+fn a_silent_proxy_ends_at_the_handshake_timeout(runtime: Runtime) {
+    let server = echo_server(runtime);
+    let proxy = raw_proxy(None);
+    let settings = Settings {
+        handshake_timeout: Duration::from_millis(300),
+        ..Settings::default()
+    };
+    let started = std::time::Instant::now();
+    let log = run_through_with(
+        runtime,
+        settings,
+        &format!("socks5h://{proxy}"),
+        &server.url(),
+        |ws| ws,
+    );
+    let took = started.elapsed();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].starts_with("error: "), "{log:?}");
+    assert!(took < Duration::from_secs(4), "run took {took:?}");
 }
 
 #[cfg(feature = "rustls")]
@@ -218,6 +252,7 @@ mod wss {
         let tls = client_tls.clone();
         let log = run_through_with(
             runtime,
+            Settings::default(),
             &proxy_url,
             &format!("wss://localhost:{port}/"),
             |ws| ws.with_tls_client(tls),
@@ -225,6 +260,7 @@ mod wss {
         assert_echoed(&log);
         let log = run_through_with(
             runtime,
+            Settings::default(),
             &proxy_url,
             &format!("wss://127.0.0.1:{port}/"),
             |ws| ws.with_tls_client(client_tls),
@@ -242,4 +278,5 @@ runtimes!(
     refused_credentials_are_reported_without_them,
     an_unreachable_proxy_is_reported,
     garbage_from_the_proxy_is_reported,
+    a_silent_proxy_ends_at_the_handshake_timeout,
 );
