@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
+use ws_proto::proxy::Proxy;
 use ws_proto::{Config, Connection, Event, OutputQueue, Request, Role, Transmit, TransportClose};
 
 use crate::handle::{Handle, Target};
 use crate::transport::Transport;
+use crate::tunnel::Tunnel;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
@@ -196,6 +198,8 @@ struct Io {
     /// Boxed so that a connected socket's state stays small.
     #[allow(clippy::box_collection)]
     connecting: Option<Box<Vec<SocketAddr>>>,
+    /// The negotiation with a proxy; `Some` until the tunnel is open.
+    tunnel: Option<Box<Tunnel>>,
     /// The core asked for the transport to be closed after the write buffer.
     close_requested: bool,
     /// Our write side is shut down; reading until EOF or `linger_until`.
@@ -389,6 +393,42 @@ impl<S: Session> Control<'_, S> {
         self.connect_addrs(first, addrs, make)
     }
 
+    /// [`connect`](Self::connect) through `proxy`: the socket connects to
+    /// the proxy, the core's negotiation opens a tunnel to `host:port`,
+    /// then TLS (if the session has it) and the upgrade run inside it. A
+    /// proxy that refuses or cannot be reached is reported to the session
+    /// as an I/O error wrapping a [`ProxyError`](ws_proto::proxy::ProxyError),
+    /// which names the proxy without its credentials. The negotiation
+    /// counts in the core's handshake timeout.
+    pub fn connect_through<F>(
+        &mut self,
+        proxy: &Proxy,
+        host: &str,
+        port: u16,
+        make: F,
+    ) -> io::Result<Option<ConnInfo>>
+    where
+        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
+    {
+        let tunnel = crate::tunnel::start(proxy, host, port)?;
+        let mut addrs: Vec<SocketAddr> = match (proxy.host(), proxy.port()).to_socket_addrs() {
+            Ok(addrs) => addrs.collect(),
+            Err(e) => return Err(tunnel.unreachable(&e)),
+        };
+        addrs.reverse();
+        let Some(first) = addrs.pop() else {
+            let e = io::Error::new(io::ErrorKind::NotFound, "no address for the proxy");
+            return Err(tunnel.unreachable(&e));
+        };
+        let info = self.connect_addrs(first, addrs, make)?;
+        if let Some(info) = &info {
+            if let Some(Some(entry)) = self.inner.entries.get_mut(info.token) {
+                entry.io.tunnel = Some(Box::new(tunnel));
+            }
+        }
+        Ok(info)
+    }
+
     fn connect_addrs<F>(
         &mut self,
         addr: SocketAddr,
@@ -456,6 +496,7 @@ impl Io {
             wq: OutputQueue::default(),
             writable: false,
             connecting: None,
+            tunnel: None,
             close_requested: false,
             linger_until: None,
             finish_by: None,
@@ -782,6 +823,13 @@ impl<E: Endpoint> EventLoop<E> {
         if entry.io.connecting.is_some() {
             return;
         }
+        if let Some(tunnel) = entry.io.tunnel.as_mut() {
+            match tunnel.read(&mut entry.io.transport.stream, &mut self.rbuf) {
+                Ok(true) => entry.io.tunnel = None,
+                Ok(false) => return,
+                Err(e) => return self.connect_failed(entry, e),
+            }
+        }
         let high_water = self.inner.loop_config.write_high_water;
         let mut budget = READ_BUDGET;
         while !entry.io.eof {
@@ -892,6 +940,11 @@ impl<E: Endpoint> EventLoop<E> {
     }
 
     fn connect_failed(&mut self, entry: &mut Entry<E::Session>, error: io::Error) {
+        let error = match entry.io.tunnel.take() {
+            // The TCP connect to the proxy failed.
+            Some(tunnel) if entry.io.connecting.is_some() => tunnel.unreachable(&error),
+            _ => error,
+        };
         entry.io.connecting = None;
         self.io_failed(entry, &error);
         entry.io.close_requested = true;
@@ -1104,6 +1157,17 @@ impl<E: Endpoint> EventLoop<E> {
             }
             let held_back = io.pending_write() > high_water;
             if io.connecting.is_some() {
+                return false;
+            }
+            if let Some(tunnel) = io.tunnel.as_mut() {
+                if io.close_requested {
+                    // The handshake timed out while the proxy negotiated.
+                    io.tunnel = None;
+                    io.eof = true;
+                    io.wq.clear();
+                } else if let Err(e) = tunnel.write(&mut io.transport.stream) {
+                    self.connect_failed(entry, e);
+                }
                 return false;
             }
             // What was just taken waits for the socket (the writes below

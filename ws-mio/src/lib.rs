@@ -132,6 +132,7 @@
 mod event_loop;
 mod handle;
 mod transport;
+mod tunnel;
 
 pub use event_loop::{
     ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, READ_BUDGET, Session,

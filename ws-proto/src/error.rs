@@ -159,6 +159,24 @@ pub enum HandshakeError {
     NotUpgrade,
     /// The server answered with a status other than 101.
     Status(u16),
+    /// The server redirected the client (301, 302, 303, 307 or 308 with a
+    /// `Location`): a runtime that follows redirects dials `location`
+    /// (resolved with [`redirect::next_url`](crate::redirect::next_url)).
+    Redirect {
+        /// The status, such as 301.
+        status: u16,
+        /// The `Location` header as sent (possibly relative).
+        location: String,
+    },
+    /// A redirect that is not followed: a downgrade from `wss://` to
+    /// `ws://`, a loop, one hop past the limit, or a `Location` that is not
+    /// a `ws://` or `wss://` URL.
+    RedirectRefused {
+        /// Why (one byte, so that the error stays as small as before).
+        reason: crate::redirect::Refusal,
+        /// Where the redirect led.
+        location: String,
+    },
     /// `Sec-WebSocket-Accept` did not match the key the client sent.
     AcceptMismatch,
     /// The server chose a subprotocol the client did not offer.
@@ -216,6 +234,12 @@ impl fmt::Display for HandshakeError {
             Self::InvalidKey => f.write_str("Sec-WebSocket-Key is not 16 bytes in base64"),
             Self::NotUpgrade => f.write_str("not a WebSocket upgrade request"),
             Self::Status(s) => write!(f, "server answered with status {s} instead of 101"),
+            Self::Redirect { status, location } => {
+                write!(f, "server redirected with {status} to {location:?}")
+            }
+            Self::RedirectRefused { reason, location } => {
+                write!(f, "redirect to {location:?} not followed: {reason}")
+            }
             Self::AcceptMismatch => f.write_str("Sec-WebSocket-Accept does not match the key"),
             Self::UnofferedProtocol(p) => {
                 write!(f, "server chose subprotocol {p:?} that was not offered")

@@ -284,7 +284,7 @@ impl Request {
     }
 }
 
-fn percent_decode(s: &str) -> Vec<u8> {
+pub(crate) fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -613,6 +613,14 @@ pub(crate) fn validate_response(
     key: &[u8],
 ) -> Result<(), HandshakeError> {
     if res.status != 101 {
+        if let (301 | 302 | 303 | 307 | 308, Some(location)) =
+            (res.status, res.header_str("Location"))
+        {
+            return Err(HandshakeError::Redirect {
+                status: res.status,
+                location: location.to_owned(),
+            });
+        }
         return Err(HandshakeError::Status(res.status));
     }
     check_single(&res.headers, SINGLE_RESPONSE_HEADERS)?;

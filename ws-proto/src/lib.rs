@@ -16,6 +16,8 @@
 //! - [`DeflateConfig`] / [`Deflater`] / [`Inflater`]: permessage-deflate
 //!   (RFC 7692), its negotiation and its bounded decompression.
 //! - [`Connection`]: all of it, with the close handshake and timers.
+//! - [`proxy`]: the tunnel through an HTTP CONNECT or SOCKS5 proxy, and
+//!   the choice of proxy for a URL (explicit or from the environment).
 //!
 //! ## Driving a [`Connection`]
 //!
@@ -57,6 +59,8 @@ mod mask;
 mod message;
 mod origin;
 mod output;
+pub mod proxy;
+pub mod redirect;
 mod rng;
 mod utf8;
 

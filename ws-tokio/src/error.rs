@@ -68,6 +68,13 @@ pub enum Error {
     /// rustls gave (through tokio-rustls), or a `TimedOut` one.
     #[error("TLS handshake failed: {0}")]
     Tls(io::Error),
+    /// The proxy could not be used: unreachable, it refused the tunnel
+    /// (an HTTP 407 or other status, a SOCKS5 failure reply, refused
+    /// credentials), it answered garbage, closed, or took longer than the
+    /// handshake timeout. The error names the proxy without its credentials.
+    /// Boxed: it is rare and larger than the other variants.
+    #[error("{0}")]
+    Proxy(Box<ws_proto::proxy::ProxyError>),
     /// A connection error of the core that this version of ws-tokio does
     /// not list separately (the core's error enum is non-exhaustive).
     #[error("{0}")]
@@ -84,6 +91,12 @@ impl From<ws_proto::Error> for Error {
             ws_proto::Error::UnexpectedEof => Self::UnexpectedEof,
             other => Self::Other(other),
         }
+    }
+}
+
+impl From<ws_proto::proxy::ProxyError> for Error {
+    fn from(e: ws_proto::proxy::ProxyError) -> Self {
+        Self::Proxy(Box::new(e))
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use ws_proto::proxy::{ProxySetting, proxy_for_url};
 use ws_proto::{
     Accept, Config, Connection, Event, HandshakeError, Opened, Request, Response, StateError,
 };
@@ -256,6 +257,20 @@ where
 /// the TLS handshake and the WebSocket handshake after it. To add headers
 /// to the request, connect the stream yourself and use [`client`].
 ///
+/// The proxy comes from the environment, as curl reads it (`HTTPS_PROXY`
+/// for `wss://`, `HTTP_PROXY` for `ws://`, `ALL_PROXY`, `NO_PROXY`; see
+/// [`ws_proto::proxy::proxy_for_url`]); without those variables the
+/// connection is direct. [`Connector`](crate::Connector) sets a proxy
+/// explicitly or turns the environment off. A proxy that cannot be used is
+/// [`Error::Proxy`].
+///
+/// Redirects (301, 302, 303, 307, 308 with a `Location`) are followed, up to
+/// [`DEFAULT_MAX_REDIRECTS`](ws_proto::redirect::DEFAULT_MAX_REDIRECTS)
+/// (10, as Python's `websockets`; browsers follow none), each hop with its
+/// own handshake timeout; never from `wss://` to `ws://`, never in a loop
+/// (see [`ws_proto::redirect`]). [`Connector::max_redirects`](crate::Connector::max_redirects)
+/// changes the limit.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), ws_tokio::Error> {
 /// let mut ws = ws_tokio::connect("ws://127.0.0.1:9001/").await?;
@@ -287,7 +302,51 @@ pub(crate) async fn connect_inner(
     config: Arc<Config>,
     client_tls: ClientTls,
 ) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
-    let url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
+    let route = Route {
+        proxy: &ProxySetting::Environment,
+        max_redirects: ws_proto::redirect::DEFAULT_MAX_REDIRECTS,
+    };
+    connect_via(url, config, client_tls, route).await
+}
+
+/// How a client reaches its server: the proxy setting and the redirects
+/// it follows.
+#[derive(Clone, Copy)]
+pub(crate) struct Route<'a> {
+    pub(crate) proxy: &'a ProxySetting,
+    pub(crate) max_redirects: usize,
+}
+
+/// [`connect_inner`] with the proxy setting (direct, through an explicit
+/// proxy, or through the one the environment names for each URL) and the
+/// redirects followed (each hop has its own handshake timeout).
+pub(crate) async fn connect_via(
+    url: &str,
+    config: Arc<Config>,
+    client_tls: ClientTls,
+    route: Route<'_>,
+) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
+    let mut url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
+    let mut visited = Vec::new();
+    loop {
+        let attempt = connect_once(&url, config.clone(), client_tls.clone(), route.proxy);
+        match Box::pin(attempt).await {
+            Err(Error::Handshake(HandshakeError::Redirect { location, .. })) => {
+                visited.push(url.clone());
+                url = ws_proto::redirect::next_url(&url, &location, &visited, route.max_redirects)?;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// One connect, without following a redirect.
+async fn connect_once(
+    url: &url::Url,
+    config: Arc<Config>,
+    client_tls: ClientTls,
+    proxy: &ProxySetting,
+) -> Result<WebSocketStream<MaybeTlsStream>, Error> {
     let secure = match url.scheme() {
         "ws" => false,
         "wss" => true,
@@ -299,25 +358,29 @@ pub(crate) async fn connect_inner(
     if secure {
         return Err(Error::TlsNotSupported);
     }
-    let request = Request::client_for_url(&url)?;
+    let request = Request::client_for_url(url)?;
     #[cfg(feature = "rustls")]
     let name = if secure {
-        Some(crate::tls::server_name(&url)?)
+        Some(crate::tls::server_name(url)?)
     } else {
         None
     };
     let port = url.port_or_known_default().unwrap_or(80);
-    let tcp = match url.host() {
-        Some(url::Host::Domain(host)) => {
-            connect_tcp(TcpStream::connect((host, port)), config.handshake_timeout).await?
-        }
-        Some(url::Host::Ipv4(ip)) => {
-            connect_tcp(TcpStream::connect((ip, port)), config.handshake_timeout).await?
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            connect_tcp(TcpStream::connect((ip, port)), config.handshake_timeout).await?
-        }
+    let host = match url.host() {
+        Some(url::Host::Domain(host)) => host.to_owned(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
         None => return Err(HandshakeError::Url("no host".into()).into()),
+    };
+    let proxy = proxy_for_url(secure, &host, proxy, |name| std::env::var(name).ok())
+        .map_err(|e| Error::Proxy(Box::new(e)))?;
+    let tcp = match &proxy {
+        // The tunnel leads to the server: TLS and the upgrade run inside it
+        // as over a direct connection, for the server's name.
+        Some(proxy) => {
+            crate::proxy::open_tunnel(proxy, &host, port, config.handshake_timeout).await?
+        }
+        None => connect_direct(url, port, config.handshake_timeout).await?,
     };
     // Small frames (pongs, close echoes) should not wait for Nagle.
     tcp.set_nodelay(true)?;
@@ -335,6 +398,16 @@ pub(crate) async fn connect_inner(
         MaybeTlsStream::Plain(tcp)
     };
     client_with_config(stream, request, config).await
+}
+
+/// The TCP connect straight to the server of `url`.
+async fn connect_direct(url: &url::Url, port: u16, limit: Duration) -> Result<TcpStream, Error> {
+    match url.host() {
+        Some(url::Host::Domain(host)) => connect_tcp(TcpStream::connect((host, port)), limit).await,
+        Some(url::Host::Ipv4(ip)) => connect_tcp(TcpStream::connect((ip, port)), limit).await,
+        Some(url::Host::Ipv6(ip)) => connect_tcp(TcpStream::connect((ip, port)), limit).await,
+        None => Err(HandshakeError::Url("no host".into()).into()),
+    }
 }
 
 async fn connect_tcp(

@@ -131,17 +131,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod connector;
 pub mod driver;
 mod engine;
 mod error;
 mod handshake;
 mod maybe_tls;
 mod message;
+pub mod proxy;
 mod split;
 mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+pub use connector::Connector;
 pub use error::Error;
 pub use handshake::{
     accept, accept_with, accept_with_config, client, client_with_config, connect,
@@ -154,6 +157,7 @@ pub use stream::WebSocketStream;
 #[cfg(feature = "rustls")]
 pub use tls::{accept_tls, accept_tls_with, connect_with_tls};
 pub use ws_proto;
+pub use ws_proto::proxy::{Proxy, ProxyError, ProxySetting};
 pub use ws_proto::{
     Accept, CloseCode, CloseFrame, Closed, Config, DeflateConfig, Opened, Request, Response, Role,
 };

@@ -7,6 +7,7 @@ use ws_proto::{Connection, Event, Role};
 
 use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
 use crate::handler::Factory;
+use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
 use crate::settings::Settings;
@@ -120,6 +121,7 @@ pub(crate) struct MioHub<F: Factory> {
     limits: WriteLimits,
     #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     tls: Tls,
+    proxy: ProxySetting,
 }
 
 impl<F: Factory> MioHub<F> {
@@ -140,13 +142,17 @@ impl<F: Factory> MioHub<F> {
         };
         #[cfg(feature = "rustls")]
         let client_config = self.tls.client_config();
+        let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
+            Ok(proxy) => proxy,
+            Err(e) => return self.connect_failed(ctl, e),
+        };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
         let mut failed = None;
         let queue = self.queue.clone();
         let limits = self.limits;
         let hub = &mut self.hub;
-        let result = ctl.connect(&host, port, |info| {
+        let make = |info: &ConnInfo| {
             let sender = Sender::with_limits(Token(info.token), info.id, queue, limits);
             let mut conn = hub.make(Role::Client, sender)?;
             conn.set_addrs(Some(info.peer_addr), info.local_addr);
@@ -186,7 +192,11 @@ impl<F: Factory> MioHub<F> {
                     None
                 }
             }
-        });
+        };
+        let result = match &proxy {
+            Some(proxy) => ctl.connect_through(proxy, &host, port, make),
+            None => ctl.connect(&host, port, make),
+        };
         if let Some(conn) = failed {
             self.hub.connection_lost(conn);
         }
@@ -317,6 +327,7 @@ impl<F: Factory> MioBackend<F> {
             },
             queue: placeholder,
             tls,
+            proxy: ProxySetting::default(),
         };
         let mut event_loop = EventLoop::new(hub, config, loop_config)?;
         let handle: Arc<dyn CommandQueue> = Arc::new(event_loop.handle());
@@ -334,6 +345,10 @@ impl<F: Factory> MioBackend<F> {
     #[cfg(feature = "rustls")]
     pub(crate) fn set_tls(&mut self, tls: Tls) {
         self.event_loop.endpoint_mut().tls = tls;
+    }
+
+    pub(crate) fn set_proxy(&mut self, proxy: ProxySetting) {
+        self.event_loop.endpoint_mut().proxy = proxy;
     }
 
     pub(crate) fn bind(&mut self, addr: std::net::SocketAddr) -> Result<std::net::SocketAddr> {

@@ -30,6 +30,7 @@ use ws_tokio::driver::{self, Control};
 
 use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
 use crate::handler::{Factory, Handler};
+use crate::proxy::ProxySetting;
 use crate::result::{Error, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
 use crate::settings::Settings;
@@ -239,6 +240,7 @@ where
     shutting_down: bool,
     #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     tls: Tls,
+    proxy: ProxySetting,
 }
 
 impl<'a, F: Factory> Endpoint<'a, F>
@@ -346,6 +348,10 @@ where
             Some(Err(e)) => return self.connect_failed(e),
             None => None,
         };
+        let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
+            Ok(proxy) => proxy,
+            Err(e) => return self.connect_failed(e),
+        };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
         if self.slots.len() >= self.hub.settings.max_connections {
@@ -377,7 +383,15 @@ where
         let nodelay = self.hub.settings.tcp_nodelay;
         self.running.push(Box::pin(async move {
             let mut session = Session { conn };
-            match tcp_connect(&host, port, limit).await {
+            // Through a proxy, the tunnel leads to the server: TLS and the
+            // upgrade run inside it as over a direct connection.
+            let connected = match &proxy {
+                Some(proxy) => ws_tokio::proxy::open_tunnel(proxy, &host, port, limit)
+                    .await
+                    .map_err(io::Error::other),
+                None => tcp_connect(&host, port, limit).await,
+            };
+            match connected {
                 Ok(tcp) => {
                     if nodelay {
                         let _ = tcp.set_nodelay(true);
@@ -492,6 +506,7 @@ pub(crate) struct TokioBackend<F: Factory> {
     listener: Option<std::net::TcpListener>,
     connects: Vec<url::Url>,
     tls: Tls,
+    proxy: ProxySetting,
 }
 
 impl<F: Factory> TokioBackend<F> {
@@ -512,7 +527,12 @@ impl<F: Factory> TokioBackend<F> {
             listener: None,
             connects: Vec::new(),
             tls,
+            proxy: ProxySetting::default(),
         })
+    }
+
+    pub(crate) fn set_proxy(&mut self, proxy: ProxySetting) {
+        self.proxy = proxy;
     }
 
     #[cfg(feature = "rustls")]
@@ -552,6 +572,7 @@ impl<F: Factory> TokioBackend<F> {
             listener,
             connects,
             tls,
+            proxy,
         } = self;
         let config = Arc::new(hub.settings.core_config());
         let hub = runtime.block_on(async move {
@@ -566,6 +587,7 @@ impl<F: Factory> TokioBackend<F> {
                 running: FuturesUnordered::new(),
                 shutting_down: false,
                 tls,
+                proxy,
             };
             for url in connects {
                 endpoint.connect(url);

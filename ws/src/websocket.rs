@@ -6,6 +6,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 use crate::handler::{Factory, Handler};
+use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, Result};
 use crate::sender::{ALL, CommandQueue, Sender};
 use crate::settings::Settings;
@@ -81,6 +82,7 @@ pub struct WebSocket<F: Factory> {
     runtime: Runtime,
     queue: Arc<dyn CommandQueue>,
     tls: Tls,
+    proxy: ProxySetting,
 }
 
 impl<F: Factory> fmt::Debug for WebSocket<F> {
@@ -125,6 +127,7 @@ impl<F: Factory> WebSocket<F> {
             runtime,
             queue,
             tls,
+            proxy: ProxySetting::default(),
         })
     }
 
@@ -165,6 +168,41 @@ impl<F: Factory> WebSocket<F> {
     pub fn with_tls_client(mut self, config: Arc<rustls::ClientConfig>) -> WebSocket<F> {
         self.tls.client = Some(config);
         self.set_tls();
+        self
+    }
+
+    /// How client connections reach their servers: through the proxy the
+    /// environment names (the default), directly
+    /// ([`ProxySetting::Direct`]), or through one proxy
+    /// ([`ProxySetting::Proxy`]), which turns the environment off.
+    ///
+    /// The environment is read as curl reads it: `HTTPS_PROXY` for
+    /// `wss://`, `HTTP_PROXY` for `ws://`, `ALL_PROXY`, lower-case names
+    /// first, and `NO_PROXY` (see [`ws_proto::proxy::proxy_for_url`]).
+    /// `http://` (CONNECT) and `socks5://`/`socks5h://` proxies are
+    /// supported, with credentials in the URL; `wss://` still runs TLS with
+    /// the server, inside the tunnel. A proxy that cannot be used is an Io
+    /// error, reported to the handler, naming the proxy but never its
+    /// credentials. The connect to the proxy and its negotiation are
+    /// bounded by the handshake timeout.
+    ///
+    /// ```no_run
+    /// # fn run() -> ws::Result<()> {
+    /// let proxy = ws::Proxy::parse("socks5h://127.0.0.1:1080").expect("a proxy URL");
+    /// let mut ws = ws::WebSocket::new(|_| |_| Ok(()))?.with_proxy(ws::ProxySetting::Proxy(proxy));
+    /// ws.connect(url::Url::parse("ws://example.com/").unwrap())?;
+    /// ws.run()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_proxy(mut self, setting: ProxySetting) -> WebSocket<F> {
+        match &mut self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.set_proxy(setting.clone()),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.set_proxy(setting.clone()),
+        }
+        self.proxy = setting;
         self
     }
 
@@ -239,6 +277,7 @@ impl<F: Factory> WebSocket<F> {
             Backend::Tokio(b) => b.run()?,
         };
         WebSocket::with(factory, self.settings, self.runtime, self.tls)
+            .map(|ws| ws.with_proxy(self.proxy))
     }
 
     /// A `Sender` whose `send`, `close`, `ping` and `pong` go to every connection.

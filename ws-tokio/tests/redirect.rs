@@ -1,0 +1,159 @@
+//! Redirects in the opening handshake, followed by the native client: a
+//! loopback server (ws-tokio's own accept, refusing with 30x and a
+//! `Location`) sends the client through relative and absolute hops, a
+//! loop, and a chain past the limit.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{bounded, listener};
+use futures_util::StreamExt;
+use ws_tokio::ws_proto::HandshakeError;
+use ws_tokio::{CloseCode, Connector, Error, Message, Request, Response};
+
+/// Where the server sends each path: `Some((status, location))`, or
+/// `None` to accept the connection and echo.
+type Routes = fn(&str, u16) -> Option<(u16, String)>;
+
+/// Serves connections until the test ends; counts the requests.
+async fn server(routes: Routes) -> (u16, Arc<AtomicUsize>) {
+    let (listener, addr) = listener().await;
+    let port = addr.port();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let answer = |req: &Request| match routes(&req.path, port) {
+                    Some((status, location)) => {
+                        let mut res = Response::new(status);
+                        res.headers.push(("Location".into(), location.into_bytes()));
+                        Err(res)
+                    }
+                    None => Ok(Default::default()),
+                };
+                if let Ok(mut ws) = ws_tokio::accept_with(tcp, Default::default(), answer).await {
+                    while let Some(Ok(msg)) = ws.next().await {
+                        if msg.is_data() {
+                            let _ = ws.send(msg).await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+fn refused(e: Error) -> String {
+    match e {
+        Error::Handshake(e @ HandshakeError::RedirectRefused { .. }) => e.to_string(),
+        other => panic!("not a refused redirect: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_chain_of_relative_and_absolute_hops_is_followed() {
+    bounded(async {
+        let (port, seen) = server(|path, port| match path {
+            "/start" => Some((301, "next".into())),
+            "/next" => Some((302, format!("ws://127.0.0.1:{port}/absolute"))),
+            "/absolute" => Some((303, "/temporary?q=1".into())),
+            "/temporary?q=1" => Some((307, format!("http://127.0.0.1:{port}/permanent"))),
+            "/permanent" => Some((308, "/echo".into())),
+            _ => None,
+        })
+        .await;
+        let mut ws = Connector::new()
+            .direct()
+            .connect(&format!("ws://127.0.0.1:{port}/start"))
+            .await
+            .unwrap();
+        ws.send("after five hops").await.unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Message::text("after five hops")
+        );
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        assert_eq!(seen.load(Ordering::SeqCst), 6);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_loop_is_stopped() {
+    bounded(async {
+        let (port, seen) = server(|path, _| match path {
+            "/a" => Some((302, "/b".into())),
+            _ => Some((302, "/a".into())),
+        })
+        .await;
+        let e = Connector::new()
+            .direct()
+            .connect(&format!("ws://127.0.0.1:{port}/a"))
+            .await
+            .unwrap_err();
+        let text = refused(e);
+        assert!(text.contains("loop"), "{text}");
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_limit_is_kept() {
+    bounded(async {
+        let (port, seen) = server(|path, _| {
+            let n: u32 = path.trim_start_matches("/n").parse().unwrap_or(0);
+            Some((307, format!("/n{}", n + 1)))
+        })
+        .await;
+        let e = Connector::new()
+            .direct()
+            .max_redirects(3)
+            .connect(&format!("ws://127.0.0.1:{port}/n0"))
+            .await
+            .unwrap_err();
+        let text = refused(e);
+        assert!(text.contains("limit") && text.contains("/n4"), "{text}");
+        // The first request and three redirects followed.
+        assert_eq!(seen.load(Ordering::SeqCst), 4);
+        // 0: not followed at all, as browsers do.
+        let e = Connector::new()
+            .direct()
+            .max_redirects(0)
+            .connect(&format!("ws://127.0.0.1:{port}/n0"))
+            .await
+            .unwrap_err();
+        refused(e);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_redirect_without_location_is_a_status_error() {
+    bounded(async {
+        let (listener, addr) = listener().await;
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let _ = ws_tokio::accept_with(tcp, Default::default(), |_: &Request| {
+                Err(Response::new(302))
+            })
+            .await;
+        });
+        let e = Connector::new()
+            .direct()
+            .connect(&format!("ws://{addr}/"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Handshake(HandshakeError::Status(302))),
+            "{e:?}"
+        );
+    })
+    .await;
+}
