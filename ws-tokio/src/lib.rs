@@ -131,6 +131,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admission;
 pub mod driver;
 mod engine;
 mod error;
@@ -142,6 +143,7 @@ mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+pub use admission::{Admitted, Limits, Listener, Permit, refuse};
 pub use error::Error;
 pub use handshake::{
     accept, accept_with, accept_with_config, client, client_with_config, connect,

@@ -62,12 +62,30 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Settings {
     /// The maximum number of connections open at once on this `WebSocket`, incoming and
-    /// outgoing together. A hard limit: a connection beyond it is refused (an incoming one is
-    /// closed right after it is accepted, an outgoing one fails with a Capacity error) until
-    /// an old connection goes away.
+    /// outgoing together; an incoming connection still in its opening handshake counts
+    /// against [`max_pending_handshakes`](Settings::max_pending_handshakes) instead. A hard
+    /// limit: past it, a new client is answered `503 Service Unavailable` with `Retry-After`
+    /// (the [`handshake_timeout`](Settings::handshake_timeout), in seconds) and closed, and
+    /// the factory's handler for it gets a Capacity error in `on_error` (logged as a warning
+    /// too); an outgoing connection fails with a Capacity error. Until an old connection goes
+    /// away.
     ///
     /// Default: 100 (as in ws-rs).
     pub max_connections: usize,
+    /// The maximum number of incoming connections in their opening handshake at once (TCP
+    /// accepted, the upgrade not answered yet; the TLS handshake included). A separate cap, so
+    /// that sockets which connect and then send nothing, or a request a byte at a time, cannot
+    /// take the slots of open connections: past it, a new client gets the same 503 as past
+    /// [`max_connections`](Settings::max_connections), and each stalled handshake frees its
+    /// slot at [`handshake_timeout`](Settings::handshake_timeout) at the latest. A runtime
+    /// holds at most `max_connections + max_pending_handshakes` sockets.
+    ///
+    /// A handshake in progress costs its share of the core's head buffer (at most
+    /// [`max_handshake_bytes`](Settings::max_handshake_bytes)), so the worst case is about
+    /// `max_pending_handshakes * (max_handshake_bytes + 2 KiB)`: 17 MiB with the defaults.
+    ///
+    /// Default: 1,024. New in this crate.
+    pub max_pending_handshakes: usize,
     /// The number of commands (sends, closes, timeouts ...) that may wait in the event loop's
     /// queue per connection; the queue holds `queue_size * max_connections` commands in all
     /// and is shared, so one connection may use more than its share while others use less.
@@ -478,6 +496,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             max_connections: 100,
+            max_pending_handshakes: 1024,
             queue_size: 5,
             panic_on_new_connection: false,
             panic_on_shutdown: false,
