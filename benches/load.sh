@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end load harness of issue 8: builds the echo servers (this
 # project's facade on mio and on tokio, its native async API, tokio-tungstenite,
-# fastwebsockets, ws-rs 0.9.2 and a raw TCP echo) and the load generator in
-# release mode, then runs every server under every load (server on CPU 0,
+# fastwebsockets, tokio-websockets, ws-rs 0.9.2 and a raw TCP echo) and the
+# load generator in release mode, then runs every server under every load (server on CPU 0,
 # generator on CPU 1) and writes benches/RESULTS.md.
 #
 #   benches/load.sh                         # everything: 3 runs, ~10 minutes

@@ -12,6 +12,8 @@
 //! - `native`: this project's native async API, `ws_tokio::accept`;
 //! - `tungstenite`: tokio-tungstenite;
 //! - `fastwebsockets`: fastwebsockets with its hyper 1 upgrade;
+//! - `tokio-websockets`: tokio-websockets, set up as its own echo example
+//!   and benchmark set it up;
 //! - `ws-rs`: the original ws-rs, version 0.9.2.
 //!
 //! Every WebSocket server echoes each text or binary message back with the
@@ -80,6 +82,13 @@ fn describe(name: &str) -> &'static str {
              under tokio::task::unconstrained); auto pong and close on; tokio \
              current-thread runtime; TCP_NODELAY"
         }
+        "tokio-websockets" => {
+            "tokio_websockets::ServerBuilder with Config::default().frame_size(usize::MAX) \
+             (one frame per message) and Limits max_payload_len 64 MiB, as in its \
+             echo_server example; a task per connection run under \
+             tokio::task::unconstrained: while let Some(msg) = ws.next().await { if text or \
+             binary: ws.send(msg).await }; tokio current-thread runtime; TCP_NODELAY"
+        }
         "ws-rs" => {
             "ws 0.9.2 Settings { max_connections: 20_000, fragment_size: 64 MiB (one \
              frame per message), max_fragment_size: usize::MAX (its default), \
@@ -120,6 +129,7 @@ fn main() {
         "native" => tokio_servers::serve(addr, tokio_servers::native),
         "tungstenite" => tokio_servers::serve(addr, tokio_servers::tungstenite),
         "fastwebsockets" => tokio_servers::serve(addr, tokio_servers::fastwebsockets),
+        "tokio-websockets" => tokio_servers::serve(addr, tokio_servers::tokio_websockets),
         "ws-rs" => ws_rs_server::serve(addr),
         _ => unreachable!("checked by describe"),
     };
@@ -378,6 +388,27 @@ mod tokio_servers {
             .with_upgrades()
             .await?;
         Ok(())
+    }
+
+    pub(crate) async fn tokio_websockets(tcp: TcpStream) -> Result<(), BoxError> {
+        // As in its examples/echo_server.rs: every message one frame
+        // (frame_size usize::MAX), the echo run unconstrained by tokio's
+        // cooperative budget; the payload limit raised to this harness's.
+        tokio::task::unconstrained(async move {
+            let (_request, mut ws) = tokio_websockets::ServerBuilder::new()
+                .config(tokio_websockets::Config::default().frame_size(usize::MAX))
+                .limits(tokio_websockets::Limits::default().max_payload_len(Some(MAX_MESSAGE)))
+                .accept(tcp)
+                .await?;
+            while let Some(msg) = ws.next().await {
+                let msg = msg?;
+                if msg.is_text() || msg.is_binary() {
+                    ws.send(msg).await?;
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -11,13 +11,14 @@ use std::io;
 /// Every echo server of `benches/examples/load_server.rs`, the order of
 /// the runner's tables: raw TCP (the ceiling), this project's three, the
 /// peers.
-pub const SERVERS: [&str; 7] = [
+pub const SERVERS: [&str; 8] = [
     "raw",
     "facade-mio",
     "facade-tokio",
     "native",
     "tungstenite",
     "fastwebsockets",
+    "tokio-websockets",
     "ws-rs",
 ];
 

@@ -28,13 +28,8 @@ fn bad_server(answer: impl FnOnce(&mut std::net::TcpStream) + Send + 'static) ->
     thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8];
-        while !head.ends_with(b"\r\n\r\n") {
-            if s.read_exact(&mut byte).is_err() {
-                return;
-            }
-            head.push(byte[0]);
+        if read_http_head(&mut s).is_none() {
+            return;
         }
         answer(&mut s);
         let mut sink = [0u8; 4096];

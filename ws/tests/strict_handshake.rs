@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::thread;
 use std::time::Duration;
 
-use support::{KEY, Log, RawClient, Server, within};
+use support::{KEY, Log, RawClient, Server, read_http_head, within};
 use ws::{CloseCode, Error, Handler, Handshake, Message, Result, Runtime, Sender, Settings};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -80,15 +80,9 @@ fn raw_server(answer: impl FnOnce(&str) -> String + Send + 'static) -> SocketAdd
     thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut buf = Vec::new();
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            let mut chunk = [0u8; 4096];
-            match s.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let head = String::from_utf8_lossy(&buf).into_owned();
+        let Some(head) = read_http_head(&mut s) else {
+            return;
+        };
         let key = head
             .lines()
             .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))

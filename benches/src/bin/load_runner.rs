@@ -7,11 +7,11 @@
 //!                 [--bin-dir DIR] [--no-pin] [--command TEXT] [--smoke]
 //!
 //! Servers: raw, facade-mio, facade-tokio, native, tungstenite,
-//! fastwebsockets, ws-rs (`load_server --impl`). Loads: a (100 connections x
-//! 20 B text), b (100 x 1 KiB binary), c (10 x 64 KiB binary), d (1 x 16 MiB
-//! binary), e (RSS per idle connection, 10,000 connections), t (10 x 64 KiB
-//! text of mixed one- to four-byte UTF-8 characters) and u (100 x 1 KiB of
-//! the same text).
+//! fastwebsockets, tokio-websockets, ws-rs (`load_server --impl`). Loads:
+//! a (100 connections x 20 B text), b (100 x 1 KiB binary), c (10 x 64 KiB
+//! binary), d (1 x 16 MiB binary), e (RSS per idle connection, 10,000
+//! connections), t (10 x 64 KiB text of mixed one- to four-byte UTF-8
+//! characters) and u (100 x 1 KiB of the same text).
 //!
 //! For each load, run 1 measures every server, then run 2 every server
 //! again, and so on, so that drift on a shared machine hits all alike. Each
@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use ws_benches::load::{Report, SERVERS, median};
 
-const PEERS: [&str; 3] = ["tungstenite", "fastwebsockets", "ws-rs"];
+const PEERS: [&str; 4] = ["tungstenite", "fastwebsockets", "tokio-websockets", "ws-rs"];
 const OURS: [&str; 3] = ["facade-mio", "facade-tokio", "native"];
 const LOADS: [&str; 7] = ["a", "b", "c", "d", "t", "u", "e"];
 
@@ -800,7 +800,8 @@ fn render(
     let _ = writeln!(
         w,
         "- Each cell: **median** (min–max) · ratio of the median to the raw TCP ceiling's / \
-         to the best peer's (best of tokio-tungstenite, fastwebsockets, ws-rs for that \
+         to the best peer's (best of tokio-tungstenite, fastwebsockets, tokio-websockets \
+         and ws-rs for that \
          figure). For CPU, latency and memory, lower is better, so a ratio below 1 beats \
          the reference.\n"
     );
@@ -987,6 +988,7 @@ fn peer_versions() -> String {
             "tokio-tungstenite",
             "tungstenite",
             "fastwebsockets",
+            "tokio-websockets",
             "hyper",
             "tokio",
             "mio",

@@ -191,6 +191,19 @@ pub fn frame_bytes(first: u8, payload: &[u8], masked: bool) -> Vec<u8> {
     out
 }
 
+/// Reads an HTTP head from `s`, one byte at a time so that nothing after
+/// it is consumed: what a raw server uses to read a client's request.
+/// `None` if the stream ends or fails first.
+pub fn read_http_head(s: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).ok()?;
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
 /// A frame read by [`RawClient`].
 #[derive(Debug, PartialEq, Eq)]
 pub struct RawFrame {
