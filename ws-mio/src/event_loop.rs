@@ -869,9 +869,42 @@ impl<E: Endpoint> EventLoop<E> {
         }
     }
 
+    /// A write failed. A peer that sent its Close and closed its socket at
+    /// once (browsers and Node do) makes the write fail while its Close
+    /// still waits in the receive buffer, and the loop handles writability
+    /// before readability: what is readable now (up to [`READ_BUDGET`])
+    /// goes to the core first, so that the close is seen as the clean one
+    /// it was (see [`io_failed`](Self::io_failed)).
+    fn write_failed(&mut self, entry: &mut Entry<E::Session>, error: &io::Error) {
+        let mut left = READ_BUDGET;
+        while left > 0 && !entry.io.eof && entry.io.linger_until.is_none() {
+            match entry.io.transport.read(&mut self.rbuf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    left = left.saturating_sub(n);
+                    entry.conn.handle_input(self.inner.now, &self.rbuf[..n]);
+                    self.dispatch(entry);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        self.io_failed(entry, error);
+    }
+
+    /// The transport failed: the core is told end of stream. The session
+    /// hears of the error unless the peer's Close had come: a peer that
+    /// closes its socket right after its Close (with our output unread, so
+    /// that its system answers with a reset) ended the connection cleanly.
     fn io_failed(&mut self, entry: &mut Entry<E::Session>, error: &io::Error) {
         entry.io.eof = true;
         entry.io.wq.clear();
+        if entry.conn.close_received() {
+            log::debug!("transport failed after the peer's close: {error}");
+            entry.conn.handle_eof(self.inner.now);
+            self.dispatch(entry);
+            return;
+        }
         let mut ctl = Control {
             inner: &mut self.inner,
         };
@@ -1156,7 +1189,7 @@ impl<E: Endpoint> EventLoop<E> {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        self.io_failed(entry, &e);
+                        self.write_failed(entry, &e);
                         entry.io.close_requested = true;
                         return false;
                     }
@@ -1164,7 +1197,7 @@ impl<E: Endpoint> EventLoop<E> {
             }
             if !entry.io.eof {
                 if let Err(e) = entry.io.transport.flush() {
-                    self.io_failed(entry, &e);
+                    self.write_failed(entry, &e);
                     entry.io.close_requested = true;
                     return false;
                 }

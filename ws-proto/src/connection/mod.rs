@@ -268,4 +268,13 @@ impl Connection {
     pub fn is_finished(&self) -> bool {
         self.closed_reported && self.close_transport_sent
     }
+
+    /// Whether the peer's Close frame has arrived (decoded, even if the
+    /// events before it are still to be polled). A runtime whose write
+    /// fails (the peer closed its socket right after its Close) feeds the
+    /// core what is still readable first; if that holds the Close, the
+    /// failed write is the expected end of a clean close, not an error.
+    pub fn close_received(&self) -> bool {
+        self.close_received || self.events.iter().any(|p| matches!(p, Pending::Close(..)))
+    }
 }
