@@ -46,10 +46,12 @@ use std::time::Duration;
 /// - **Deadlines.** ws-rs had none: a peer that never finished the opening handshake or never
 ///   answered a Close frame held its connection open forever. The core now enforces
 ///   [`handshake_timeout`](Settings::handshake_timeout) and
-///   [`close_timeout`](Settings::close_timeout) (10 s each), and optionally sends keepalive
+///   [`close_timeout`](Settings::close_timeout) (10 s each) and
+///   [`message_timeout`](Settings::message_timeout) (60 s from a frame's first byte to the
+///   end of its message, so a trickle is cut with 1008), and optionally sends keepalive
 ///   pings ([`keepalive_interval`](Settings::keepalive_interval),
 ///   [`keepalive_timeout`](Settings::keepalive_timeout)) and drops quiet connections
-///   ([`idle_timeout`](Settings::idle_timeout)).
+///   ([`idle_timeout`](Settings::idle_timeout), counted from the last complete frame).
 /// - **Buffers.** The core parses input incrementally, so the read buffer never has to hold a
 ///   whole frame; the `in_buffer_*` fields tune buffer sizes but are no longer what bounds
 ///   memory (the limits above are). Output is bounded too: each connection's outgoing buffer
@@ -348,8 +350,24 @@ pub struct Settings {
     /// If set, a connection on which nothing has been received for this long is closed with
     /// [`CloseCode::Away`](crate::CloseCode::Away) (1001) and a Timeout error is reported.
     ///
-    /// Default: `None` (no idle limit). New in this crate.
+    /// Default: `None` (no idle limit). New in this crate. It counts from the last complete
+    /// frame, not from the last byte (a peer trickling a byte a second is not active), and
+    /// does not run while a frame or message arrives:
+    /// [`message_timeout`](Settings::message_timeout) bounds that. Off by default because
+    /// keepalive is too: a quiet but healthy client (a chat left open) would be cut; set both
+    /// to find dead peers.
     pub idle_timeout: Option<Duration>,
+    /// If set, a frame, once its first byte has arrived, must be complete within this long,
+    /// and so must the fragmented message it opens: a peer that trickles a frame (one byte a
+    /// second is never idle) is closed with [`CloseCode::Policy`](crate::CloseCode::Policy)
+    /// (1008: it broke our time limit, not the protocol), and a Timeout error is reported.
+    ///
+    /// Default: 60 s, so that a message of the default
+    /// [`max_message_size`](Settings::max_message_size) (64 MiB) still arrives at about
+    /// 9 Mbit/s while a trickling peer keeps its slot a minute at most (Python websockets
+    /// bounds the opening handshake by 10 s, uWebSockets closes a connection after 120 s
+    /// without a message). Raise it for large messages over slow links. New in this crate.
+    pub message_timeout: Option<Duration>,
     /// If set, a connection whose output makes no progress for this long (the peer stopped
     /// reading, so the socket takes none of what waits for it) is dropped: what was queued
     /// is discarded, `on_close` sees [`CloseCode::Abnormal`](crate::CloseCode::Abnormal),
@@ -481,6 +499,7 @@ impl Settings {
             keepalive_interval: self.keepalive_interval,
             keepalive_timeout: self.keepalive_timeout,
             idle_timeout: self.idle_timeout,
+            message_timeout: self.message_timeout,
             write_timeout: self.write_timeout,
             masking_strict: self.masking_strict,
             request_checks: ws_proto::RequestChecks {
@@ -544,6 +563,7 @@ impl Default for Settings {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             idle_timeout: None,
+            message_timeout: Some(Duration::from_secs(60)),
             write_timeout: Some(Duration::from_secs(30)),
             frame_hooks: true,
             permessage_deflate: false,
@@ -637,6 +657,7 @@ mod tests {
         assert_eq!(Settings::default().write_cap(), core.max_write_buffer);
         assert_eq!(ours.handshake_timeout, core.handshake_timeout);
         assert_eq!(ours.close_timeout, core.close_timeout);
+        assert_eq!(ours.message_timeout, core.message_timeout);
         assert_eq!(ours.keepalive_interval, core.keepalive_interval);
         assert_eq!(ours.keepalive_timeout, core.keepalive_timeout);
         assert_eq!(ours.idle_timeout, core.idle_timeout);

@@ -44,6 +44,7 @@
 //! | [`max_headers`](Settings::max_headers) | 64 | its header fields | 431 |
 //! | [`handshake_timeout`](Settings::handshake_timeout) | 10 s | from the TCP connection to the end of the opening handshake | dropped |
 //! | [`close_timeout`](Settings::close_timeout) | 10 s | the wait for the peer's close frame, then for the end of the TCP connection | dropped (`on_close` sees 1006) |
+//! | [`message_timeout`](Settings::message_timeout) | 60 s | from a frame's first byte to the end of it and of the message it opens (a trickle is cut) | 1008 |
 //! | [`write_timeout`](Settings::write_timeout) | 30 s | how long output may wait with the peer taking none of it (any progress restarts it) | dropped, output discarded (`on_close` sees 1006) |
 //! | [`max_connections`](Settings::max_connections) | 10,000 | connections open at once, both directions | 503 with `Retry-After`, then closed; `on_error` hears a Capacity error |
 //! | [`max_pending_handshakes`](Settings::max_pending_handshakes) | 1,024 | incoming connections still in their opening handshake | 503 with `Retry-After`, then closed |
@@ -75,6 +76,7 @@
 //! assert_eq!((s.keepalive_interval, s.keepalive_timeout), (None, Duration::from_secs(20)));
 //! assert_eq!(s.idle_timeout, None);
 //! assert_eq!(s.write_timeout, Some(Duration::from_secs(30)));
+//! assert_eq!(s.message_timeout, Some(Duration::from_secs(60)));
 //! assert_eq!((s.max_connections, s.queue_size), (10_000, 5));
 //! assert_eq!(s.max_pending_handshakes, 1024);
 //! assert_eq!((s.out_buffer_grow, s.out_buffer_capacity), (true, 2048));
