@@ -10,7 +10,9 @@
 //! buffers, so the growth of the process's RSS is the server's. Kernel
 //! socket buffers are not in RSS (an idle loopback socket holds none).
 
-#[macro_use]
+// Only the support's server and raw client: the tests are ignored ones,
+// not `runtimes!`'s.
+#[allow(unused_macros)]
 mod support;
 
 use std::time::Duration;
