@@ -58,12 +58,7 @@ async fn stalled(addr: SocketAddr, count: usize) -> Vec<TcpStream> {
 /// What a raw client reads after sending an upgrade request, to the end.
 async fn answer(addr: SocketAddr) -> String {
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(
-        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    )
-    .await
-    .unwrap();
+    s.write_all(common::RAW_REQUEST).await.unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out).await;
     String::from_utf8_lossy(&out).into_owned()

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::bounded;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use ws_tokio::ws_proto::TimeoutKind;
 use ws_tokio::{Config, Error};
 
@@ -35,20 +35,7 @@ async fn a_trickle_is_cut_with_1008() {
             }
             last
         });
-        let mut peer = TcpStream::connect(addr).await.unwrap();
-        peer.write_all(
-            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        )
-        .await
-        .unwrap();
-        let mut head = Vec::new();
-        while !head.ends_with(b"\r\n\r\n") {
-            let mut b = [0u8; 1];
-            peer.read_exact(&mut b).await.unwrap();
-            head.push(b[0]);
-        }
-        assert!(head.starts_with(b"HTTP/1.1 101"));
+        let mut peer = common::raw_client(addr).await;
         // A masked text frame of 60 bytes, one byte a second.
         let mut frame = vec![0x81, 0x80 | 60, 1, 2, 3, 4];
         frame.extend(std::iter::repeat_n(b'x' ^ 1, 60));

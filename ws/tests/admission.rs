@@ -11,25 +11,10 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::{Log, RawClient, Server, within};
-use ws::{Error, Handler, Message, Result, Runtime, Sender, Settings};
+use support::{Log, LoggingEcho, RawClient, Server, upgrade_request, within};
+use ws::{Runtime, Sender, Settings};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-struct Echo {
-    out: Sender,
-    log: Log,
-}
-
-impl Handler for Echo {
-    fn on_message(&mut self, msg: Message) -> Result<()> {
-        self.out.send(msg)
-    }
-
-    fn on_error(&mut self, err: Error) {
-        self.log.push(format!("error {err}"));
-    }
-}
 
 /// An echo server whose factory logs "made" for every handler and whose
 /// handlers log their errors.
@@ -38,7 +23,7 @@ fn echo_server(rt: Runtime, settings: Settings, log: &Log) -> Server {
     Server::start(rt, settings, move || {
         move |out: Sender| {
             log.push("made");
-            Echo {
+            LoggingEcho {
                 out,
                 log: log.clone(),
             }
@@ -69,14 +54,7 @@ fn stalled(addr: std::net::SocketAddr, count: usize) -> Vec<TcpStream> {
 /// the end of the connection.
 fn expect_503(addr: std::net::SocketAddr) {
     let mut c = RawClient::connect(addr);
-    c.send_raw(
-        format!(
-            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            support::KEY
-        )
-        .as_bytes(),
-    );
+    c.send_raw(upgrade_request(&addr.to_string()).as_bytes());
     let head = c.read_head();
     assert!(
         head.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
@@ -136,14 +114,7 @@ fn a_full_server_answers_503(rt: Runtime) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut next = loop {
         let mut c = RawClient::connect(server.addr);
-        c.send_raw(
-            format!(
-                "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                 Sec-WebSocket-Key: {}\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                support::KEY
-            )
-            .as_bytes(),
-        );
+        c.send_raw(upgrade_request("x").as_bytes());
         if c.read_head().starts_with("HTTP/1.1 101") {
             break c;
         }

@@ -11,31 +11,12 @@ mod support;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use support::{Log, RawClient, Server, within};
-use ws::{CloseCode, Error, Handler, Message, Result, Runtime, Sender, Settings};
+use support::{Log, LoggingEcho, RawClient, Server, within};
+use ws::{Runtime, Sender, Settings};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
 const DEADLINE: Duration = Duration::from_secs(3);
-
-struct Echo {
-    out: Sender,
-    log: Log,
-}
-
-impl Handler for Echo {
-    fn on_message(&mut self, msg: Message) -> Result<()> {
-        self.out.send(msg)
-    }
-
-    fn on_close(&mut self, code: CloseCode, _: &str) {
-        self.log.push(format!("close {}", u16::from(code)));
-    }
-
-    fn on_error(&mut self, err: Error) {
-        self.log.push(format!("error {err}"));
-    }
-}
 
 fn a_trickle_is_cut_at_the_message_timeout(rt: Runtime) {
     let log = Log::default();
@@ -45,7 +26,7 @@ fn a_trickle_is_cut_at_the_message_timeout(rt: Runtime) {
         ..Settings::default()
     };
     let server = Server::start(rt, settings, move || {
-        move |out: Sender| Echo {
+        move |out: Sender| LoggingEcho {
             out,
             log: server_log.clone(),
         }
