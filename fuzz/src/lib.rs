@@ -572,6 +572,7 @@ fn script_config(flags: u8, fragment: u8) -> Config {
         keepalive_timeout: t(Duration::from_secs(1)),
         idle_timeout: (flags & flag::IDLE != 0).then(|| t(Duration::from_secs(5))),
         write_timeout: Some(t(Duration::from_secs(4))),
+        message_timeout: Some(t(Duration::from_secs(3))),
         masking_strict: flags & flag::LAX_MASKING == 0,
         request_checks: RequestChecks {
             method: flags & flag::ANY_METHOD == 0,

@@ -11,7 +11,9 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 use ws_proto::proxy::Proxy;
-use ws_proto::{Config, Connection, Event, OutputQueue, Request, Role, Transmit, TransportClose};
+use ws_proto::{
+    Config, Connection, Event, OutputQueue, Request, Response, Role, Transmit, TransportClose,
+};
 
 use crate::handle::{Handle, Target};
 use crate::transport::Transport;
@@ -30,7 +32,8 @@ pub struct LoopConfig {
     pub write_high_water: usize,
     /// Most commands waiting in the queue. Default 65,536.
     pub queue_capacity: usize,
-    /// Most connections at once; further ones are refused. Default 10,000.
+    /// Most connections at once; further clients are answered `503 Service
+    /// Unavailable` and closed, further `connect`s fail. Default 10,000.
     pub max_connections: usize,
     /// Set `TCP_NODELAY` on every connection. Default true.
     pub nodelay: bool,
@@ -73,6 +76,24 @@ pub struct ConnInfo {
 pub trait Endpoint {
     /// The per-connection half.
     type Session: Session;
+
+    /// Called for each socket the listener accepts, before
+    /// [`accept`](Endpoint::accept): return the bytes of an answer (an HTTP
+    /// `503`, say, from `ws_proto::Response::service_unavailable`) to refuse
+    /// the client with them, or `None` to go on. A refused socket gets what
+    /// it sent read and dropped (a bounded amount), the answer written and
+    /// its write side shut down, and is closed; no session is made.
+    /// [`Control::connection_count`] tells how full the loop is. The
+    /// default refuses nobody (the loop itself still refuses past
+    /// [`LoopConfig::max_connections`], with a 503).
+    fn refuse(
+        &mut self,
+        ctl: &mut Control<'_, Self::Session>,
+        peer: SocketAddr,
+    ) -> Option<Vec<u8>> {
+        let _ = (ctl, peer);
+        None
+    }
 
     /// A connection was accepted; return its session, or `None` to drop it.
     fn accept(
@@ -740,10 +761,29 @@ impl<E: Endpoint> EventLoop<E> {
                     return;
                 }
             };
-            let inner = &mut self.inner;
-            if inner.shutdown || inner.entries.len() >= inner.loop_config.max_connections {
+            if self.inner.shutdown {
                 continue;
             }
+            let answer = if self.inner.entries.len() >= self.inner.loop_config.max_connections {
+                log::warn!(
+                    "refused a connection from {peer} with 503: {} connections (max_connections)",
+                    self.inner.loop_config.max_connections
+                );
+                let mut out = Vec::new();
+                Response::service_unavailable(self.inner.config.handshake_timeout)
+                    .write_to(&mut out);
+                Some(out)
+            } else {
+                let mut ctl = Control {
+                    inner: &mut self.inner,
+                };
+                self.endpoint.refuse(&mut ctl, peer)
+            };
+            if let Some(answer) = answer {
+                refuse(&mut stream, &answer, &mut self.rbuf);
+                continue;
+            }
+            let inner = &mut self.inner;
             if inner.loop_config.nodelay {
                 let _ = stream.set_nodelay(true);
             }
@@ -877,9 +917,42 @@ impl<E: Endpoint> EventLoop<E> {
         }
     }
 
+    /// A write failed. A peer that sent its Close and closed its socket at
+    /// once (browsers and Node do) makes the write fail while its Close
+    /// still waits in the receive buffer, and the loop handles writability
+    /// before readability: what is readable now (up to [`READ_BUDGET`])
+    /// goes to the core first, so that the close is seen as the clean one
+    /// it was (see [`io_failed`](Self::io_failed)).
+    fn write_failed(&mut self, entry: &mut Entry<E::Session>, error: &io::Error) {
+        let mut left = READ_BUDGET;
+        while left > 0 && !entry.io.eof && entry.io.linger_until.is_none() {
+            match entry.io.transport.read(&mut self.rbuf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    left = left.saturating_sub(n);
+                    entry.conn.handle_input(self.inner.now, &self.rbuf[..n]);
+                    self.dispatch(entry);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        self.io_failed(entry, error);
+    }
+
+    /// The transport failed: the core is told end of stream. The session
+    /// hears of the error unless the peer's Close had come: a peer that
+    /// closes its socket right after its Close (with our output unread, so
+    /// that its system answers with a reset) ended the connection cleanly.
     fn io_failed(&mut self, entry: &mut Entry<E::Session>, error: &io::Error) {
         entry.io.eof = true;
         entry.io.wq.clear();
+        if entry.conn.close_received() {
+            log::debug!("transport failed after the peer's close: {error}");
+            entry.conn.handle_eof(self.inner.now);
+            self.dispatch(entry);
+            return;
+        }
         let mut ctl = Control {
             inner: &mut self.inner,
         };
@@ -1180,7 +1253,7 @@ impl<E: Endpoint> EventLoop<E> {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        self.io_failed(entry, &e);
+                        self.write_failed(entry, &e);
                         entry.io.close_requested = true;
                         return false;
                     }
@@ -1188,7 +1261,7 @@ impl<E: Endpoint> EventLoop<E> {
             }
             if !entry.io.eof {
                 if let Err(e) = entry.io.transport.flush() {
-                    self.io_failed(entry, &e);
+                    self.write_failed(entry, &e);
                     entry.io.close_requested = true;
                     return false;
                 }
@@ -1286,6 +1359,28 @@ impl<E: Endpoint> EventLoop<E> {
         };
         self.endpoint.on_session_end(&mut ctl, &info, entry.session);
     }
+}
+
+/// Most reads of what a refused client sent before it is answered: its
+/// request is usually all there, and reading it lets the close be a FIN
+/// rather than a reset, which could discard the answer at the client.
+const REFUSE_READS: usize = 4;
+
+/// Answers a socket the loop does not serve, and leaves it to be closed:
+/// see [`Endpoint::refuse`]. The answer is a few hundred bytes, which a
+/// fresh socket's buffer takes in one write.
+fn refuse(stream: &mut TcpStream, answer: &[u8], scratch: &mut [u8]) {
+    use std::io::{Read, Write};
+    for _ in 0..REFUSE_READS {
+        match stream.read(scratch) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+    if let Err(e) = stream.write_all(answer) {
+        log::debug!("refusal not written: {e}");
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// One write of as much of `queue` as the transport takes (one vectored

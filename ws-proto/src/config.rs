@@ -76,6 +76,21 @@ pub struct Config {
     /// Close the connection (code 1001) after this long without receiving
     /// anything. Default: off.
     pub idle_timeout: Option<Duration>,
+    /// Once a frame has started, it (and the fragmented message it may
+    /// open) must be complete within this long, however the bytes trickle
+    /// in; otherwise the connection is closed with 1008 and a message
+    /// timeout. A peer that sends one byte a second is never idle, so only
+    /// a deadline on the frame itself cuts it. While a message arrives,
+    /// neither [`idle_timeout`](Config::idle_timeout) nor the keepalive
+    /// interval runs (both count from the last complete frame).
+    ///
+    /// Default 60 s: a message of the default 64 MiB `max_message_size`
+    /// still arrives at about 9 Mbit/s, while a trickling peer holds its
+    /// slot for a minute at most (Python websockets bounds the opening
+    /// handshake by 10 s; uWebSockets closes after 120 s without a
+    /// message). Raise it for larger messages over slow links; `None`
+    /// turns it off.
+    pub message_timeout: Option<Duration>,
     /// End the connection when output has waited this long and the runtime
     /// has not asked for any of it ([`Connection::poll_transmit`]): a
     /// runtime asks only while its socket takes bytes, so this is how long
@@ -118,6 +133,7 @@ impl Default for Config {
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
             idle_timeout: None,
+            message_timeout: Some(Duration::from_secs(60)),
             write_timeout: Some(Duration::from_secs(30)),
             masking_strict: true,
             request_checks: RequestChecks::default(),

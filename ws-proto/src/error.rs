@@ -275,6 +275,11 @@ pub enum TimeoutKind {
     /// Output waited `Config::write_timeout` without the transport taking
     /// any of it: the peer stopped reading.
     Write,
+    /// A frame or fragmented message, once started, was not complete
+    /// within `Config::message_timeout` (a trickle); the peer was sent
+    /// 1008 (policy violation: the peer broke no rule of the protocol,
+    /// only our time limit).
+    Message,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -285,6 +290,7 @@ impl fmt::Display for TimeoutKind {
             Self::Keepalive => "no pong before the keepalive deadline",
             Self::Idle => "connection idle for too long",
             Self::Write => "the peer took none of our output for too long",
+            Self::Message => "a frame or message took too long to arrive",
         })
     }
 }

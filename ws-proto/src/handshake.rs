@@ -409,6 +409,26 @@ impl Response {
         res.body = format!("{error}\n").into_bytes();
         res
     }
+
+    /// The response a full server sends instead of upgrading (RFC 6455
+    /// section 4.2.2 lets a server answer any HTTP error; RFC 9110 section
+    /// 15.6.4): `503 Service Unavailable`, `Retry-After` with `retry_after`
+    /// in whole seconds (rounded up, at least 1), `Connection: close` and a
+    /// short plain text body. The server closes the connection after it.
+    pub fn service_unavailable(retry_after: std::time::Duration) -> Self {
+        let secs = retry_after
+            .as_secs()
+            .saturating_add(u64::from(retry_after.subsec_nanos() > 0))
+            .max(1);
+        let mut res = Response::new(503);
+        res.headers
+            .push(("Retry-After".into(), secs.to_string().into_bytes()));
+        res.headers.push(("Connection".into(), b"close".to_vec()));
+        res.headers
+            .push(("Content-Type".into(), b"text/plain; charset=utf-8".to_vec()));
+        res.body = b"server full, retry later\n".to_vec();
+        res
+    }
 }
 
 /// The standard reason phrase for common statuses.

@@ -34,6 +34,11 @@ thread_local! {
 /// stops reading cannot make a connection buffer without bound.
 const PUMP_HIGH_WATER: usize = 64 * 1024;
 
+/// Most bytes read, after a write failed, of what the peer sent before it
+/// went (see [`Engine::fail_write`]): its Close frame is usually in the
+/// first read; a bound keeps a flood from holding the task.
+const SALVAGE_LIMIT: usize = 1 << 20;
+
 /// The current time for the core, on tokio's clock (which tests may pause).
 pub(crate) fn now() -> Instant {
     tokio::time::Instant::now().into_std()
@@ -199,6 +204,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
 
     /// Reads once and feeds the core. Never ready after end of stream.
     pub(crate) fn poll_read_in(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_read_some(cx).map_ok(|_| ())
+    }
+
+    /// Reads once and feeds the core; the bytes read (0 at end of stream).
+    fn poll_read_some(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.eof || self.dead {
             return Poll::Pending;
         }
@@ -210,7 +220,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         })
     }
 
-    fn read_into(&mut self, cx: &mut Context<'_>, rbuf: &mut [u8]) -> Poll<io::Result<()>> {
+    fn read_into(&mut self, cx: &mut Context<'_>, rbuf: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut buf = ReadBuf::new(rbuf);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
@@ -222,7 +232,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
         } else {
             self.conn.handle_input(now, &rbuf[..n]);
         }
-        Poll::Ready(Ok(()))
+        Poll::Ready(Ok(n))
     }
 
     /// Sleeps until the earliest of the core's deadline, the finishing
@@ -282,7 +292,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             return Poll::Ready(());
         }
         if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-            self.fail(e);
+            self.fail_write(cx, e);
             return Poll::Ready(());
         }
         if self.is_done() {
@@ -323,15 +333,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
     /// after the item it gets now.
     pub(crate) fn write_opportunistically(&mut self, cx: &mut Context<'_>) {
         if let Poll::Ready(Err(e)) = self.poll_write_out(cx) {
-            self.fail(e);
+            self.fail_write(cx, e);
         }
+    }
+
+    /// A write failed. A peer that sent its Close and closed its socket at
+    /// once (browsers and Node do) makes our next write fail while its
+    /// Close still waits in the socket's receive buffer: what is readable
+    /// now (up to [`SALVAGE_LIMIT`]) goes to the core first, so that the
+    /// close is seen as the clean one it was; then as [`Engine::fail`].
+    pub(crate) fn fail_write(&mut self, cx: &mut Context<'_>, e: io::Error) {
+        let mut left = SALVAGE_LIMIT;
+        while left > 0 {
+            match self.poll_read_some(cx) {
+                Poll::Ready(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+                _ => break,
+            }
+        }
+        self.fail(e);
     }
 
     /// The transport failed: stop using it and tell the core it is gone
     /// (which reports `Closed` if it was not reported yet). The error is kept
-    /// for the owner only if the connection was not already over.
+    /// for the owner only if the connection was not already over, nor
+    /// ending cleanly: a peer that closes its socket right after its Close
+    /// (with our output unread, so that its system answers with a reset)
+    /// ended the connection as it should.
     pub(crate) fn fail(&mut self, e: io::Error) {
-        let matters = !self.conn.is_finished();
+        let matters = !self.conn.is_finished() && !self.conn.close_received();
         self.dead = true;
         self.activity = true;
         self.conn.handle_eof(now());

@@ -131,6 +131,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admission;
 mod connector;
 pub mod driver;
 mod engine;
@@ -144,6 +145,7 @@ mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+pub use admission::{Admitted, Limits, Listener, Permit, refuse};
 pub use connector::Connector;
 pub use error::Error;
 pub use handshake::{

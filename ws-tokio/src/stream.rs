@@ -295,10 +295,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
     }
 
-    fn write_failed(&mut self, e: std::io::Error) -> Error {
-        let copy = copy_io(&e);
-        self.engine.fail(e);
-        Error::Io(copy)
+    fn write_failed(&mut self, cx: &mut Context<'_>, e: std::io::Error) -> Error {
+        self.engine.fail_write(cx, e);
+        self.dead_error()
     }
 
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
@@ -310,7 +309,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
         match self.engine.poll_write_out(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(self.write_failed(e))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(self.write_failed(cx, e))),
             Poll::Pending if self.engine.output_pending() < WRITE_HIGH_WATER => Poll::Ready(Ok(())),
             Poll::Pending => Poll::Pending,
         }
@@ -339,7 +338,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
         match ready!(self.engine.poll_write_out(cx)) {
             Ok(()) => Poll::Ready(Ok(())),
-            Err(e) => Poll::Ready(Err(self.write_failed(e))),
+            Err(e) => Poll::Ready(Err(self.write_failed(cx, e))),
         }
     }
 

@@ -130,6 +130,10 @@ impl<F: Factory> MioHub<F> {
     }
 
     fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
+        if !self.hub.admission.may_connect(ctl.connection_count()) {
+            let full = std::io::Error::other("too many connections");
+            return self.connect_failed(ctl, Error::from(full));
+        }
         let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
             Err(e) => return self.connect_failed(ctl, e),
@@ -226,6 +230,31 @@ impl<F: Factory> MioHub<F> {
 impl<F: Factory> Endpoint for MioHub<F> {
     type Session = MioSession<F::Handler>;
 
+    fn refuse(
+        &mut self,
+        ctl: &mut Control<'_, Self::Session>,
+        peer: std::net::SocketAddr,
+    ) -> Option<Vec<u8>> {
+        let info = ConnInfo {
+            token: usize::MAX - 2,
+            id: 0,
+            role: Role::Server,
+            peer_addr: peer,
+            local_addr: None,
+        };
+        let sender = self.sender(&info);
+        #[allow(unused_mut)]
+        let mut answer = self
+            .hub
+            .refuse(ctl.connection_count(), Some(peer), sender)?;
+        // A TLS client would read the 503 as a broken record: it is only closed.
+        #[cfg(feature = "rustls")]
+        if self.tls.server.is_some() {
+            answer.clear();
+        }
+        Some(answer)
+    }
+
     fn accept(
         &mut self,
         _ctl: &mut Control<'_, Self::Session>,
@@ -311,7 +340,7 @@ impl<F: Factory> MioBackend<F> {
                 .queue_size
                 .saturating_mul(settings.max_connections)
                 .max(16),
-            max_connections: settings.max_connections,
+            max_connections: 0,
             nodelay: settings.tcp_nodelay,
             ..LoopConfig::default()
         };
@@ -321,14 +350,15 @@ impl<F: Factory> MioBackend<F> {
         let placeholder: Arc<dyn CommandQueue> = Arc::new(Unstarted);
         let hub = MioHub {
             limits: WriteLimits::new(&settings),
-            hub: Hub {
-                factory,
-                settings: Arc::new(settings),
-            },
+            hub: Hub::new(factory, settings),
             queue: placeholder,
             tls,
             proxy: ProxySetting::default(),
         };
+        let mut loop_config = loop_config;
+        // The facade admits (`Endpoint::refuse`); the loop's own cap only
+        // backs it up.
+        loop_config.max_connections = hub.hub.admission.capacity();
         let mut event_loop = EventLoop::new(hub, config, loop_config)?;
         let handle: Arc<dyn CommandQueue> = Arc::new(event_loop.handle());
         event_loop.endpoint_mut().queue = handle;

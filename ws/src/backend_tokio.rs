@@ -290,8 +290,19 @@ where
     }
 
     fn accept(&mut self, tcp: TcpStream, peer: SocketAddr) {
-        if self.shutting_down || self.slots.len() >= self.hub.settings.max_connections {
+        if self.shutting_down {
             return;
+        }
+        let refused = self.sender(usize::MAX - 2, 0);
+        if let Some(answer) = self.hub.refuse(self.slots.len(), Some(peer), refused) {
+            // A TLS client would read the 503 as a broken record: it is only closed.
+            #[cfg(feature = "rustls")]
+            let answer = if self.tls.server.is_some() {
+                Vec::new()
+            } else {
+                answer
+            };
+            return ws_tokio::refuse(tcp, &answer);
         }
         if self.hub.settings.tcp_nodelay {
             let _ = tcp.set_nodelay(true);
@@ -354,7 +365,7 @@ where
         };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
-        if self.slots.len() >= self.hub.settings.max_connections {
+        if !self.hub.admission.may_connect(self.slots.len()) {
             return self.connect_failed(Error::from(io::Error::other("too many connections")));
         }
         let token = self.slots.vacant_key();
@@ -518,10 +529,7 @@ impl<F: Factory> TokioBackend<F> {
             .clamp(16, 1 << 20);
         let (tx, rx) = mpsc::channel(capacity);
         Ok(Self {
-            hub: Hub {
-                factory,
-                settings: Arc::new(settings),
-            },
+            hub: Hub::new(factory, settings),
             queue: Arc::new(Queue { tx }),
             rx,
             listener: None,

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use ws_proto::{Accept, Connection, Event, Role, SendError};
 
+use crate::admission::{Admission, Handshaking};
 use crate::frame::Frame;
 use crate::handler::{Factory, Handler};
 use crate::handshake::{Handshake, Request, Response};
@@ -72,6 +73,9 @@ pub(crate) struct Conn<H: Handler> {
     /// The core configuration of this connection when it differs from the
     /// `WebSocket`'s (the handler chose permessage-deflate).
     config: Option<Arc<ws_proto::Config>>,
+    /// A server connection's place under `max_pending_handshakes`, given
+    /// back when it opens or ends.
+    handshaking: Option<Handshaking>,
 }
 
 impl<H: Handler> Conn<H> {
@@ -100,6 +104,7 @@ impl<H: Handler> Conn<H> {
             taken: 0,
             cap_reported: false,
             config: None,
+            handshaking: None,
         }
     }
 
@@ -321,6 +326,7 @@ impl<H: Handler> Conn<H> {
         match event {
             Event::Request(req) => self.on_request(conn, now, Request::from(req)),
             Event::Open(opened) => {
+                self.handshaking = None;
                 if let Some(req) = opened.request {
                     self.request = Some(Box::new(Request::from(req)));
                 }
@@ -396,6 +402,7 @@ impl<H: Handler> Conn<H> {
                 }
             }
             Event::Closed(closed) => {
+                self.handshaking = None;
                 for (id, _) in std::mem::take(&mut self.timeouts) {
                     ctl.cancel_timer(id);
                 }
@@ -688,13 +695,43 @@ fn panics_on(settings: &Settings, error: &Error) -> bool {
     }
 }
 
-/// The `WebSocket`-wide half: the factory.
+/// The `WebSocket`-wide half: the factory, and who is admitted.
 pub(crate) struct Hub<F: Factory> {
     pub(crate) factory: F,
     pub(crate) settings: Arc<Settings>,
+    pub(crate) admission: Admission,
 }
 
 impl<F: Factory> Hub<F> {
+    pub(crate) fn new(factory: F, settings: Settings) -> Self {
+        Self {
+            admission: Admission::new(&settings),
+            factory,
+            settings: Arc::new(settings),
+        }
+    }
+
+    /// Decides on a connection just accepted from `peer`, while the runtime
+    /// holds `total` connections. `None`: serve it. Otherwise the server is
+    /// full: the returned bytes (a 503) are for the runtime to write before
+    /// it closes the socket, and a handler made for the refused client has
+    /// heard why in `on_error` (as for a connection that never started).
+    pub(crate) fn refuse(
+        &mut self,
+        total: usize,
+        peer: Option<SocketAddr>,
+        sender: Sender,
+    ) -> Option<Vec<u8>> {
+        let refusal = self.admission.check(total).err()?;
+        let error = self.admission.refused(refusal, peer);
+        if let Some(mut conn) = self.make(Role::Server, sender) {
+            conn.set_addrs(peer, None);
+            conn.report(error);
+            self.connection_lost(conn);
+        }
+        Some(self.admission.response())
+    }
+
     /// Makes the handler of a new connection; `None` when the factory panicked.
     pub(crate) fn make(&mut self, role: Role, sender: Sender) -> Option<Conn<F::Handler>> {
         let factory = &mut self.factory;
@@ -707,6 +744,9 @@ impl<F: Factory> Hub<F> {
         .ok()?;
         let deflate = catch_unwind(AssertUnwindSafe(|| handler.permessage_deflate())).ok()?;
         let mut conn = Conn::new(handler, Arc::clone(&self.settings), key, outbox, None, None);
+        if role == Role::Server {
+            conn.handshaking = Some(self.admission.handshaking());
+        }
         if let Some(deflate) = deflate {
             log::trace!("permessage-deflate chosen by the handler: {deflate:?}");
             let mut config = self.settings.core_config();

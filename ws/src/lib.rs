@@ -115,6 +115,7 @@ compile_error!(
     "the `ws` crate needs a runtime: enable its `mio` feature (the default) or its `tokio` feature"
 );
 
+mod admission;
 #[cfg(feature = "mio")]
 mod backend_mio;
 #[cfg(feature = "tokio")]

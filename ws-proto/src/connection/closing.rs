@@ -122,7 +122,7 @@ impl Connection {
     /// Reports `Closed` (once) and asks for the transport to be closed.
     pub(super) fn finish_now(&mut self) {
         self.state = State::Finished;
-        self.handshake_deadline = None;
+        self.read_deadline = None;
         self.close_deadline = None;
         self.report_closed();
         self.close_transport = true;
@@ -137,6 +137,9 @@ impl Connection {
             (Some(f), _) => (f.code, f.reason.clone()),
             (None, _) if self.close_received => (CloseCode::NO_STATUS, String::new()),
             (None, Some(Error::Protocol(e))) => (e.close_code(), e.to_string()),
+            (None, Some(e @ Error::Timeout(TimeoutKind::Message))) => {
+                (CloseCode::POLICY, e.to_string())
+            }
             (None, _) => (CloseCode::ABNORMAL, String::new()),
         };
         let error = self.error.as_deref().cloned();

@@ -37,7 +37,6 @@ impl Connection {
         if data.is_empty() {
             return;
         }
-        self.last_received = now;
         match &mut self.state {
             State::ReadRequest(head) => match head.push(data) {
                 Ok(None) => {}
@@ -85,7 +84,7 @@ impl Connection {
             self.report_closed();
         }
         self.close_deadline = None;
-        self.handshake_deadline = None;
+        self.read_deadline = None;
         // Our side of TCP can go too.
         self.close_transport = true;
     }
@@ -116,11 +115,22 @@ impl Connection {
 
     pub(super) fn read_frames(&mut self, now: Instant, mut data: &[u8]) {
         while !data.is_empty() && !self.input_done && !self.closed_reported {
+            if self.read_deadline.is_none() && self.decoder.is_idle() {
+                // These bytes start a frame: it, and the message it may
+                // open, must be whole by the deadline, however slowly the
+                // bytes come (a trickle is no activity).
+                self.read_deadline = self.config.message_timeout.and_then(|t| now.checked_add(t));
+            }
             match self.decoder.decode(data) {
                 Ok((used, item)) => {
                     data = &data[used..];
                     if let Some(item) = item {
                         self.on_item(now, item);
+                    }
+                    if self.decoder.is_idle() {
+                        // A frame ended and no message is open.
+                        self.read_deadline = None;
+                        self.last_received = now;
                     }
                 }
                 Err(e) => {

@@ -186,8 +186,15 @@ pub struct Connection {
     /// The transport should be closed once `out` is written.
     close_transport: bool,
     close_transport_sent: bool,
-    handshake_deadline: Option<Instant>,
+    /// What input must arrive by: before the connection opens, the whole
+    /// opening handshake (`Config::handshake_timeout`); once open, the
+    /// frame or fragmented message in progress (`Config::message_timeout`,
+    /// `None` between messages). One field for both keeps an open
+    /// connection small.
+    read_deadline: Option<Instant>,
     close_deadline: Option<Instant>,
+    /// The last complete frame (or the end of the opening handshake): what
+    /// `Config::idle_timeout` and the keepalive interval count from.
     last_received: Instant,
     /// The last sign that output moves: the transport took bytes
     /// ([`Connection::handle_written`]), or output was taken while nothing
@@ -234,7 +241,7 @@ impl Connection {
             closed_reported: false,
             close_transport: false,
             close_transport_sent: false,
-            handshake_deadline: None,
+            read_deadline: None,
             close_deadline: None,
             last_received: now,
             last_progress: now,
@@ -267,5 +274,14 @@ impl Connection {
     /// 7.1.1). Drain the outputs first.
     pub fn is_finished(&self) -> bool {
         self.closed_reported && self.close_transport_sent
+    }
+
+    /// Whether the peer's Close frame has arrived (decoded, even if the
+    /// events before it are still to be polled). A runtime whose write
+    /// fails (the peer closed its socket right after its Close) feeds the
+    /// core what is still readable first; if that holds the Close, the
+    /// failed write is the expected end of a clean close, not an error.
+    pub fn close_received(&self) -> bool {
+        self.close_received || self.events.iter().any(|p| matches!(p, Pending::Close(..)))
     }
 }

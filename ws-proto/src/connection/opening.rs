@@ -33,7 +33,7 @@ impl Connection {
         let head = HeadReader::new(config.max_handshake_bytes);
         let state = State::ReadRequest(Box::new(head));
         let mut conn = Self::new(config, Role::Server, state, now, seed);
-        conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
+        conn.read_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
 
@@ -85,7 +85,7 @@ impl Connection {
         }
         request.write_to(&mut conn.out);
         conn.state = State::ReadResponse(Box::new(ReadResponse { head, request, key }));
-        conn.handshake_deadline = now.checked_add(conn.config.handshake_timeout);
+        conn.read_deadline = now.checked_add(conn.config.handshake_timeout);
         conn
     }
 
@@ -277,7 +277,7 @@ impl Connection {
         early: &[u8],
     ) {
         self.state = State::Open;
-        self.handshake_deadline = None;
+        self.read_deadline = None;
         self.last_received = now;
         self.emit(Event::Open(Opened { request, response }));
         if let Some(early) = self.early.take() {

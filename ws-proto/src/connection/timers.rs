@@ -1,4 +1,5 @@
-//! Deadlines: handshake, close, keepalive, idle and write progress.
+//! Deadlines: handshake, message (a frame or message once started), close,
+//! keepalive, idle (between complete frames) and write progress.
 
 use std::time::Instant;
 
@@ -11,8 +12,18 @@ use crate::handshake::Response;
 impl Connection {
     /// Fires the deadlines that are due. Calling it early is harmless.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.handshake_deadline.is_some_and(|d| d <= now) {
-            self.handshake_deadline = None;
+        if self.read_deadline.is_some_and(|d| d <= now) && matches!(self.state, State::Open) {
+            // A frame or message started and did not end in time.
+            self.read_deadline = None;
+            self.error = Some(Box::new(Error::Timeout(TimeoutKind::Message)));
+            if !self.close_sent {
+                self.write_close_frame(CloseCode::POLICY, "message timeout");
+            }
+            self.finish_now();
+            return;
+        }
+        if self.read_deadline.is_some_and(|d| d <= now) {
+            self.read_deadline = None;
             if let State::ReadRequest(_) | State::AwaitAnswer(_) = self.state {
                 let mut res = Response::new(408);
                 res.headers.push(("Connection".into(), b"close".to_vec()));
@@ -44,6 +55,8 @@ impl Connection {
         if !self.is_open() || self.closed_reported {
             return;
         }
+        // While a frame or message arrives, its own deadline applies.
+        let between_messages = self.read_deadline.is_none();
         if let Some(sent) = self.ping_outstanding {
             if sent
                 .checked_add(self.config.keepalive_timeout)
@@ -55,7 +68,7 @@ impl Connection {
                 self.finish_now();
                 return;
             }
-        } else if let Some(interval) = self.config.keepalive_interval {
+        } else if let Some(interval) = self.config.keepalive_interval.filter(|_| between_messages) {
             if self
                 .last_received
                 .checked_add(interval)
@@ -68,7 +81,7 @@ impl Connection {
                 self.ping_outstanding = Some(now);
             }
         }
-        if let Some(idle) = self.config.idle_timeout {
+        if let Some(idle) = self.config.idle_timeout.filter(|_| between_messages) {
             if self
                 .last_received
                 .checked_add(idle)
@@ -83,7 +96,7 @@ impl Connection {
     /// The earliest deadline; call [`Connection::handle_timeout`] then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let mut next = self.handshake_deadline;
+        let mut next = self.read_deadline;
         let mut consider = |t: Option<Instant>| {
             if let Some(t) = t {
                 next = Some(next.map_or(t, |n| n.min(t)));
@@ -91,17 +104,20 @@ impl Connection {
         };
         consider(self.close_deadline);
         if self.is_open() && !self.closed_reported {
+            let between_messages = self.read_deadline.is_none();
             match self.ping_outstanding {
                 Some(sent) => consider(sent.checked_add(self.config.keepalive_timeout)),
                 None => consider(
                     self.config
                         .keepalive_interval
+                        .filter(|_| between_messages)
                         .and_then(|i| self.last_received.checked_add(i)),
                 ),
             }
             consider(
                 self.config
                     .idle_timeout
+                    .filter(|_| between_messages)
                     .and_then(|i| self.last_received.checked_add(i)),
             );
         }

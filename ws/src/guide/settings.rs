@@ -44,8 +44,10 @@
 //! | [`max_headers`](Settings::max_headers) | 64 | its header fields | 431 |
 //! | [`handshake_timeout`](Settings::handshake_timeout) | 10 s | from the TCP connection to the end of the opening handshake | dropped |
 //! | [`close_timeout`](Settings::close_timeout) | 10 s | the wait for the peer's close frame, then for the end of the TCP connection | dropped (`on_close` sees 1006) |
+//! | [`message_timeout`](Settings::message_timeout) | 60 s | from a frame's first byte to the end of it and of the message it opens (a trickle is cut) | 1008 |
 //! | [`write_timeout`](Settings::write_timeout) | 30 s | how long output may wait with the peer taking none of it (any progress restarts it) | dropped, output discarded (`on_close` sees 1006) |
-//! | [`max_connections`](Settings::max_connections) | 100 | connections open at once, both directions | closed right after accept |
+//! | [`max_connections`](Settings::max_connections) | 10,000 | connections open at once, both directions | 503 with `Retry-After`, then closed; `on_error` hears a Capacity error |
+//! | [`max_pending_handshakes`](Settings::max_pending_handshakes) | 1,024 | incoming connections still in their opening handshake | 503 with `Retry-After`, then closed |
 //! | [`queue_size`](Settings::queue_size) | 5 | commands waiting per connection (the queue holds `queue_size * max_connections`) | — (`Sender` calls fail with a Queue error) |
 //! | outgoing buffer cap ([`out_buffer_grow`](Settings::out_buffer_grow)) | 64 MiB, or [`out_buffer_capacity`](Settings::out_buffer_capacity) with `out_buffer_grow: false` | bytes sent and not yet written | — (sends fail, chapter [7](super::backpressure)) |
 //!
@@ -74,7 +76,9 @@
 //! assert_eq!((s.keepalive_interval, s.keepalive_timeout), (None, Duration::from_secs(20)));
 //! assert_eq!(s.idle_timeout, None);
 //! assert_eq!(s.write_timeout, Some(Duration::from_secs(30)));
-//! assert_eq!((s.max_connections, s.queue_size), (100, 5));
+//! assert_eq!(s.message_timeout, Some(Duration::from_secs(60)));
+//! assert_eq!((s.max_connections, s.queue_size), (10_000, 5));
+//! assert_eq!(s.max_pending_handshakes, 1024);
 //! assert_eq!((s.out_buffer_grow, s.out_buffer_capacity), (true, 2048));
 //! assert_eq!((s.out_buffer_high_water, s.out_buffer_low_water), (1 << 20, 256 << 10));
 //! assert!(!s.close_on_write_cap);

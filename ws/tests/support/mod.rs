@@ -229,6 +229,35 @@ pub struct RawClient {
 
 pub const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 
+/// A valid upgrade request for `host`, with [`KEY`].
+pub fn upgrade_request(host: &str) -> String {
+    format!(
+        "GET / HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+}
+
+/// A handler that echoes every message and logs "close CODE" and
+/// "error ERROR".
+pub struct LoggingEcho {
+    pub out: Sender,
+    pub log: Log,
+}
+
+impl ws::Handler for LoggingEcho {
+    fn on_message(&mut self, msg: ws::Message) -> ws::Result<()> {
+        self.out.send(msg)
+    }
+
+    fn on_close(&mut self, code: ws::CloseCode, _: &str) {
+        self.log.push(format!("close {}", u16::from(code)));
+    }
+
+    fn on_error(&mut self, err: ws::Error) {
+        self.log.push(format!("error {err}"));
+    }
+}
+
 impl RawClient {
     pub fn connect(addr: SocketAddr) -> RawClient {
         let stream = TcpStream::connect(addr).unwrap();
@@ -245,13 +274,7 @@ impl RawClient {
     /// Connects and completes the opening handshake.
     pub fn open(addr: SocketAddr) -> RawClient {
         let mut c = RawClient::connect(addr);
-        c.send_raw(
-            format!(
-                "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                 Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            )
-            .as_bytes(),
-        );
+        c.send_raw(upgrade_request(&addr.to_string()).as_bytes());
         let head = c.read_head();
         assert!(head.starts_with("HTTP/1.1 101"), "{head}");
         c
