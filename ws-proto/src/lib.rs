@@ -41,6 +41,8 @@
 //!
 //! It opens no sockets, resolves no names, does no TLS, keeps no time and
 //! spawns nothing. See the `ws`, `ws-mio` and `ws-tokio` crates for that.
+//! The one helper that asks the OS for anything, `os_seed` (a connection's
+//! seed, behind the `os-seed` feature), is never called by the core itself.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -58,6 +60,8 @@ mod message;
 mod origin;
 mod output;
 mod rng;
+#[cfg(feature = "os-seed")]
+mod seed;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
@@ -79,4 +83,6 @@ pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;
 pub use origin::OriginPolicy;
 pub use output::OutputQueue;
+#[cfg(feature = "os-seed")]
+pub use seed::{SeedError, os_seed};
 pub use utf8::{Utf8Error, Utf8Validator};

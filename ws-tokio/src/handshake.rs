@@ -126,7 +126,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Result<Accept, Response>,
 {
-    let conn = Connection::server(config, now(), crate::random_seed());
+    let seed = ws_proto::os_seed().map_err(std::io::Error::from)?;
+    let conn = Connection::server(config, now(), seed);
     let mut engine = Engine::new(stream, conn);
     let mut callback = Some(callback);
     let mut request = None;
@@ -223,7 +224,8 @@ async fn client_handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::client(config, request, now(), crate::random_seed());
+    let seed = ws_proto::os_seed().map_err(std::io::Error::from)?;
+    let conn = Connection::client(config, request, now(), seed);
     let mut engine = Engine::new(stream, conn);
     loop {
         while let Some(event) = engine.conn.poll_event() {

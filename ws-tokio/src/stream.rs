@@ -381,11 +381,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
     pub fn from_raw(stream: S, role: Role) -> Self {
         Self::from_raw_with_config(stream, role, Arc::default())
     }
 
     /// [`from_raw`](Self::from_raw) with a [`Config`] (limits and deadlines).
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
     pub fn from_raw_with_config(stream: S, role: Role, config: Arc<Config>) -> Self {
         Self::from_partially_read(stream, Vec::new(), role, config)
     }
@@ -393,6 +405,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// [`from_raw_with_config`](Self::from_raw_with_config) for a stream of
     /// which the HTTP layer already read `read_ahead`: the bytes that
     /// followed the handshake, which are fed to the connection first.
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
     pub fn from_partially_read(
         stream: S,
         read_ahead: Vec<u8>,
@@ -400,7 +418,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         config: Arc<Config>,
     ) -> Self {
         let now = now();
-        let mut conn = Connection::established(config, role, now, crate::random_seed());
+        let seed = ws_proto::os_seed().expect("the OS random source failed");
+        let mut conn = Connection::established(config, role, now, seed);
         conn.handle_input(now, &read_ahead);
         Self::from_engine(Engine::new(stream, conn), None)
     }

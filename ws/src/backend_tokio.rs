@@ -291,6 +291,10 @@ where
         if self.shutting_down || self.slots.len() >= self.hub.settings.max_connections {
             return;
         }
+        let Ok(seed) = ws_proto::os_seed().inspect_err(|e| log::error!("refused {peer}: {e}"))
+        else {
+            return; // Its keys would be predictable: refused, the socket closes.
+        };
         if self.hub.settings.tcp_nodelay {
             let _ = tcp.set_nodelay(true);
         }
@@ -312,7 +316,7 @@ where
         let (inbox, rx) = inbox();
         self.slots.insert(Slot { id, inbox });
         let config = conn.core_config().unwrap_or_else(|| self.config.clone());
-        let core = Connection::server(config, now(), driver::seed());
+        let core = Connection::server(config, now(), seed);
         #[cfg(feature = "rustls")]
         let limit = self.config.handshake_timeout;
         self.running.push(Box::pin(async move {
@@ -351,6 +355,10 @@ where
         if self.slots.len() >= self.hub.settings.max_connections {
             return self.connect_failed(Error::from(io::Error::other("too many connections")));
         }
+        let seed = match ws_proto::os_seed() {
+            Ok(seed) => seed,
+            Err(e) => return self.connect_failed(Error::from(io::Error::from(e))),
+        };
         let token = self.slots.vacant_key();
         self.next_id += 1;
         let id = self.next_id;
@@ -372,7 +380,7 @@ where
         let (inbox, rx) = inbox();
         self.slots.insert(Slot { id, inbox });
         let config = conn.core_config().unwrap_or_else(|| self.config.clone());
-        let core = Connection::client(config, request, now(), driver::seed());
+        let core = Connection::client(config, request, now(), seed);
         let limit = self.config.handshake_timeout;
         let nodelay = self.hub.settings.tcp_nodelay;
         self.running.push(Box::pin(async move {

@@ -285,9 +285,8 @@ impl Request {
     /// - `Host`: the URL's host, with `:port` when the port is not the scheme's default
     ///   (80 for `ws`, 443 for `wss`);
     /// - `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13`;
-    /// - `Sec-WebSocket-Key`: 16 unpredictable bytes, base64-encoded (from a small
-    ///   non-cryptographic source: SipHash keyed by the standard library's per-thread random
-    ///   keys);
+    /// - `Sec-WebSocket-Key`: 16 bytes from the OS random source (`ws_proto::os_seed`),
+    ///   base64-encoded;
     /// - `Authorization: Basic ...` when the URL has a user name or password
     ///   (`ws://user:pass@host/`), percent-decoded.
     ///
@@ -299,12 +298,13 @@ impl Request {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Internal`] when the scheme is not `ws` or `wss` or the URL has no host.
+    /// [`ErrorKind::Internal`] when the scheme is not `ws` or `wss` or the URL has no host;
+    /// [`ErrorKind::Io`] when the OS random source fails (a predictable key is never sent).
     pub fn from_url(url: &url::Url) -> Result<Request> {
         let mut inner = ws_proto::Request::client_for_url(url)
             .map_err(|err| Error::new(ErrorKind::Internal, err.to_string()))?;
         let mut key = [0u8; 16];
-        random::fill(&mut key);
+        random::fill(&mut key).map_err(|e| Error::from(std::io::Error::from(e)))?;
         inner
             .headers
             .push(("Sec-WebSocket-Key".into(), BASE64.encode(key).into_bytes()));
