@@ -77,7 +77,8 @@ pub use frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, RSV2, RSV3, Status,
 };
 pub use handshake::{
-    Accept, HeadReader, Headers, Request, RequestChecks, Response, accept_key, reason_phrase,
+    Accept, HeadReader, Headers, Request, RequestChecks, Response, accept_key, extension_name,
+    header_list_items, reason_phrase,
 };
 pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;

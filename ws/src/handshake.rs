@@ -12,6 +12,8 @@ use std::str::from_utf8;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use ws_proto::extension_name;
+
 use crate::random;
 use crate::result::{Error, ErrorKind, Result};
 
@@ -583,12 +585,7 @@ fn list_items<'h>(headers: &'h [(String, Vec<u8>)], name: &str) -> Result<Vec<&'
     let mut items = Vec::new();
     for (key, value) in headers {
         if key.eq_ignore_ascii_case(name) {
-            items.extend(
-                from_utf8(value)?
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty()),
-            );
+            items.extend(ws_proto::header_list_items(from_utf8(value)?));
         }
     }
     Ok(items)
@@ -616,10 +613,8 @@ fn remove_items(headers: &mut Vec<(String, Vec<u8>)>, name: &str, matches: impl 
         let Ok(text) = from_utf8(value) else {
             return true;
         };
-        let kept: Vec<&str> = text
-            .split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty() && !matches(item))
+        let kept: Vec<&str> = ws_proto::header_list_items(text)
+            .filter(|item| !matches(item))
             .collect();
         if kept.is_empty() {
             return false;
@@ -627,11 +622,6 @@ fn remove_items(headers: &mut Vec<(String, Vec<u8>)>, name: &str, matches: impl 
         *value = kept.join(", ").into_bytes();
         true
     });
-}
-
-/// The name of an extension offer: the part before its parameters.
-fn extension_name(offer: &str) -> &str {
-    offer.split(';').next().unwrap_or("").trim()
 }
 
 #[cfg(test)]
