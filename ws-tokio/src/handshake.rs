@@ -304,7 +304,7 @@ pub(crate) async fn connect_inner(
     let request = Request::client_for_url(&url)?;
     #[cfg(feature = "rustls")]
     let name = if secure {
-        Some(crate::tls::server_name(&url)?)
+        Some(crate::tls_transport::server_name(&url)?)
     } else {
         None
     };
@@ -326,8 +326,8 @@ pub(crate) async fn connect_inner(
     #[cfg(feature = "rustls")]
     let stream = match name {
         Some(name) => {
-            let tls = client_tls.unwrap_or_else(crate::tls::default_client_config);
-            crate::tls::tls_connect(tcp, name, tls, config.handshake_timeout).await?
+            let tls = client_tls.unwrap_or_else(crate::tls_transport::default_client_config);
+            crate::tls_transport::tls_connect(tcp, name, tls, config.handshake_timeout).await?
         }
         None => MaybeTlsStream::Plain(tcp),
     };

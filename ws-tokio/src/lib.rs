@@ -141,6 +141,8 @@ mod split;
 mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
+#[cfg(feature = "rustls")]
+mod tls_transport;
 
 pub use error::Error;
 pub use handshake::{
