@@ -28,7 +28,8 @@ use tokio::sync::mpsc;
 use ws_proto::{Config, Connection, Event, Role};
 use ws_tokio::driver::{self, Control};
 
-use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
+use crate::connect_url::host_port;
+use crate::dispatch::{Conn, Hub, LoopCtl};
 use crate::handler::{Factory, Handler};
 use crate::result::{Error, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
