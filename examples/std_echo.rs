@@ -4,8 +4,6 @@
 //! `cargo run --example std_echo [ADDR]` (default 127.0.0.1:3012,
 //! where the `client` example connects).
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -26,7 +24,8 @@ fn main() -> io::Result<()> {
 }
 
 fn serve(mut tcp: TcpStream, config: Arc<Config>) -> io::Result<()> {
-    let mut conn = Connection::server(config, Instant::now(), seed());
+    // The seed of the core's generators, from the OS; no connection without it.
+    let mut conn = Connection::server(config, Instant::now(), ws_proto::os_seed()?);
     let (mut rbuf, mut wbuf) = (vec![0; 64 << 10], Vec::new());
     loop {
         // 1. Outputs: answer the events, then write what the core queued.
@@ -65,14 +64,4 @@ fn serve(mut tcp: TcpStream, config: Arc<Config>) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Seeds the core's mask generator (a server never masks; a client would).
-/// `RandomState` is std's per-process random key.
-fn seed() -> [u8; 32] {
-    let mut seed = [0; 32];
-    for (i, chunk) in seed.chunks_mut(8).enumerate() {
-        chunk.copy_from_slice(&RandomState::new().hash_one(i).to_le_bytes());
-    }
-    seed
 }

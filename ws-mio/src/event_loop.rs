@@ -463,6 +463,7 @@ impl<S: Session> Control<'_, S> {
         if inner.entries.len() >= inner.loop_config.max_connections {
             return Err(io::Error::other("too many connections"));
         }
+        let seed = ws_proto::os_seed()?;
         let mut stream = TcpStream::connect(addr)?;
         let slot = inner.entries.vacant_entry();
         let token = slot.key();
@@ -484,7 +485,7 @@ impl<S: Session> Control<'_, S> {
             return Ok(None);
         };
         let config = session.config().unwrap_or_else(|| inner.config.clone());
-        let conn = Connection::client(config, request, inner.now, seed());
+        let conn = Connection::client(config, request, inner.now, seed);
         let mut io = Io::new(stream, info);
         io.start_tls(&mut session);
         io.writable = true;
@@ -493,20 +494,6 @@ impl<S: Session> Control<'_, S> {
         inner.dirty.push(token);
         Ok(Some(info))
     }
-}
-
-fn seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    if getrandom::fill(&mut seed).is_err() {
-        // No OS randomness: fall back on the clock and the address of a
-        // local, which still differ between connections.
-        let t = Instant::now();
-        let bits = format!("{t:?}{:p}", &seed);
-        for (i, b) in bits.bytes().enumerate() {
-            seed[i % 32] ^= b.rotate_left(i as u32);
-        }
-    }
-    seed
 }
 
 impl Io {
@@ -783,6 +770,10 @@ impl<E: Endpoint> EventLoop<E> {
                 refuse(&mut stream, &answer, &mut self.rbuf);
                 continue;
             }
+            let Ok(seed) = ws_proto::os_seed().inspect_err(|e| log::error!("refused {peer}: {e}"))
+            else {
+                continue; // Its keys would be predictable: refused, the socket closes.
+            };
             let inner = &mut self.inner;
             if inner.loop_config.nodelay {
                 let _ = stream.set_nodelay(true);
@@ -813,7 +804,7 @@ impl<E: Endpoint> EventLoop<E> {
             match session {
                 Some(mut session) => {
                     let config = session.config().unwrap_or_else(|| inner.config.clone());
-                    let conn = Connection::server(config, inner.now, seed());
+                    let conn = Connection::server(config, inner.now, seed);
                     let mut io = Io::new(stream, info);
                     io.start_tls(&mut session);
                     let key = inner.entries.insert(Some(Entry { io, conn, session }));

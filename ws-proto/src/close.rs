@@ -126,6 +126,21 @@ pub(crate) fn truncate_reason(reason: &str) -> &str {
     &reason[..end]
 }
 
+/// Which close code answers each protocol error. It lives with the codes, so
+/// that `error.rs` needs nothing from this file.
+impl ProtocolError {
+    /// The close code the core sends for this error.
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::TOO_BIG,
+            Self::TooManyFragments { .. } => CloseCode::POLICY,
+            Self::Extension(_) => CloseCode::INVALID_PAYLOAD,
+            _ => CloseCode::PROTOCOL,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

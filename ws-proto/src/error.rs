@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::close::CloseCode;
-
 /// A violation of RFC 6455 by the peer, found while reading frames.
 ///
 /// The core answers each with a close frame carrying [`ProtocolError::close_code`]
@@ -65,19 +63,6 @@ pub enum ProtocolError {
     CompressedContinuation,
     /// An extension (such as permessage-deflate) could not process a message.
     Extension(String),
-}
-
-impl ProtocolError {
-    /// The close code the core sends for this error.
-    pub fn close_code(&self) -> CloseCode {
-        match self {
-            Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
-            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::TOO_BIG,
-            Self::TooManyFragments { .. } => CloseCode::POLICY,
-            Self::Extension(_) => CloseCode::INVALID_PAYLOAD,
-            _ => CloseCode::PROTOCOL,
-        }
-    }
 }
 
 impl fmt::Display for ProtocolError {
@@ -380,7 +365,7 @@ pub enum SendError {
     Closed,
     /// A ping or pong payload was longer than 125 bytes.
     ControlTooLong(usize),
-    /// The close code may not be sent on the wire (see [`CloseCode::is_allowed`]).
+    /// The close code may not be sent on the wire (see [`CloseCode::is_allowed`](crate::CloseCode::is_allowed)).
     InvalidCloseCode(u16),
     /// Queuing the message would take the outgoing buffer past
     /// `Config::max_write_buffer`.

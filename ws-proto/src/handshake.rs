@@ -38,6 +38,13 @@ fn find<'a>(headers: &'a Headers, name: &str) -> Option<&'a [u8]> {
         .map(|(_, v)| v.as_slice())
 }
 
+/// The items of one comma-separated header value (an RFC 9110 section
+/// 5.6.1 list, such as `Sec-WebSocket-Protocol: chat, superchat`), trimmed,
+/// empty ones skipped.
+pub fn header_list_items(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|t| !t.is_empty())
+}
+
 /// Every comma-separated token of every header called `name`, trimmed,
 /// empty ones skipped (RFC 9110 section 5.6.1 lists).
 fn tokens<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
@@ -45,9 +52,7 @@ fn tokens<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a s
         .iter()
         .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
         .filter_map(|(_, v)| std::str::from_utf8(v).ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .flat_map(header_list_items)
 }
 
 fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
@@ -665,8 +670,9 @@ pub(crate) fn validate_response(
     Ok(())
 }
 
-/// The name of an extension offer or answer: the part before the first `;`.
-pub(crate) fn extension_name(ext: &str) -> &str {
+/// The name of an extension offer or answer: the part before the first `;`,
+/// trimmed (`permessage-deflate` of `permessage-deflate; client_max_window_bits`).
+pub fn extension_name(ext: &str) -> &str {
     ext.split(';').next().unwrap_or("").trim()
 }
 
@@ -685,6 +691,17 @@ mod tests {
 
     fn parse(bytes: &[u8]) -> Request {
         Request::parse(bytes, 64).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn header_lists_split_trim_and_skip_empty_items() {
+        let items: Vec<&str> = header_list_items(" chat ,, superchat,").collect();
+        assert_eq!(items, ["chat", "superchat"]);
+        assert_eq!(header_list_items(" , ").count(), 0);
+        assert_eq!(
+            extension_name(" permessage-deflate ; client_max_window_bits"),
+            "permessage-deflate"
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@
 //!
 //! It opens no sockets, resolves no names, does no TLS, keeps no time and
 //! spawns nothing. See the `ws`, `ws-mio` and `ws-tokio` crates for that.
+//! The one helper that asks the OS for anything, `os_seed` (a connection's
+//! seed, behind the `os-seed` feature), is never called by the core itself.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -62,6 +64,8 @@ mod output;
 pub mod proxy;
 pub mod redirect;
 mod rng;
+#[cfg(feature = "os-seed")]
+mod seed;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
@@ -77,10 +81,13 @@ pub use frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, RSV2, RSV3, Status,
 };
 pub use handshake::{
-    Accept, HeadReader, Headers, Request, RequestChecks, Response, accept_key, reason_phrase,
+    Accept, HeadReader, Headers, Request, RequestChecks, Response, accept_key, extension_name,
+    header_list_items, reason_phrase,
 };
 pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;
 pub use origin::OriginPolicy;
 pub use output::OutputQueue;
+#[cfg(feature = "os-seed")]
+pub use seed::{SeedError, os_seed};
 pub use utf8::{Utf8Error, Utf8Validator};

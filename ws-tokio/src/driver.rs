@@ -139,12 +139,6 @@ impl Timers {
     }
 }
 
-/// A fresh seed for a [`Connection`]'s mask-key generator, drawn from the
-/// OS (as the crate's own handshake functions do).
-pub fn seed() -> [u8; 32] {
-    crate::random_seed()
-}
-
 /// A source of commands for [`drive`]: implemented for tokio's bounded and
 /// unbounded `mpsc` receivers.
 pub trait Commands {
@@ -221,7 +215,8 @@ impl<T> Commands for mpsc::UnboundedReceiver<T> {
 /// #     ws.close(ws_tokio::CloseCode::NORMAL, "").await.unwrap();
 /// # });
 /// let (tcp, _) = listener.accept().await?;
-/// let conn = Connection::server(Arc::default(), std::time::Instant::now(), ws_tokio::driver::seed());
+/// let seed = ws_tokio::ws_proto::os_seed()?;
+/// let conn = Connection::server(Arc::default(), std::time::Instant::now(), seed);
 /// let (_commands, rx) = tokio::sync::mpsc::unbounded_channel();
 /// drive(tcp, conn, &mut Echo, rx).await;
 /// # Ok(())

@@ -127,7 +127,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Result<Accept, Response>,
 {
-    let conn = Connection::server(config, now(), crate::random_seed());
+    let seed = ws_proto::os_seed().map_err(std::io::Error::from)?;
+    let conn = Connection::server(config, now(), seed);
     let mut engine = Engine::new(stream, conn);
     let mut callback = Some(callback);
     let mut request = None;
@@ -224,7 +225,8 @@ async fn client_handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let conn = Connection::client(config, request, now(), crate::random_seed());
+    let seed = ws_proto::os_seed().map_err(std::io::Error::from)?;
+    let conn = Connection::client(config, request, now(), seed);
     let mut engine = Engine::new(stream, conn);
     loop {
         while let Some(event) = engine.conn.poll_event() {
@@ -361,7 +363,7 @@ async fn connect_once(
     let request = Request::client_for_url(url)?;
     #[cfg(feature = "rustls")]
     let name = if secure {
-        Some(crate::tls::server_name(url)?)
+        Some(crate::tls_transport::server_name(&url)?)
     } else {
         None
     };
@@ -387,8 +389,8 @@ async fn connect_once(
     #[cfg(feature = "rustls")]
     let stream = match name {
         Some(name) => {
-            let tls = client_tls.unwrap_or_else(crate::tls::default_client_config);
-            crate::tls::tls_connect(tcp, name, tls, config.handshake_timeout).await?
+            let tls = client_tls.unwrap_or_else(crate::tls_transport::default_client_config);
+            crate::tls_transport::tls_connect(tcp, name, tls, config.handshake_timeout).await?
         }
         None => MaybeTlsStream::Plain(tcp),
     };

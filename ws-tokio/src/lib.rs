@@ -144,6 +144,8 @@ mod split;
 mod stream;
 #[cfg(feature = "rustls")]
 pub mod tls;
+#[cfg(feature = "rustls")]
+mod tls_transport;
 
 pub use admission::{Admitted, Limits, Listener, Permit, refuse};
 pub use connector::Connector;
@@ -165,28 +167,3 @@ pub use ws_proto::{
 };
 #[cfg(feature = "rustls")]
 pub use {rustls, tokio_rustls};
-
-/// A fresh seed for a connection's mask-key generator, from the OS.
-pub(crate) fn random_seed() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    if getrandom::fill(&mut seed).is_err() {
-        // No OS randomness: the standard library's per-process random hash
-        // keys, a counter and the clock still differ between connections.
-        use std::hash::{BuildHasher, Hasher};
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let state = std::hash::RandomState::new();
-        for (i, chunk) in seed.chunks_mut(8).enumerate() {
-            let mut h = state.build_hasher();
-            h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-            h.write_usize(i);
-            h.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos()),
-            );
-            chunk.copy_from_slice(&h.finish().to_le_bytes());
-        }
-    }
-    seed
-}

@@ -21,7 +21,7 @@ use ws_proto::{CloseCode, Closed};
 
 use crate::error::Error;
 use crate::message::Message;
-use crate::stream::{Core, Shared, Side, WebSocketStream};
+use crate::stream::{Shared, Side, StreamState, WebSocketStream};
 
 type Inner<S> = Arc<Mutex<Shared<S>>>;
 
@@ -33,7 +33,44 @@ fn lock<S>(inner: &Inner<S>) -> MutexGuard<'_, Shared<S>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-pub(crate) fn split<S>(shared: Shared<S>) -> (ReadHalf<S>, WriteHalf<S>) {
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
+    /// Splits into a read half (a [`Stream`]) and a write half (a [`Sink`])
+    /// that can be used from two tasks, on any runtime flavour. They share
+    /// the connection behind a mutex held only for the duration of a poll.
+    ///
+    /// The read half keeps answering pings and running the core's timers
+    /// while the write half is idle; the write half can close the
+    /// connection ([`WriteHalf::close`]), and the read half then yields the
+    /// peer's close frame and ends. If the read half is dropped, incoming
+    /// messages are dropped too.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use ws_tokio::CloseCode;
+    ///
+    /// # async fn run() -> Result<(), ws_tokio::Error> {
+    /// let ws = ws_tokio::connect("ws://127.0.0.1:9001/").await?;
+    /// let (mut read, mut write) = ws.split();
+    /// let reader = tokio::spawn(async move {
+    ///     while let Some(msg) = read.next().await {
+    ///         println!("{:?}", msg?);
+    ///     }
+    ///     Ok::<_, ws_tokio::Error>(())
+    /// });
+    /// for i in 0..10 {
+    ///     write.send(format!("tick {i}")).await?;
+    /// }
+    /// write.close(CloseCode::NORMAL, "").await?;
+    /// reader.await.unwrap()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
+        split(self.shared)
+    }
+}
+
+fn split<S>(shared: Shared<S>) -> (ReadHalf<S>, WriteHalf<S>) {
     let inner = Arc::new(Mutex::new(shared));
     (
         ReadHalf {
@@ -73,7 +110,7 @@ impl<S> fmt::Debug for WriteHalf<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
     fn poll(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
-        lock(&self.inner).with(Side::Reader, cx, Core::poll_next)
+        lock(&self.inner).with(Side::Reader, cx, StreamState::poll_next)
     }
 
     /// The next message; `None` once the connection is over.
@@ -83,7 +120,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 
     /// How the connection ended, once this half has reported it.
     pub fn closed(&self) -> Option<Closed> {
-        lock(&self.inner).core.closed.clone()
+        lock(&self.inner).state.closed.clone()
     }
 
     /// Puts the halves back together. Fails, giving them back, when they
@@ -98,7 +135,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
         drop(self);
         let mutex = Arc::try_unwrap(inner).unwrap_or_else(|_| unreachable!("both halves are gone"));
         let mut shared = mutex.into_inner().unwrap_or_else(|p| p.into_inner());
-        shared.core.discard_events = false;
+        shared.state.discard_events = false;
         Ok(WebSocketStream { shared })
     }
 }
@@ -106,7 +143,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 impl<S> Drop for ReadHalf<S> {
     fn drop(&mut self) {
         if let Ok(mut shared) = self.inner.lock() {
-            shared.core.discard_events = true;
+            shared.state.discard_events = true;
             // A close waiting on the write half now drains the events.
             shared.wake(Side::Writer);
         }
@@ -123,7 +160,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for ReadHalf<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for ReadHalf<S> {
     fn is_terminated(&self) -> bool {
-        lock(&self.inner).core.is_terminated()
+        lock(&self.inner).state.is_terminated()
     }
 }
 
@@ -131,8 +168,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// Queues a message (or control frame) and writes everything queued.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, Core::poll_ready)).await?;
-        lock(&self.inner).core.start_send(message)?;
+        poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, StreamState::poll_ready)).await?;
+        lock(&self.inner).state.start_send(message)?;
         self.flush().await
     }
 
@@ -145,7 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// once the transport took it all. Fails when writing to the transport
     /// fails, now or earlier (the error says how).
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, Core::poll_flush)).await
+        poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, StreamState::poll_flush)).await
     }
 
     /// Performs the close handshake from this half: sends the close frame
@@ -160,9 +197,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// reaches it. If the read half was dropped, this drains and reports it
     /// instead.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        lock(&self.inner).core.start_close(code, reason)?;
+        lock(&self.inner).state.start_close(code, reason)?;
         poll_fn(|cx| {
-            lock(&self.inner).with(Side::Writer, cx, |core, cx| core.poll_until_done(cx, false))
+            lock(&self.inner).with(Side::Writer, cx, |state, cx| {
+                state.poll_until_done(cx, false)
+            })
         })
         .await
     }
@@ -172,19 +211,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WriteHalf<S> {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        lock(&self.inner).with(Side::Writer, cx, Core::poll_ready)
+        lock(&self.inner).with(Side::Writer, cx, StreamState::poll_ready)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        lock(&self.inner).core.start_send(item)
+        lock(&self.inner).state.start_send(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        lock(&self.inner).with(Side::Writer, cx, Core::poll_flush)
+        lock(&self.inner).with(Side::Writer, cx, StreamState::poll_flush)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        lock(&self.inner).with(Side::Writer, cx, Core::poll_close)
+        lock(&self.inner).with(Side::Writer, cx, StreamState::poll_close)
     }
 }
 

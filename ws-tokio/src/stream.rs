@@ -15,7 +15,6 @@ use ws_proto::{CloseCode, CloseFrame, Closed, Config, Connection, Event, Opened,
 use crate::engine::{Engine, now};
 use crate::error::{Error, copy_io};
 use crate::message::Message;
-use crate::split::{ReadHalf, WriteHalf};
 
 /// `poll_ready` waits for the transport while more than this many bytes
 /// are queued for it.
@@ -121,7 +120,7 @@ impl Wake for Wakers {
 /// The state behind a stream or both of its halves.
 #[derive(Debug)]
 pub(crate) struct Shared<S> {
-    pub(crate) core: Core<S>,
+    pub(crate) state: StreamState<S>,
     /// The opening handshake, when this crate ran it.
     handshake: Option<Box<Opened>>,
     wakers: Arc<Wakers>,
@@ -129,11 +128,15 @@ pub(crate) struct Shared<S> {
     fan: Waker,
 }
 
+/// The message stream over the engine, polled by a [`WebSocketStream`] or
+/// by either of its halves: the `Stream` and `Sink` steps and what they
+/// remember about the end of the connection. (Not the protocol core: that
+/// is the engine's [`Connection`].)
 #[derive(Debug)]
-pub(crate) struct Core<S> {
+pub(crate) struct StreamState<S> {
     pub(crate) engine: Engine<S>,
     pub(crate) closed: Option<Closed>,
-    /// The error that ended the connection, kept by [`Core::poll_until_done`].
+    /// The error that ended the connection, kept by [`StreamState::poll_until_done`].
     close_error: Option<Error>,
     /// The stream has yielded `None`.
     terminated: bool,
@@ -148,7 +151,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Shared<S> {
         let wakers = Arc::new(Wakers::default());
         Self {
             handshake: handshake.map(Box::new),
-            core: Core {
+            state: StreamState {
                 engine,
                 closed: None,
                 close_error: None,
@@ -169,7 +172,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Shared<S> {
         &mut self,
         side: Side,
         cx: &mut Context<'_>,
-        f: impl FnOnce(&mut Core<S>, &mut Context<'_>) -> Poll<R>,
+        f: impl FnOnce(&mut StreamState<S>, &mut Context<'_>) -> Poll<R>,
     ) -> Poll<R> {
         let (mine, other) = match side {
             Side::Reader => (Side::Reader, Side::Writer),
@@ -177,11 +180,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Shared<S> {
         };
         self.wakers.slot(mine).register(cx.waker());
         let mut fan_cx = Context::from_waker(&self.fan);
-        let result = f(&mut self.core, &mut fan_cx);
+        let result = f(&mut self.state, &mut fan_cx);
         if result.is_ready() {
             self.wakers.slot(mine).take();
         }
-        if self.core.engine.take_activity() {
+        if self.state.engine.take_activity() {
             self.wakers.slot(other).wake();
         }
         result
@@ -195,7 +198,7 @@ impl<S> Shared<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> StreamState<S> {
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
@@ -380,11 +383,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
     pub fn from_raw(stream: S, role: Role) -> Self {
         Self::from_raw_with_config(stream, role, Arc::default())
     }
 
     /// [`from_raw`](Self::from_raw) with a [`Config`] (limits and deadlines).
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
     pub fn from_raw_with_config(stream: S, role: Role, config: Arc<Config>) -> Self {
         Self::from_partially_read(stream, Vec::new(), role, config)
     }
@@ -392,6 +407,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// [`from_raw_with_config`](Self::from_raw_with_config) for a stream of
     /// which the HTTP layer already read `read_ahead`: the bytes that
     /// followed the handshake, which are fed to the connection first.
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
     pub fn from_partially_read(
         stream: S,
         read_ahead: Vec<u8>,
@@ -399,7 +420,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         config: Arc<Config>,
     ) -> Self {
         let now = now();
-        let mut conn = Connection::established(config, role, now, crate::random_seed());
+        let seed = ws_proto::os_seed().expect("the OS random source failed");
+        let mut conn = Connection::established(config, role, now, seed);
         conn.handle_input(now, &read_ahead);
         Self::from_engine(Engine::new(stream, conn), None)
     }
@@ -413,15 +435,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// The next message: [`StreamExt::next`](futures_util::StreamExt::next)
     /// without the import. `None` once the connection is over.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
-        poll_fn(|cx| self.shared.with(Side::Reader, cx, Core::poll_next)).await
+        poll_fn(|cx| self.shared.with(Side::Reader, cx, StreamState::poll_next)).await
     }
 
     /// Queues a message (or control frame, see [`Message`]) and writes
     /// everything queued.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        poll_fn(|cx| self.shared.with(Side::Writer, cx, Core::poll_ready)).await?;
-        self.shared.core.start_send(message)?;
+        poll_fn(|cx| self.shared.with(Side::Writer, cx, StreamState::poll_ready)).await?;
+        self.shared.state.start_send(message)?;
         self.flush().await
     }
 
@@ -435,7 +457,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// once the transport took it all. Fails when writing to the transport
     /// fails, now or earlier (the error says how).
     pub async fn flush(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| self.shared.with(Side::Writer, cx, Core::poll_flush)).await
+        poll_fn(|cx| self.shared.with(Side::Writer, cx, StreamState::poll_flush)).await
     }
 
     /// Performs the close handshake: sends a close frame with `code` and
@@ -454,10 +476,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// did not answer in time, and with the connection's error when it
     /// ended otherwise while closing.
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.shared.core.start_close(code, reason)?;
+        self.shared.state.start_close(code, reason)?;
         poll_fn(|cx| {
-            self.shared
-                .with(Side::Reader, cx, |core, cx| core.poll_until_done(cx, true))
+            self.shared.with(Side::Reader, cx, |state, cx| {
+                state.poll_until_done(cx, true)
+            })
         })
         .await
     }
@@ -466,7 +489,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// code and reason (the peer's, after a close handshake) and the error
     /// if it was not a clean close.
     pub fn closed(&self) -> Option<&Closed> {
-        self.shared.core.closed.as_ref()
+        self.shared.state.closed.as_ref()
     }
 
     /// The opening handshake, when [`accept`](crate::accept) or
@@ -491,7 +514,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// The protocol core, for inspection (`role`, `is_open`,
     /// `buffered_amount` ...).
     pub fn connection(&self) -> &Connection {
-        &self.shared.core.engine.conn
+        &self.shared.state.engine.conn
     }
 
     /// This end's role.
@@ -501,54 +524,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// The underlying stream, to look at (its addresses, its TLS state).
     pub fn get_ref(&self) -> &S {
-        &self.shared.core.engine.io
+        &self.shared.state.engine.io
     }
 
     /// The underlying stream, mutably. Reading or writing it directly
     /// corrupts the connection.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.shared.core.engine.io
+        &mut self.shared.state.engine.io
     }
 
     /// Gives the underlying stream back, dropping whatever was read and
     /// not yet delivered or queued and not yet written.
     pub fn into_inner(self) -> S {
-        self.shared.core.engine.into_io()
-    }
-
-    /// Splits into a read half (a [`Stream`]) and a write half (a [`Sink`])
-    /// that can be used from two tasks, on any runtime flavour. They share
-    /// the connection behind a mutex held only for the duration of a poll.
-    ///
-    /// The read half keeps answering pings and running the core's timers
-    /// while the write half is idle; the write half can close the
-    /// connection ([`WriteHalf::close`]), and the read half then yields the
-    /// peer's close frame and ends. If the read half is dropped, incoming
-    /// messages are dropped too.
-    ///
-    /// ```no_run
-    /// use futures_util::StreamExt;
-    /// use ws_tokio::CloseCode;
-    ///
-    /// # async fn run() -> Result<(), ws_tokio::Error> {
-    /// let ws = ws_tokio::connect("ws://127.0.0.1:9001/").await?;
-    /// let (mut read, mut write) = ws.split();
-    /// let reader = tokio::spawn(async move {
-    ///     while let Some(msg) = read.next().await {
-    ///         println!("{:?}", msg?);
-    ///     }
-    ///     Ok::<_, ws_tokio::Error>(())
-    /// });
-    /// for i in 0..10 {
-    ///     write.send(format!("tick {i}")).await?;
-    /// }
-    /// write.close(CloseCode::NORMAL, "").await?;
-    /// reader.await.unwrap()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
-        crate::split::split(self.shared)
+        self.shared.state.engine.into_io()
     }
 }
 
@@ -558,13 +546,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut()
             .shared
-            .with(Side::Reader, cx, Core::poll_next)
+            .with(Side::Reader, cx, StreamState::poll_next)
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> FusedStream for WebSocketStream<S> {
     fn is_terminated(&self) -> bool {
-        self.shared.core.is_terminated()
+        self.shared.state.is_terminated()
     }
 }
 
@@ -574,22 +562,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut()
             .shared
-            .with(Side::Writer, cx, Core::poll_ready)
+            .with(Side::Writer, cx, StreamState::poll_ready)
     }
 
     fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
-        self.get_mut().shared.core.start_send(item)
+        self.get_mut().shared.state.start_send(item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut()
             .shared
-            .with(Side::Writer, cx, Core::poll_flush)
+            .with(Side::Writer, cx, StreamState::poll_flush)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut()
             .shared
-            .with(Side::Writer, cx, Core::poll_close)
+            .with(Side::Writer, cx, StreamState::poll_close)
     }
 }

@@ -17,79 +17,16 @@
 //! one on any accepted stream. (The plain [`accept`](crate::accept) also
 //! works on a TLS stream you accepted yourself.)
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
-use ws_proto::{Accept, Config, HandshakeError, Request};
+use ws_proto::{Accept, Config, Request};
 
 use crate::error::Error;
 use crate::maybe_tls::MaybeTlsStream;
 use crate::stream::WebSocketStream;
-
-/// The crypto provider every configuration of this crate uses: rustls's
-/// `ring` provider.
-pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
-}
-
-/// The client configuration [`connect`](crate::connect) uses for `wss://`:
-/// the webpki (Mozilla) root certificates, the `ring` provider, TLS 1.2 and
-/// 1.3, no client certificate. Built once and shared.
-pub fn default_client_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let config = rustls::ClientConfig::builder_with_provider(crypto_provider())
-                .with_safe_default_protocol_versions()
-                .expect("the ring provider supports the default protocol versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
-}
-
-/// The name rustls checks the certificate against and sends as SNI (SNI
-/// is left out for IP addresses, as RFC 6066 asks).
-pub(crate) fn server_name(url: &url::Url) -> Result<ServerName<'static>, Error> {
-    match url.host() {
-        Some(url::Host::Domain(host)) => ServerName::try_from(host.to_owned())
-            .map_err(|e| HandshakeError::Url(format!("bad host name {host:?}: {e}")).into()),
-        Some(url::Host::Ipv4(ip)) => Ok(ServerName::IpAddress(std::net::IpAddr::V4(ip).into())),
-        Some(url::Host::Ipv6(ip)) => Ok(ServerName::IpAddress(std::net::IpAddr::V6(ip).into())),
-        None => Err(HandshakeError::Url("no host".into()).into()),
-    }
-}
-
-/// Runs the TLS client handshake over `tcp`, bounded by `limit`.
-pub(crate) async fn tls_connect(
-    tcp: TcpStream,
-    name: ServerName<'static>,
-    client_config: Arc<rustls::ClientConfig>,
-    limit: std::time::Duration,
-) -> Result<MaybeTlsStream, Error> {
-    let connector = tokio_rustls::TlsConnector::from(client_config);
-    match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
-        Ok(Ok(tls)) => Ok(MaybeTlsStream::Rustls(Box::new(tls))),
-        Ok(Err(e)) => Err(Error::Tls(e)),
-        Err(_) => Err(Error::Tls(timed_out())),
-    }
-}
-
-fn timed_out() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        "the TLS handshake took longer than the handshake timeout",
-    )
-}
+use crate::tls_transport::timed_out;
+pub use crate::tls_transport::{crypto_provider, default_client_config};
 
 /// Connects to a `ws://` or `wss://` URL with a client configuration of
 /// your own for `wss://` (your root certificates, a client certificate,

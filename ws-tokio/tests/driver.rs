@@ -195,7 +195,7 @@ async fn large_echoes_through_a_narrow_pipe_then_close() {
             Arc::default(),
             ws_tokio::Role::Server,
             Instant::now(),
-            ws_tokio::driver::seed(),
+            ws_tokio::ws_proto::os_seed().expect("the OS random source works here"),
         );
         let driving = async move { drive(a, conn, &mut Mirror, rx).await };
         let peer = async move {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Session, Target};
 use ws_proto::{Connection, Event, Role};
 
-use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
+use crate::connect_url::host_port;
+use crate::dispatch::{Conn, Hub, LoopCtl};
 use crate::handler::Factory;
 use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, QueueError, Result};

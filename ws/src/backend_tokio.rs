@@ -28,7 +28,8 @@ use tokio::sync::mpsc;
 use ws_proto::{Config, Connection, Event, Role};
 use ws_tokio::driver::{self, Control};
 
-use crate::dispatch::{Conn, Hub, LoopCtl, host_port};
+use crate::connect_url::host_port;
+use crate::dispatch::{Conn, Hub, LoopCtl};
 use crate::handler::{Factory, Handler};
 use crate::proxy::ProxySetting;
 use crate::result::{Error, QueueError, Result};
@@ -304,6 +305,10 @@ where
             };
             return ws_tokio::refuse(tcp, &answer);
         }
+        let Ok(seed) = ws_proto::os_seed().inspect_err(|e| log::error!("refused {peer}: {e}"))
+        else {
+            return; // Its keys would be predictable: refused, the socket closes.
+        };
         if self.hub.settings.tcp_nodelay {
             let _ = tcp.set_nodelay(true);
         }
@@ -325,7 +330,7 @@ where
         let (inbox, rx) = inbox();
         self.slots.insert(Slot { id, inbox });
         let config = conn.core_config().unwrap_or_else(|| self.config.clone());
-        let core = Connection::server(config, now(), driver::seed());
+        let core = Connection::server(config, now(), seed);
         #[cfg(feature = "rustls")]
         let limit = self.config.handshake_timeout;
         self.running.push(Box::pin(async move {
@@ -368,6 +373,10 @@ where
         if !self.hub.admission.may_connect(self.slots.len()) {
             return self.connect_failed(Error::from(io::Error::other("too many connections")));
         }
+        let seed = match ws_proto::os_seed() {
+            Ok(seed) => seed,
+            Err(e) => return self.connect_failed(Error::from(io::Error::from(e))),
+        };
         let token = self.slots.vacant_key();
         self.next_id += 1;
         let id = self.next_id;
@@ -389,7 +398,7 @@ where
         let (inbox, rx) = inbox();
         self.slots.insert(Slot { id, inbox });
         let config = conn.core_config().unwrap_or_else(|| self.config.clone());
-        let core = Connection::client(config, request, now(), driver::seed());
+        let core = Connection::client(config, request, now(), seed);
         let limit = self.config.handshake_timeout;
         let nodelay = self.hub.settings.tcp_nodelay;
         self.running.push(Box::pin(async move {

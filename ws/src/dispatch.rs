@@ -17,6 +17,7 @@ use ws_proto::{Accept, Connection, Event, Role, SendError};
 use crate::admission::{Admission, Handshaking};
 use crate::frame::Frame;
 use crate::handler::{Factory, Handler};
+use crate::handler_panics::{guarded, panics_on};
 use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::{CloseCode, OpCode};
@@ -666,35 +667,6 @@ fn close_code_for(kind: &ErrorKind) -> CloseCode {
     }
 }
 
-/// Calls `f` on `handler` unless it panicked before, catching a panic (which
-/// poisons it).
-fn guarded<H, R>(handler: &mut H, poisoned: &mut bool, f: impl FnOnce(&mut H) -> R) -> Option<R> {
-    if *poisoned {
-        return None;
-    }
-    match catch_unwind(AssertUnwindSafe(|| f(handler))) {
-        Ok(r) => Some(r),
-        Err(_) => {
-            *poisoned = true;
-            None
-        }
-    }
-}
-
-/// Whether `settings` ask for a panic on an application error of this kind.
-fn panics_on(settings: &Settings, error: &Error) -> bool {
-    match error.kind {
-        ErrorKind::Internal => settings.panic_on_internal,
-        ErrorKind::Capacity => settings.panic_on_capacity,
-        ErrorKind::Protocol => settings.panic_on_protocol,
-        ErrorKind::Encoding(_) => settings.panic_on_encoding,
-        ErrorKind::Queue(_) => settings.panic_on_queue,
-        ErrorKind::Io(_) => settings.panic_on_io,
-        ErrorKind::Timeout => settings.panic_on_timeout,
-        _ => false,
-    }
-}
-
 /// The `WebSocket`-wide half: the factory, and who is admitted.
 pub(crate) struct Hub<F: Factory> {
     pub(crate) factory: F,
@@ -785,53 +757,5 @@ impl<F: Factory> Hub<F> {
     pub(crate) fn on_shutdown(&mut self) {
         let factory = &mut self.factory;
         let _ = catch_unwind(AssertUnwindSafe(|| factory.on_shutdown()));
-    }
-}
-
-/// Host and port of a `ws://` or `wss://` URL, and whether it is `wss://`.
-/// Without the `rustls` feature, `wss://` is an error that names it.
-pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16, bool)> {
-    let secure = match url.scheme() {
-        "ws" => false,
-        "wss" if cfg!(feature = "rustls") => true,
-        "wss" => {
-            return Err(Error::new(
-                ErrorKind::Protocol,
-                "wss:// needs TLS: enable the `rustls` feature of the `ws` crate",
-            ));
-        }
-        other => {
-            return Err(Error::new(
-                ErrorKind::Internal,
-                format!("unsupported URL scheme {other:?}"),
-            ));
-        }
-    };
-    let host = url
-        .host_str()
-        .ok_or_else(|| Error::new(ErrorKind::Internal, "URL has no host"))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    Ok((host, port, secure))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wss_needs_the_rustls_feature_and_says_so() {
-        let url = url::Url::parse("wss://example.com/chat").unwrap();
-        if cfg!(feature = "rustls") {
-            let hp = host_port(&url).unwrap();
-            assert_eq!(hp, ("example.com".to_owned(), 443, true));
-        } else {
-            let e = host_port(&url).unwrap_err();
-            assert!(e.to_string().contains("`rustls` feature"), "{e}");
-        }
-        let url = url::Url::parse("ws://[::1]:9001/").unwrap();
-        assert_eq!(host_port(&url).unwrap(), ("::1".to_owned(), 9001, false));
     }
 }

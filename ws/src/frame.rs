@@ -236,11 +236,15 @@ impl Frame {
     /// it sends (RFC 6455 section 5.3).
     ///
     /// Only the key is stored: the payload is unchanged here and is masked when the frame is
-    /// written out. The key comes from a small non-cryptographic source (SipHash keyed by
-    /// the standard library's per-thread random keys); ws-rs used `rand::random`.
+    /// written out. The key comes from the OS random source (`ws_proto::os_seed`); ws-rs
+    /// used `rand::random`.
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails: a predictable mask is never used.
     pub fn set_mask(&mut self) -> &mut Frame {
         let mut key = [0u8; 4];
-        random::fill(&mut key);
+        random::fill(&mut key).expect("the OS random source failed");
         self.mask = Some(key);
         self
     }

@@ -12,6 +12,8 @@ use std::str::from_utf8;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use ws_proto::extension_name;
+
 use crate::random;
 use crate::result::{Error, ErrorKind, Result};
 
@@ -285,9 +287,8 @@ impl Request {
     /// - `Host`: the URL's host, with `:port` when the port is not the scheme's default
     ///   (80 for `ws`, 443 for `wss`);
     /// - `Upgrade: websocket`, `Connection: Upgrade`, `Sec-WebSocket-Version: 13`;
-    /// - `Sec-WebSocket-Key`: 16 unpredictable bytes, base64-encoded (from a small
-    ///   non-cryptographic source: SipHash keyed by the standard library's per-thread random
-    ///   keys);
+    /// - `Sec-WebSocket-Key`: 16 bytes from the OS random source (`ws_proto::os_seed`),
+    ///   base64-encoded;
     /// - `Authorization: Basic ...` when the URL has a user name or password
     ///   (`ws://user:pass@host/`), percent-decoded.
     ///
@@ -299,12 +300,13 @@ impl Request {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Internal`] when the scheme is not `ws` or `wss` or the URL has no host.
+    /// [`ErrorKind::Internal`] when the scheme is not `ws` or `wss` or the URL has no host;
+    /// [`ErrorKind::Io`] when the OS random source fails (a predictable key is never sent).
     pub fn from_url(url: &url::Url) -> Result<Request> {
         let mut inner = ws_proto::Request::client_for_url(url)
             .map_err(|err| Error::new(ErrorKind::Internal, err.to_string()))?;
         let mut key = [0u8; 16];
-        random::fill(&mut key);
+        random::fill(&mut key).map_err(|e| Error::from(std::io::Error::from(e)))?;
         inner
             .headers
             .push(("Sec-WebSocket-Key".into(), BASE64.encode(key).into_bytes()));
@@ -583,12 +585,7 @@ fn list_items<'h>(headers: &'h [(String, Vec<u8>)], name: &str) -> Result<Vec<&'
     let mut items = Vec::new();
     for (key, value) in headers {
         if key.eq_ignore_ascii_case(name) {
-            items.extend(
-                from_utf8(value)?
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty()),
-            );
+            items.extend(ws_proto::header_list_items(from_utf8(value)?));
         }
     }
     Ok(items)
@@ -616,10 +613,8 @@ fn remove_items(headers: &mut Vec<(String, Vec<u8>)>, name: &str, matches: impl 
         let Ok(text) = from_utf8(value) else {
             return true;
         };
-        let kept: Vec<&str> = text
-            .split(',')
-            .map(str::trim)
-            .filter(|item| !item.is_empty() && !matches(item))
+        let kept: Vec<&str> = ws_proto::header_list_items(text)
+            .filter(|item| !matches(item))
             .collect();
         if kept.is_empty() {
             return false;
@@ -627,11 +622,6 @@ fn remove_items(headers: &mut Vec<(String, Vec<u8>)>, name: &str, matches: impl 
         *value = kept.join(", ").into_bytes();
         true
     });
-}
-
-/// The name of an extension offer: the part before its parameters.
-fn extension_name(offer: &str) -> &str {
-    offer.split(';').next().unwrap_or("").trim()
 }
 
 #[cfg(test)]

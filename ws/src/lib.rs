@@ -120,10 +120,12 @@ mod admission;
 mod backend_mio;
 #[cfg(feature = "tokio")]
 mod backend_tokio;
+mod connect_url;
 pub mod deflate;
 mod dispatch;
 mod frame;
 mod handler;
+mod handler_panics;
 mod handshake;
 mod message;
 mod protocol;

@@ -1,27 +1,20 @@
-//! A small source of unpredictable bytes for client handshake keys and frame masks.
+//! Unpredictable bytes for the facade's own data types: the key of
+//! `Request::from_url` and the mask of `Frame::set_mask`.
 //!
-//! The bytes come from SipHash (`std`'s `RandomState`) keyed by the per-thread random keys
-//! the standard library draws from the operating system, applied to a process-wide counter.
-//! They are unpredictable to a peer that does not know those keys, which is what RFC 6455
-//! asks of a `Sec-WebSocket-Key` (section 4.1) and of a masking key (section 5.3), but they
-//! are not a cryptographically secure random number generator and must not be used as one.
-//! The protocol core masks the frames it sends with its own seeded generator; this source only
-//! serves the data types of the facade (`Request::from_url`, `Frame::set_mask`).
+//! They come from the one OS seed function, `ws_proto::os_seed`, as the seeds of
+//! the connections do (the core masks the frames it sends with its own generator,
+//! seeded from the same source). When the OS random source fails, this fails too:
+//! nothing falls back on a predictable source (RFC 6455 sections 4.1 and 5.3).
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use ws_proto::SeedError;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Fills `buf` with unpredictable (not cryptographically secure) bytes.
-pub(crate) fn fill(buf: &mut [u8]) {
-    for chunk in buf.chunks_mut(8) {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        let bytes = hasher.finish().to_le_bytes();
-        chunk.copy_from_slice(&bytes[..chunk.len()]);
+/// Fills `buf` with bytes from the OS random source.
+pub(crate) fn fill(buf: &mut [u8]) -> Result<(), SeedError> {
+    for chunk in buf.chunks_mut(32) {
+        let seed = ws_proto::os_seed()?;
+        chunk.copy_from_slice(&seed[..chunk.len()]);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -32,12 +25,12 @@ mod tests {
     fn fills_every_length_and_differs_between_calls() {
         for len in [0, 1, 4, 7, 8, 9, 16, 33] {
             let mut buf = vec![0u8; len];
-            fill(&mut buf);
+            fill(&mut buf).expect("the OS random source works here");
         }
         let mut a = [0u8; 16];
         let mut b = [0u8; 16];
-        fill(&mut a);
-        fill(&mut b);
+        fill(&mut a).expect("the OS random source works here");
+        fill(&mut b).expect("the OS random source works here");
         assert_ne!(a, b);
     }
 }

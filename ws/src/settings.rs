@@ -458,8 +458,6 @@ pub struct Settings {
     pub out_buffer_low_water: usize,
 }
 
-// Used by the runtime dispatch (written separately) to configure each connection.
-#[allow(dead_code)]
 impl Settings {
     /// The cap of a connection's outgoing buffer.
     pub(crate) fn write_cap(&self) -> usize {

@@ -40,8 +40,6 @@ pub struct Timeout {
     id: u64,
 }
 
-// The runtime dispatch (written separately) creates and reads these handles.
-#[allow(dead_code)]
 impl Timeout {
     /// Creates the handle for the timeout with this runtime-assigned id.
     pub(crate) fn new(id: u64) -> Timeout {

@@ -1,0 +1,51 @@
+//! What a client connects to, read from its `ws://` or `wss://` URL.
+
+use crate::result::{Error, ErrorKind, Result};
+
+/// Host and port of a `ws://` or `wss://` URL, and whether it is `wss://`.
+/// Without the `rustls` feature, `wss://` is an error that names it.
+pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16, bool)> {
+    let secure = match url.scheme() {
+        "ws" => false,
+        "wss" if cfg!(feature = "rustls") => true,
+        "wss" => {
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                "wss:// needs TLS: enable the `rustls` feature of the `ws` crate",
+            ));
+        }
+        other => {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("unsupported URL scheme {other:?}"),
+            ));
+        }
+    };
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::new(ErrorKind::Internal, "URL has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    Ok((host, port, secure))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wss_needs_the_rustls_feature_and_says_so() {
+        let url = url::Url::parse("wss://example.com/chat").unwrap();
+        if cfg!(feature = "rustls") {
+            let hp = host_port(&url).unwrap();
+            assert_eq!(hp, ("example.com".to_owned(), 443, true));
+        } else {
+            let e = host_port(&url).unwrap_err();
+            assert!(e.to_string().contains("`rustls` feature"), "{e}");
+        }
+        let url = url::Url::parse("ws://[::1]:9001/").unwrap();
+        assert_eq!(host_port(&url).unwrap(), ("::1".to_owned(), 9001, false));
+    }
+}
