@@ -363,7 +363,7 @@ async fn connect_once(
     let request = Request::client_for_url(url)?;
     #[cfg(feature = "rustls")]
     let name = if secure {
-        Some(crate::tls_transport::server_name(&url)?)
+        Some(crate::tls_transport::server_name(url)?)
     } else {
         None
     };
