@@ -306,6 +306,12 @@ struct Inner<S: Session> {
     /// Connections whose input was left unread on the per-wake-up budget:
     /// read again on the next turn, which starts without sleeping.
     read_again: Vec<usize>,
+    /// The connection whose session is in [`Endpoint::on_session_end`]:
+    /// its slot is held for [`Control::reconnect`] until the call returns.
+    ending: Option<ConnInfo>,
+    /// Set by [`Control::reconnect`] for the connect it makes: the new
+    /// connection takes this one's slot and id.
+    reuse: Option<ConnInfo>,
 }
 
 /// Stale heap entries tolerated before the heap is compacted, beyond twice
@@ -450,6 +456,45 @@ impl<S: Session> Control<'_, S> {
         Ok(info)
     }
 
+    /// Opens a client connection in the place of one that just ended, as
+    /// [`connect`](Self::connect) does (or [`connect_through`](Self::connect_through)
+    /// with a `proxy`): only from [`Endpoint::on_session_end`], with the
+    /// `ended` info it was given. The new connection keeps the old one's
+    /// token and id, so that handles addressed to the old one
+    /// ([`Target::Conn`]) reach it: a client following a redirect keeps
+    /// the handles it gave out. Anywhere else this is an error of kind
+    /// `InvalidInput`, and nothing is opened.
+    pub fn reconnect<F>(
+        &mut self,
+        ended: &ConnInfo,
+        proxy: Option<&Proxy>,
+        host: &str,
+        port: u16,
+        make: F,
+    ) -> io::Result<Option<ConnInfo>>
+    where
+        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
+    {
+        if self.inner.ending.as_ref() != Some(ended) || ended.role != Role::Client {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "reconnect is for a client connection, from on_session_end",
+            ));
+        }
+        self.inner.reuse = Some(*ended);
+        let result = match proxy {
+            Some(proxy) => self.connect_through(proxy, host, port, make),
+            None => self.connect(host, port, make),
+        };
+        // A connect that failed before taking the slot leaves it free.
+        self.inner.reuse = None;
+        if result.as_ref().is_ok_and(Option::is_some) {
+            // The slot is taken: on_session_end may not reconnect twice.
+            self.inner.ending = None;
+        }
+        result
+    }
+
     fn connect_addrs<F>(
         &mut self,
         addr: SocketAddr,
@@ -460,22 +505,25 @@ impl<S: Session> Control<'_, S> {
         F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
     {
         let inner = &mut *self.inner;
-        if inner.entries.len() >= inner.loop_config.max_connections {
+        // A reconnect takes the slot its connection held: no new place.
+        let reuse = inner.reuse.take();
+        if reuse.is_none() && inner.entries.len() >= inner.loop_config.max_connections {
             return Err(io::Error::other("too many connections"));
         }
         let seed = ws_proto::os_seed()?;
         let mut stream = TcpStream::connect(addr)?;
-        let slot = inner.entries.vacant_entry();
-        let token = slot.key();
+        let (token, id) = match reuse {
+            Some(info) => (info.token, info.id),
+            None => (inner.entries.vacant_key(), inner.next_id + 1),
+        };
         inner.registry.register(
             &mut stream,
             Token(token),
             Interest::READABLE | Interest::WRITABLE,
         )?;
-        inner.next_id += 1;
         let info = ConnInfo {
             token,
-            id: inner.next_id,
+            id,
             role: Role::Client,
             peer_addr: addr,
             local_addr: stream.local_addr().ok(),
@@ -490,7 +538,14 @@ impl<S: Session> Control<'_, S> {
         io.start_tls(&mut session);
         io.writable = true;
         io.connecting = Some(Box::new(rest));
-        slot.insert(Some(Entry { io, conn, session }));
+        let entry = Some(Entry { io, conn, session });
+        if reuse.is_some() {
+            inner.entries[token] = entry;
+        } else {
+            inner.next_id = id;
+            let key = inner.entries.insert(entry);
+            debug_assert_eq!(key, token);
+        }
         inner.dirty.push(token);
         Ok(Some(info))
     }
@@ -576,6 +631,8 @@ impl<E: Endpoint> EventLoop<E> {
                 shutdown: false,
                 dirty: Vec::new(),
                 read_again: Vec::new(),
+                ending: None,
+                reuse: None,
             },
             endpoint,
             commands: VecDeque::new(),
@@ -1333,10 +1390,11 @@ impl<E: Endpoint> EventLoop<E> {
     }
 
     fn remove(&mut self, token: usize) {
-        if !self.inner.entries.contains(token) {
+        let Some(slot) = self.inner.entries.get_mut(token) else {
             return;
-        }
-        let Some(mut entry) = self.inner.entries.remove(token) else {
+        };
+        let Some(mut entry) = slot.take() else {
+            self.inner.entries.remove(token);
             return;
         };
         let _ = self
@@ -1345,10 +1403,17 @@ impl<E: Endpoint> EventLoop<E> {
             .deregister(&mut entry.io.transport.stream);
         let info = entry.io.info;
         drop(entry.io);
+        // The slot stays held (empty) while the session ends, so that
+        // `Control::reconnect` can put a new connection in it.
+        self.inner.ending = Some(info);
         let mut ctl = Control {
             inner: &mut self.inner,
         };
         self.endpoint.on_session_end(&mut ctl, &info, entry.session);
+        self.inner.ending = None;
+        if matches!(self.inner.entries.get(token), Some(None)) {
+            self.inner.entries.remove(token);
+        }
     }
 }
 

@@ -337,7 +337,11 @@ pub(crate) async fn connect_via(
                 visited.push(url.clone());
                 url = ws_proto::redirect::next_url(&url, &location, &visited, route.max_redirects)?;
             }
-            done => return done,
+            Ok(mut ws) => {
+                ws.set_url(url);
+                return Ok(ws);
+            }
+            failed => return failed,
         }
     }
 }

@@ -117,12 +117,20 @@ impl Wake for Wakers {
     }
 }
 
+/// What the stream remembers of its opening handshake.
+#[derive(Debug)]
+struct Opening {
+    opened: Opened,
+    /// A client's: the URL it connected to, after any redirects.
+    url: Option<url::Url>,
+}
+
 /// The state behind a stream or both of its halves.
 #[derive(Debug)]
 pub(crate) struct Shared<S> {
     pub(crate) state: StreamState<S>,
     /// The opening handshake, when this crate ran it.
-    handshake: Option<Box<Opened>>,
+    handshake: Option<Box<Opening>>,
     wakers: Arc<Wakers>,
     /// Wakes both slots; the only waker the transport and timer ever see.
     fan: Waker,
@@ -150,7 +158,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Shared<S> {
     pub(crate) fn new(engine: Engine<S>, handshake: Option<Opened>) -> Self {
         let wakers = Arc::new(Wakers::default());
         Self {
-            handshake: handshake.map(Box::new),
+            handshake: handshake.map(|opened| Box::new(Opening { opened, url: None })),
             state: StreamState {
                 engine,
                 closed: None,
@@ -496,19 +504,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// [`client`](crate::client) ran it (not for
     /// [`from_raw`](Self::from_raw)): the request and the 101 response.
     pub fn handshake(&self) -> Option<&Opened> {
-        self.shared.handshake.as_deref()
+        self.shared.handshake.as_deref().map(|o| &o.opened)
+    }
+
+    /// The URL a client connected to with [`connect`](crate::connect) or a
+    /// [`Connector`](crate::Connector): the one it was given or, after
+    /// redirects, the last one. `None` on a server and for a stream whose
+    /// handshake was run otherwise ([`client`](crate::client), say).
+    pub fn url(&self) -> Option<&url::Url> {
+        self.shared.handshake.as_ref()?.url.as_ref()
+    }
+
+    pub(crate) fn set_url(&mut self, url: url::Url) {
+        if let Some(opening) = self.shared.handshake.as_mut() {
+            opening.url = Some(url);
+        }
     }
 
     /// The client's upgrade request (received on a server, sent by a
     /// client), when this crate ran the handshake.
     pub fn request(&self) -> Option<&Request> {
-        self.shared.handshake.as_ref()?.request.as_ref()
+        self.shared.handshake.as_ref()?.opened.request.as_ref()
     }
 
     /// The subprotocol the server chose (its `Sec-WebSocket-Protocol`), if
     /// any; `None` also for a stream made with [`from_raw`](Self::from_raw).
     pub fn protocol(&self) -> Option<&str> {
-        self.shared.handshake.as_ref()?.response.protocol()
+        self.shared.handshake.as_ref()?.opened.response.protocol()
     }
 
     /// The protocol core, for inspection (`role`, `is_open`,

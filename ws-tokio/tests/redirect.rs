@@ -1,7 +1,8 @@
 //! Redirects in the opening handshake, followed by the native client: a
 //! loopback server (ws-tokio's own accept, refusing with 30x and a
 //! `Location`) sends the client through relative and absolute hops, a
-//! loop, and a chain past the limit.
+//! loop, a chain past the limit, a cross-host hop that drops the URL's
+//! credentials, and (with TLS) a downgrade to `ws://` refused.
 
 mod common;
 
@@ -73,6 +74,8 @@ async fn a_chain_of_relative_and_absolute_hops_is_followed() {
             .connect(&format!("ws://127.0.0.1:{port}/start"))
             .await
             .unwrap();
+        let last = format!("ws://127.0.0.1:{port}/echo");
+        assert_eq!(ws.url().map(url::Url::as_str), Some(last.as_str()));
         ws.send("after five hops").await.unwrap();
         assert_eq!(
             ws.next().await.unwrap().unwrap(),
@@ -154,6 +157,114 @@ async fn a_redirect_without_location_is_a_status_error() {
             matches!(e, Error::Handshake(HandshakeError::Status(302))),
             "{e:?}"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn credentials_are_dropped_when_the_host_changes() {
+    bounded(async {
+        let (listener, addr) = listener().await;
+        let port = addr.port();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let answer = |req: &Request| {
+                        let auth = req.header_str("Authorization").is_some();
+                        tx.send((req.path.clone(), auth)).unwrap();
+                        let location = match req.path.as_str() {
+                            "/start" => "/same-host".to_owned(),
+                            "/same-host" => format!("ws://localhost:{port}/echo"),
+                            _ => return Ok(Default::default()),
+                        };
+                        let mut res = Response::new(302);
+                        res.headers.push(("Location".into(), location.into_bytes()));
+                        Err(res)
+                    };
+                    let _ = ws_tokio::accept_with(tcp, Default::default(), answer).await;
+                });
+            }
+        });
+        let ws = Connector::new()
+            .direct()
+            .connect(&format!("ws://user:secret@127.0.0.1:{port}/start"))
+            .await
+            .unwrap();
+        let last = format!("ws://localhost:{port}/echo");
+        assert_eq!(ws.url().map(url::Url::as_str), Some(last.as_str()));
+        let mut seen = Vec::new();
+        while let Ok(hop) = rx.try_recv() {
+            seen.push(hop);
+        }
+        let expected = [("/start", true), ("/same-host", true), ("/echo", false)];
+        let expected: Vec<(String, bool)> = expected
+            .iter()
+            .map(|(p, a)| ((*p).to_owned(), *a))
+            .collect();
+        assert_eq!(seen, expected);
+    })
+    .await;
+}
+
+#[cfg(feature = "rustls")]
+#[path = "../../tests/support/localhost_tls.rs"]
+mod localhost_tls;
+#[cfg(feature = "rustls")]
+use ws_tokio::rustls;
+
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn a_downgrade_to_plain_ws_is_refused() {
+    bounded(async {
+        let (server_tls, client_tls) =
+            localhost_tls::localhost_tls(ws_tokio::tls::crypto_provider());
+        let (listener, addr) = listener().await;
+        let port = addr.port();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                counter.fetch_add(1, Ordering::SeqCst);
+                let server_tls = server_tls.clone();
+                tokio::spawn(async move {
+                    let answer = |req: &Request| {
+                        let location = match req.path.as_str() {
+                            "/start" => "/echo".to_owned(),
+                            "/down" => format!("ws://localhost:{port}/echo"),
+                            _ => return Ok(Default::default()),
+                        };
+                        let mut res = Response::new(301);
+                        res.headers.push(("Location".into(), location.into_bytes()));
+                        Err(res)
+                    };
+                    let _ = ws_tokio::accept_tls_with(tcp, Default::default(), server_tls, answer)
+                        .await;
+                });
+            }
+        });
+        let connector = Connector::new().direct().tls(client_tls);
+        // A relative hop stays on wss://, with a TLS session of its own.
+        let ws = connector
+            .clone()
+            .connect(&format!("wss://localhost:{port}/start"))
+            .await
+            .unwrap();
+        let last = format!("wss://localhost:{port}/echo");
+        assert_eq!(ws.url().map(url::Url::as_str), Some(last.as_str()));
+        drop(ws);
+        assert_eq!(seen.load(Ordering::SeqCst), 2);
+        let e = connector
+            .connect(&format!("wss://localhost:{port}/down"))
+            .await
+            .unwrap_err();
+        let text = refused(e);
+        assert!(text.contains("downgrade"), "{text}");
+        // Refused before anything was dialled.
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
     })
     .await;
 }

@@ -135,21 +135,41 @@ impl<F: Factory> MioHub<F> {
             let full = std::io::Error::other("too many connections");
             return self.connect_failed(ctl, Error::from(full));
         }
+        self.dial(ctl, url, None);
+    }
+
+    /// Opens a client connection to `url`: a new one, or with `hop` the
+    /// next of a redirected one, in its place and with its handler.
+    fn dial(
+        &mut self,
+        ctl: &mut Control<'_, MioSession<F::Handler>>,
+        url: url::Url,
+        hop: Option<(ConnInfo, Conn<F::Handler>)>,
+    ) {
+        let (ended, mut existing) = hop.unzip();
+        let fail =
+            |this: &mut Self, ctl: &mut _, existing: Option<Conn<F::Handler>>, e| match existing {
+                Some(mut conn) => {
+                    conn.report(e);
+                    this.hub.connection_lost(conn);
+                }
+                None => this.connect_failed(ctl, e),
+            };
         let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
-            Err(e) => return self.connect_failed(ctl, e),
+            Err(e) => return fail(self, ctl, existing, e),
         };
         #[cfg(feature = "rustls")]
         let name = match secure.then(|| crate::tls_config::server_name(&url)) {
             Some(Ok(name)) => Some(name),
-            Some(Err(e)) => return self.connect_failed(ctl, e),
+            Some(Err(e)) => return fail(self, ctl, existing, e),
             None => None,
         };
         #[cfg(feature = "rustls")]
         let client_config = self.tls.client_config();
         let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
             Ok(proxy) => proxy,
-            Err(e) => return self.connect_failed(ctl, e),
+            Err(e) => return fail(self, ctl, existing, e),
         };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
@@ -157,9 +177,15 @@ impl<F: Factory> MioHub<F> {
         let queue = self.queue.clone();
         let limits = self.limits;
         let hub = &mut self.hub;
+        let reuse = &mut existing;
         let make = |info: &ConnInfo| {
-            let sender = Sender::with_limits(Token(info.token), info.id, queue, limits);
-            let mut conn = hub.make(Role::Client, sender)?;
+            let mut conn = match reuse.take() {
+                Some(conn) => conn,
+                None => {
+                    let sender = Sender::with_limits(Token(info.token), info.id, queue, limits);
+                    hub.make(Role::Client, sender)?
+                }
+            };
             conn.set_addrs(Some(info.peer_addr), info.local_addr);
             #[cfg(feature = "rustls")]
             let tls = match name {
@@ -198,15 +224,22 @@ impl<F: Factory> MioHub<F> {
                 }
             }
         };
-        let result = match &proxy {
-            Some(proxy) => ctl.connect_through(proxy, &host, port, make),
-            None => ctl.connect(&host, port, make),
+        let result = match (&ended, &proxy) {
+            (Some(ended), proxy) => ctl.reconnect(ended, proxy.as_ref(), &host, port, make),
+            (None, Some(proxy)) => ctl.connect_through(proxy, &host, port, make),
+            (None, None) => ctl.connect(&host, port, make),
         };
         if let Some(conn) = failed {
             self.hub.connection_lost(conn);
         }
-        if let Err(e) = result {
-            self.connect_failed(ctl, Error::from(e));
+        match result {
+            // The redirected connection was not dialled: its handler hears why.
+            Err(e) => fail(self, ctl, existing, Error::from(e)),
+            Ok(_) => {
+                if let Some(conn) = existing {
+                    self.hub.connection_lost(conn);
+                }
+            }
         }
     }
 
@@ -304,11 +337,15 @@ impl<F: Factory> Endpoint for MioHub<F> {
 
     fn on_session_end(
         &mut self,
-        _ctl: &mut Control<'_, Self::Session>,
-        _info: &ConnInfo,
+        ctl: &mut Control<'_, Self::Session>,
+        info: &ConnInfo,
         session: Self::Session,
     ) {
-        self.hub.connection_lost(session.conn);
+        let mut conn = session.conn;
+        match conn.take_redirect() {
+            Some(url) if !ctl.is_shutting_down() => self.dial(ctl, url, Some((*info, conn))),
+            _ => self.hub.connection_lost(conn),
+        }
     }
 }
 

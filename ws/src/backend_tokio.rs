@@ -354,49 +354,84 @@ where
         if self.shutting_down {
             return;
         }
+        if !self.hub.admission.may_connect(self.slots.len()) {
+            return self.connect_failed(Error::from(io::Error::other("too many connections")));
+        }
+        self.dial(url, None);
+    }
+
+    /// Opens a client connection to `url`: a new one, or with `hop` the
+    /// next of a redirected one (its slot, still held, and its handler),
+    /// in its place, so that the handler's `Sender`s reach it.
+    fn dial(&mut self, url: url::Url, hop: Option<(usize, Conn<F::Handler>)>) {
+        let (ended, existing) = hop.unzip();
+        let fail = |this: &mut Self, existing: Option<Conn<F::Handler>>, e| match existing {
+            Some(mut conn) => {
+                conn.report(e);
+                if let Some(token) = ended {
+                    this.slots.try_remove(token);
+                }
+                this.hub.connection_lost(conn);
+            }
+            None => this.connect_failed(e),
+        };
         let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
-            Err(e) => return self.connect_failed(e),
+            Err(e) => return fail(self, existing, e),
         };
         #[cfg(feature = "rustls")]
         let name = match secure.then(|| crate::tls_config::server_name(&url)) {
             Some(Ok(name)) => Some(name),
-            Some(Err(e)) => return self.connect_failed(e),
+            Some(Err(e)) => return fail(self, existing, e),
             None => None,
         };
         let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
             Ok(proxy) => proxy,
-            Err(e) => return self.connect_failed(e),
+            Err(e) => return fail(self, existing, e),
         };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
-        if !self.hub.admission.may_connect(self.slots.len()) {
-            return self.connect_failed(Error::from(io::Error::other("too many connections")));
-        }
         let seed = match ws_proto::os_seed() {
             Ok(seed) => seed,
-            Err(e) => return self.connect_failed(Error::from(io::Error::from(e))),
+            Err(e) => return fail(self, existing, Error::from(io::Error::from(e))),
         };
-        let token = self.slots.vacant_key();
-        self.next_id += 1;
-        let id = self.next_id;
-        let Some(mut conn) = self.hub.make(Role::Client, self.sender(token, id)) else {
-            return;
+        let (token, id, mut conn) = match (ended, existing) {
+            (Some(token), Some(conn)) => (token, self.slots[token].id, conn),
+            _ => {
+                let token = self.slots.vacant_key();
+                self.next_id += 1;
+                let id = self.next_id;
+                let Some(conn) = self.hub.make(Role::Client, self.sender(token, id)) else {
+                    return;
+                };
+                (token, id, conn)
+            }
+        };
+        let lost = |this: &mut Self, conn| {
+            if ended.is_some() {
+                this.slots.try_remove(token);
+            }
+            this.hub.connection_lost(conn);
         };
         #[cfg(feature = "rustls")]
         let tls = match name {
             Some(name) => match conn.tls_client(&url, &self.tls.client_config()) {
                 Some(config) => Some((ws_tokio::tokio_rustls::TlsConnector::from(config), name)),
-                None => return self.hub.connection_lost(conn),
+                None => return lost(self, conn),
             },
             None => None,
         };
         let Some(request) = self.hub.request_for(&mut conn, &url) else {
-            self.hub.connection_lost(conn);
-            return;
+            return lost(self, conn);
         };
         let (inbox, rx) = inbox();
-        self.slots.insert(Slot { id, inbox });
+        match ended {
+            // The old inbox is dropped: its driver is gone.
+            Some(_) => self.slots[token] = Slot { id, inbox },
+            None => {
+                self.slots.insert(Slot { id, inbox });
+            }
+        }
         let config = conn.core_config().unwrap_or_else(|| self.config.clone());
         let core = Connection::client(config, request, now(), seed);
         let limit = self.config.handshake_timeout;
@@ -446,9 +481,15 @@ where
         }
     }
 
-    fn ended(&mut self, token: usize, conn: Conn<F::Handler>) {
-        self.slots.try_remove(token);
-        self.hub.connection_lost(conn);
+    fn ended(&mut self, token: usize, mut conn: Conn<F::Handler>) {
+        match conn.take_redirect() {
+            // The slot stays: the next hop takes it.
+            Some(url) if !self.shutting_down => self.dial(url, Some((token, conn))),
+            _ => {
+                self.slots.try_remove(token);
+                self.hub.connection_lost(conn);
+            }
+        }
     }
 
     fn route(&mut self, route: Route, command: Command) {

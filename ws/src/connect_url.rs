@@ -31,6 +31,14 @@ pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16, bool)> {
     Ok((host, port, secure))
 }
 
+/// `url` without its credentials, for logs and errors.
+pub(crate) fn redacted(url: &url::Url) -> url::Url {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +55,11 @@ mod tests {
         }
         let url = url::Url::parse("ws://[::1]:9001/").unwrap();
         assert_eq!(host_port(&url).unwrap(), ("::1".to_owned(), 9001, false));
+    }
+
+    #[test]
+    fn redacted_urls_have_no_credentials() {
+        let url = url::Url::parse("ws://user:secret@example.com:81/chat?x=1").unwrap();
+        assert_eq!(redacted(&url).as_str(), "ws://example.com:81/chat?x=1");
     }
 }

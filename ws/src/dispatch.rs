@@ -77,6 +77,17 @@ pub(crate) struct Conn<H: Handler> {
     /// A server connection's place under `max_pending_handshakes`, given
     /// back when it opens or ends.
     handshaking: Option<Handshaking>,
+    /// A client's way through redirects (boxed: most have none).
+    hops: Option<Box<Hops>>,
+}
+
+/// The URLs a client has dialled, and where a redirect sends it next.
+#[derive(Default)]
+struct Hops {
+    /// Every URL dialled so far, the current one last.
+    visited: Vec<url::Url>,
+    /// Set when the server redirected and the redirect is to be followed.
+    next: Option<url::Url>,
 }
 
 impl<H: Handler> Conn<H> {
@@ -106,7 +117,45 @@ impl<H: Handler> Conn<H> {
             cap_reported: false,
             config: None,
             handshaking: None,
+            hops: None,
         }
+    }
+
+    /// Where the connection goes next, when its server redirected it and
+    /// the redirect is to be followed: the runtime dials that URL with this
+    /// `Conn` in the same place (same token and id, so the handler's
+    /// `Sender`s reach the new connection), building the request again with
+    /// [`Hub::request_for`].
+    pub(crate) fn take_redirect(&mut self) -> Option<url::Url> {
+        let next = self.hops.as_mut()?.next.take()?;
+        self.io_failed = false;
+        Some(next)
+    }
+
+    /// The core reported a redirect: follow it (record where to) under
+    /// `Settings::max_redirects` and the rules of `ws_proto::redirect`, or
+    /// return why not.
+    fn redirected(&mut self, location: &str) -> std::result::Result<(), ws_proto::HandshakeError> {
+        let hops = self.hops.get_or_insert_with(Box::default);
+        let Some(from) = hops.visited.last() else {
+            return Err(ws_proto::HandshakeError::Redirect {
+                status: 0,
+                location: location.to_owned(),
+            });
+        };
+        let next = ws_proto::redirect::next_url(
+            from,
+            location,
+            &hops.visited,
+            self.settings.max_redirects,
+        )?;
+        log::info!(
+            "connection {}: redirected to {}",
+            self.key.0,
+            crate::connect_url::redacted(&next)
+        );
+        hops.next = Some(next);
+        Ok(())
     }
 
     /// The core configuration of this connection when it is not the
@@ -329,7 +378,10 @@ impl<H: Handler> Conn<H> {
             Event::Open(opened) => {
                 self.handshaking = None;
                 if let Some(req) = opened.request {
-                    self.request = Some(Box::new(Request::from(req)));
+                    let url = self.request.as_mut().and_then(|r| r.take_url());
+                    let mut req = Request::from(req);
+                    req.set_url(url);
+                    self.request = Some(Box::new(req));
                 }
                 let response = Response::from(opened.response);
                 if conn.role() == Role::Client {
@@ -419,6 +471,18 @@ impl<H: Handler> Conn<H> {
                 match closed.error {
                     None | Some(ws_proto::Error::Rejected(_)) => {}
                     Some(ws_proto::Error::UnexpectedEof) if self.io_failed => {}
+                    Some(ws_proto::Error::Handshake(ws_proto::HandshakeError::Redirect {
+                        status,
+                        location,
+                    })) if conn.role() == Role::Client => {
+                        if let Err(refused) = self.redirected(&location) {
+                            log::debug!(
+                                "connection {}: {status} redirect not followed: {refused}",
+                                self.key.0
+                            );
+                            self.report(Error::from(refused));
+                        }
+                    }
                     Some(e) => self.report(Error::from(e)),
                 }
                 if std::mem::take(&mut self.opened) {
@@ -736,7 +800,10 @@ impl<F: Factory> Hub<F> {
         url: &url::Url,
     ) -> Option<ws_proto::Request> {
         match conn.call(|h| h.build_request(url)) {
-            Some(Ok(req)) => {
+            Some(Ok(mut req)) => {
+                let hops = conn.hops.get_or_insert_with(Box::default);
+                hops.visited.push(url.clone());
+                req.set_url(Some(Box::new(url.clone())));
                 conn.request = Some(Box::new(req.clone()));
                 Some(ws_proto::Request::from(req))
             }

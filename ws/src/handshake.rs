@@ -40,6 +40,8 @@ const EXTENSIONS: &str = "Sec-WebSocket-Extensions";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     inner: ws_proto::Request,
+    /// A client's: the URL the request went to (see [`Request::url`]).
+    url: Option<Box<url::Url>>,
 }
 
 /// The HTTP response of the opening handshake: what a server answers (RFC 6455 section 4.2.2).
@@ -277,7 +279,7 @@ impl Request {
     /// malformed HTTP as [`ErrorKind::Http`]; the core parser does not expose the `httparse`
     /// error.)
     pub fn parse(buf: &[u8]) -> Result<Option<Request>> {
-        Ok(ws_proto::Request::parse(buf, MAX_HEADERS)?.map(|(inner, _)| Request { inner }))
+        Ok(ws_proto::Request::parse(buf, MAX_HEADERS)?.map(|(inner, _)| Request::from(inner)))
     }
 
     /// Builds the handshake request a client sends to connect to `url` (`ws://` or
@@ -310,7 +312,35 @@ impl Request {
         inner
             .headers
             .push(("Sec-WebSocket-Key".into(), BASE64.encode(key).into_bytes()));
-        Ok(Request { inner })
+        Ok(Request::from(inner))
+    }
+
+    /// The URL a client connection's request went to: the one given to `connect`, or after
+    /// redirects the last one, where the connection opened (`Handshake::request` in
+    /// `on_open`). `None` on a server, and for a request no connection has sent yet.
+    ///
+    /// ```
+    /// struct Client;
+    ///
+    /// impl ws::Handler for Client {
+    ///     fn on_open(&mut self, shake: ws::Handshake) -> ws::Result<()> {
+    ///         if let Some(url) = shake.request.url() {
+    ///             println!("connected to {url}");
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    pub fn url(&self) -> Option<&url::Url> {
+        self.url.as_deref()
+    }
+
+    pub(crate) fn set_url(&mut self, url: Option<Box<url::Url>>) {
+        self.url = url;
+    }
+
+    pub(crate) fn take_url(&mut self) -> Option<Box<url::Url>> {
+        self.url.take()
     }
 
     /// Writes the request as HTTP/1.1 text to `w`.
@@ -340,7 +370,7 @@ impl fmt::Display for Request {
 
 impl From<ws_proto::Request> for Request {
     fn from(inner: ws_proto::Request) -> Request {
-        Request { inner }
+        Request { inner, url: None }
     }
 }
 

@@ -324,6 +324,20 @@ pub struct Settings {
     ///
     /// Default: 10 s. New in this crate.
     pub handshake_timeout: Duration,
+    /// How many redirects a client follows in its opening handshake (a `301`, `302`, `303`,
+    /// `307` or `308` with a `Location`). The handler and its `Sender`s stay the same along
+    /// the way: `build_request` is called again with each new URL, and `on_open` sees the
+    /// last one in [`Request::url`](crate::Request::url). A relative `Location` is resolved
+    /// against the URL of the request; the credentials of a `user:pass@` URL are dropped when
+    /// the host or port changes; a redirect from `wss://` to `ws://`, one back to a URL
+    /// already visited and one past this limit are not followed, and reach `on_error` as a
+    /// Protocol error saying why (see `ws_proto::redirect`). Messages sent before the
+    /// connection opened are not carried over to the next hop. Each hop has its own
+    /// `handshake_timeout`.
+    ///
+    /// Default: 10, as Python's `websockets`. Browsers follow none; 0 does the same. New in
+    /// this crate.
+    pub max_redirects: usize,
     /// How long to wait for the peer's Close frame (after sending ours) and then for the TCP
     /// connection to end, before dropping the connection. `on_close` still runs, with
     /// [`CloseCode::Abnormal`](crate::CloseCode::Abnormal) if the peer never answered.
@@ -557,6 +571,7 @@ impl Default for Settings {
             max_handshake_bytes: 16 << 10,
             max_headers: 64,
             handshake_timeout: Duration::from_secs(10),
+            max_redirects: ws_proto::redirect::DEFAULT_MAX_REDIRECTS,
             close_timeout: Duration::from_secs(10),
             keepalive_interval: None,
             keepalive_timeout: Duration::from_secs(20),
