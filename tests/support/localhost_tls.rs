@@ -15,7 +15,21 @@ use super::rustls;
 pub fn localhost_tls(
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> (Arc<rustls::ServerConfig>, Arc<rustls::ClientConfig>) {
+    let (server, client, _) = localhost_tls_with_pem(provider);
+    (server, client)
+}
+
+/// [`localhost_tls`], and the certificate and its key in PEM (for a
+/// program that presents the same certificate, such as stunnel).
+pub fn localhost_tls_with_pem(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> (
+    Arc<rustls::ServerConfig>,
+    Arc<rustls::ClientConfig>,
+    (String, String),
+) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let pem = (cert.cert.pem(), cert.signing_key.serialize_pem());
     let key = rustls::pki_types::PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der());
     let server = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -30,5 +44,5 @@ pub fn localhost_tls(
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    (Arc::new(server), Arc::new(client))
+    (Arc::new(server), Arc::new(client), pem)
 }

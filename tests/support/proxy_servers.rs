@@ -1,10 +1,11 @@
 //! Real proxy servers for the client's proxy tests: `tinyproxy` (HTTP
-//! CONNECT, optionally with Basic authentication) and `microsocks` (SOCKS5,
-//! optionally with a username and password), each started on a free
-//! loopback port and stopped by its pid when dropped.
+//! CONNECT, optionally with Basic authentication), `microsocks` (SOCKS5,
+//! optionally with a username and password) and `stunnel4` in front of a
+//! tinyproxy (an `https://` proxy), each started on a free loopback port
+//! and stopped by its pid when dropped.
 //!
 //! Included with `#[path]` by the proxy tests of ws-tokio and ws. Without
-//! the programs (`apt-get install tinyproxy microsocks`) a test prints why
+//! the programs (`apt-get install tinyproxy microsocks stunnel4`) a test prints why
 //! and passes, unless `WS_REQUIRE_PROXIES=1`, as `.ci/run` sets it, which
 //! makes that a failure.
 #![allow(dead_code, unreachable_pub)]
@@ -23,6 +24,8 @@ pub struct ProxyServer {
     /// Where it listens (on 127.0.0.1).
     pub addr: SocketAddr,
     dir: Option<PathBuf>,
+    /// The proxy this one forwards to (stunnel's tinyproxy), kept running.
+    inner: Option<Box<ProxyServer>>,
 }
 
 impl ProxyServer {
@@ -56,7 +59,7 @@ fn required() -> bool {
 }
 
 fn missing(program: &str) -> Option<ProxyServer> {
-    let why = format!("{program} is not installed (apt-get install tinyproxy microsocks)");
+    let why = format!("{program} is not installed (apt-get install tinyproxy microsocks stunnel4)");
     assert!(!required(), "WS_REQUIRE_PROXIES=1 but {why}");
     eprintln!("proxy test skipped: {why}");
     None
@@ -81,7 +84,12 @@ fn started(command: &mut Command, port: u16, dir: Option<PathBuf>, what: &str) -
     let deadline = Instant::now() + START_LIMIT;
     loop {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return ProxyServer { child, addr, dir };
+            return ProxyServer {
+                child,
+                addr,
+                dir,
+                inner: None,
+            };
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited at start: {status}");
@@ -131,4 +139,34 @@ pub fn microsocks(auth: Option<(&str, &str)>) -> Option<ProxyServer> {
         command.args(["-u", user, "-P", pass]);
     }
     Some(started(&mut command, port, None, "microsocks"))
+}
+
+/// An `https://` proxy: stunnel on a free port, presenting the certificate
+/// `cert_pem` (with its key `key_pem`) and forwarding what it decrypts to
+/// `inner` (a tinyproxy), which it keeps running.
+pub fn stunnel(inner: ProxyServer, cert_pem: &str, key_pem: &str) -> Option<ProxyServer> {
+    if !installed("stunnel4") {
+        return missing("stunnel4");
+    }
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ws-stunnel-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, cert_pem).unwrap();
+    std::fs::write(&key, key_pem).unwrap();
+    let conf = format!(
+        "foreground = yes\npid =\ndebug = 0\n[https-proxy]\naccept = 127.0.0.1:{port}\n\
+         connect = {}\ncert = {}\nkey = {}\n",
+        inner.addr,
+        cert.display(),
+        key.display()
+    );
+    let path = dir.join("stunnel.conf");
+    std::fs::write(&path, conf).unwrap();
+    let mut command = Command::new("stunnel4");
+    command.arg(&path);
+    let mut server = started(&mut command, port, Some(dir), "stunnel4");
+    server.inner = Some(Box::new(inner));
+    Some(server)
 }

@@ -197,6 +197,19 @@ pub trait Session: Sized {
         None
     }
 
+    /// TLS with an `https://` proxy (feature `rustls`): called once, right
+    /// after the session is made by the `make` of
+    /// [`Control::connect_through`] with such a proxy. Return a rustls
+    /// `ClientConnection` built with the proxy's host name; the loop runs
+    /// it right over the socket, the proxy's negotiation and then the
+    /// server's TLS ([`take_tls`](Self::take_tls)) inside it. The default,
+    /// `None`, makes such a connect fail with a
+    /// [`ProxyError::Tls`](ws_proto::proxy::ProxyError::Tls).
+    #[cfg(feature = "rustls")]
+    fn take_proxy_tls(&mut self) -> Option<rustls::Connection> {
+        None
+    }
+
     /// The protocol configuration of this session's connection, instead of
     /// the loop's (given to [`EventLoop::new`]): called once, right after
     /// the session is made and before the core connection is, so that one
@@ -417,7 +430,7 @@ impl<S: Session> Control<'_, S> {
         let first = addrs
             .pop()
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address for host"))?;
-        self.connect_addrs(first, addrs, make)
+        self.connect_addrs(first, addrs, None, make)
     }
 
     /// [`connect`](Self::connect) through `proxy`: the socket connects to
@@ -447,13 +460,7 @@ impl<S: Session> Control<'_, S> {
             let e = io::Error::new(io::ErrorKind::NotFound, "no address for the proxy");
             return Err(tunnel.unreachable(&e));
         };
-        let info = self.connect_addrs(first, addrs, make)?;
-        if let Some(info) = &info {
-            if let Some(Some(entry)) = self.inner.entries.get_mut(info.token) {
-                entry.io.tunnel = Some(Box::new(tunnel));
-            }
-        }
-        Ok(info)
+        self.connect_addrs(first, addrs, Some(Box::new(tunnel)), make)
     }
 
     /// Opens a client connection in the place of one that just ended, as
@@ -499,6 +506,7 @@ impl<S: Session> Control<'_, S> {
         &mut self,
         addr: SocketAddr,
         rest: Vec<SocketAddr>,
+        tunnel: Option<Box<Tunnel>>,
         make: F,
     ) -> io::Result<Option<ConnInfo>>
     where
@@ -535,6 +543,23 @@ impl<S: Session> Control<'_, S> {
         let config = session.config().unwrap_or_else(|| inner.config.clone());
         let conn = Connection::client(config, request, inner.now, seed);
         let mut io = Io::new(stream, info);
+        if let Some(tunnel) = tunnel {
+            if tunnel.is_https() {
+                #[cfg(feature = "rustls")]
+                let to_proxy = session.take_proxy_tls();
+                #[cfg(not(feature = "rustls"))]
+                let to_proxy: Option<std::convert::Infallible> = None;
+                let Some(to_proxy) = to_proxy else {
+                    let _ = inner.registry.deregister(&mut io.transport.stream);
+                    return Err(tunnel.no_tls());
+                };
+                #[cfg(feature = "rustls")]
+                io.transport.set_proxy_tls(to_proxy);
+                #[cfg(not(feature = "rustls"))]
+                match to_proxy {}
+            }
+            io.tunnel = Some(tunnel);
+        }
         io.start_tls(&mut session);
         io.writable = true;
         io.connecting = Some(Box::new(rest));
@@ -912,9 +937,14 @@ impl<E: Endpoint> EventLoop<E> {
             return;
         }
         if let Some(tunnel) = entry.io.tunnel.as_mut() {
-            match tunnel.read(&mut entry.io.transport.stream, &mut self.rbuf) {
+            match tunnel.read(&mut entry.io.transport.wire(), &mut self.rbuf) {
                 Ok(true) => entry.io.tunnel = None,
                 Ok(false) => return,
+                // TLS with an https:// proxy failed.
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    let e = tunnel.tls_failed(&e);
+                    return self.connect_failed(entry, e);
+                }
                 Err(e) => return self.connect_failed(entry, e),
             }
         }
@@ -1286,7 +1316,7 @@ impl<E: Endpoint> EventLoop<E> {
                     io.tunnel = None;
                     io.eof = true;
                     io.wq.clear();
-                } else if let Err(e) = tunnel.write(&mut io.transport.stream) {
+                } else if let Err(e) = tunnel.write(&mut io.transport.wire()) {
                     self.connect_failed(entry, e);
                 }
                 return false;

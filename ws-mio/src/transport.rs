@@ -6,6 +6,10 @@
 //! of the `reader`, and plaintext goes into the `writer` and out through
 //! `write_tls`. Every call is non-blocking: `WouldBlock` means "wait for
 //! readiness", exactly as for the bare socket. No frame is looked at.
+//!
+//! Through an `https://` proxy there are two TLS layers: the one with the
+//! proxy right over the socket (the [`Wire`]), and the one with the server
+//! (for `wss://`) over the tunnel inside it.
 
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -16,6 +20,9 @@ pub(crate) struct Transport {
     pub(crate) stream: TcpStream,
     #[cfg(feature = "rustls")]
     tls: Option<Box<rustls::Connection>>,
+    /// TLS with an `https://` proxy, under everything else.
+    #[cfg(feature = "rustls")]
+    proxy_tls: Option<Box<rustls::Connection>>,
     /// TLS: our close_notify has been queued.
     #[cfg(feature = "rustls")]
     notified: bool,
@@ -28,7 +35,26 @@ impl Transport {
             #[cfg(feature = "rustls")]
             tls: None,
             #[cfg(feature = "rustls")]
+            proxy_tls: None,
+            #[cfg(feature = "rustls")]
             notified: false,
+        }
+    }
+
+    /// Runs TLS with an `https://` proxy over the socket from now on,
+    /// under the tunnel (and the server's TLS, if any).
+    #[cfg(feature = "rustls")]
+    pub(crate) fn set_proxy_tls(&mut self, tls: rustls::Connection) {
+        self.proxy_tls = Some(Box::new(tls));
+    }
+
+    /// The bytes to the peer at the other end of the socket: the socket,
+    /// or the plaintext of TLS with an `https://` proxy.
+    pub(crate) fn wire(&mut self) -> Wire<'_> {
+        Wire {
+            stream: &mut self.stream,
+            #[cfg(feature = "rustls")]
+            tls: self.proxy_tls.as_deref_mut(),
         }
     }
 
@@ -42,7 +68,7 @@ impl Transport {
     /// socket (with TLS, a short plaintext read says nothing about it).
     pub(crate) fn short_read_drains(&self) -> bool {
         #[cfg(feature = "rustls")]
-        if self.tls.is_some() {
+        if self.tls.is_some() || self.proxy_tls.is_some() {
             return false;
         }
         true
@@ -52,9 +78,13 @@ impl Transport {
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         #[cfg(feature = "rustls")]
         if let Some(tls) = self.tls.as_deref_mut() {
-            return read_tls(tls, &mut self.stream, buf);
+            let mut wire = Wire {
+                stream: &mut self.stream,
+                tls: self.proxy_tls.as_deref_mut(),
+            };
+            return read_tls(tls, &mut wire, buf);
         }
-        self.stream.read(buf)
+        self.wire().read(buf)
     }
 
     /// Writes plaintext. With TLS, the bytes are taken into rustls's buffer
@@ -63,24 +93,13 @@ impl Transport {
     pub(crate) fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         #[cfg(feature = "rustls")]
         if let Some(tls) = self.tls.as_deref_mut() {
-            for _ in 0..2 {
-                flush_tls(tls, &mut self.stream)?;
-                let n = tls.writer().write(buf)?;
-                flush_tls(tls, &mut self.stream)?;
-                if n > 0 {
-                    return Ok(n);
-                }
-                // rustls's buffer is full. Wait for the socket if records
-                // are waiting for it, or for the handshake to move on (the
-                // peer's messages arrive as readable events); otherwise
-                // the socket took everything just now: go again.
-                if tls.wants_write() || tls.is_handshaking() {
-                    break;
-                }
-            }
-            return Err(io::ErrorKind::WouldBlock.into());
+            let mut wire = Wire {
+                stream: &mut self.stream,
+                tls: self.proxy_tls.as_deref_mut(),
+            };
+            return write_tls(tls, &mut wire, buf);
         }
-        self.stream.write(buf)
+        self.wire().write(buf)
     }
 
     /// Writes plaintext from several buffers, in order, with one system
@@ -88,7 +107,7 @@ impl Transport {
     /// into its own records anyway).
     pub(crate) fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         #[cfg(feature = "rustls")]
-        if self.tls.is_some() {
+        if self.tls.is_some() || self.proxy_tls.is_some() {
             let first = bufs
                 .iter()
                 .find(|b| !b.is_empty())
@@ -103,7 +122,15 @@ impl Transport {
     pub(crate) fn flush(&mut self) -> io::Result<()> {
         #[cfg(feature = "rustls")]
         if let Some(tls) = self.tls.as_deref_mut() {
-            return flush_tls(tls, &mut self.stream);
+            let mut wire = Wire {
+                stream: &mut self.stream,
+                tls: self.proxy_tls.as_deref_mut(),
+            };
+            flush_tls(tls, &mut wire)?;
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.proxy_tls.as_deref_mut() {
+            flush_tls(tls, &mut self.stream)?;
         }
         Ok(())
     }
@@ -111,9 +138,11 @@ impl Transport {
     /// Whether TLS output is still waiting for the socket.
     pub(crate) fn pending(&self) -> bool {
         #[cfg(feature = "rustls")]
-        if let Some(tls) = self.tls.as_deref() {
-            return tls.wants_write();
-        }
+        return [self.tls.as_deref(), self.proxy_tls.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|tls| tls.wants_write());
+        #[cfg(not(feature = "rustls"))]
         false
     }
 
@@ -122,14 +151,30 @@ impl Transport {
     /// again when writable).
     pub(crate) fn shutdown_write(&mut self) -> bool {
         #[cfg(feature = "rustls")]
-        if let Some(tls) = self.tls.as_deref_mut() {
-            if !self.notified {
-                self.notified = true;
-                tls.send_close_notify();
+        {
+            let first = !self.notified;
+            self.notified = true;
+            if let Some(tls) = self.tls.as_deref_mut() {
+                if first {
+                    tls.send_close_notify();
+                }
+                let mut wire = Wire {
+                    stream: &mut self.stream,
+                    tls: self.proxy_tls.as_deref_mut(),
+                };
+                let _ = flush_tls(tls, &mut wire);
+                if tls.wants_write() {
+                    return false;
+                }
             }
-            let _ = flush_tls(tls, &mut self.stream);
-            if tls.wants_write() {
-                return false;
+            if let Some(tls) = self.proxy_tls.as_deref_mut() {
+                if first {
+                    tls.send_close_notify();
+                }
+                let _ = flush_tls(tls, &mut self.stream);
+                if tls.wants_write() {
+                    return false;
+                }
             }
         }
         let _ = self.stream.shutdown(Shutdown::Write);
@@ -137,11 +182,74 @@ impl Transport {
     }
 }
 
+/// The bytes between us and the other end of the socket: the socket
+/// itself, or the plaintext of TLS with an `https://` proxy over it.
+/// Non-blocking as the socket is.
+pub(crate) struct Wire<'a> {
+    stream: &'a mut TcpStream,
+    #[cfg(feature = "rustls")]
+    tls: Option<&'a mut rustls::Connection>,
+}
+
+impl Read for Wire<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.tls.as_deref_mut() {
+            return read_tls(tls, self.stream, buf);
+        }
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Wire<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.tls.as_deref_mut() {
+            return write_tls(tls, self.stream, buf);
+        }
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        #[cfg(feature = "rustls")]
+        if let Some(tls) = self.tls.as_deref_mut() {
+            return flush_tls(tls, self.stream);
+        }
+        Ok(())
+    }
+}
+
+/// Plaintext into rustls, and out as records as far as `stream` takes
+/// them; `WouldBlock` when rustls's buffer is full.
+#[cfg(feature = "rustls")]
+fn write_tls<S: Write>(
+    tls: &mut rustls::Connection,
+    stream: &mut S,
+    buf: &[u8],
+) -> io::Result<usize> {
+    for _ in 0..2 {
+        flush_tls(tls, stream)?;
+        let n = tls.writer().write(buf)?;
+        flush_tls(tls, stream)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        // rustls's buffer is full. Wait for the socket if records
+        // are waiting for it, or for the handshake to move on (the
+        // peer's messages arrive as readable events); otherwise
+        // the socket took everything just now: go again.
+        if tls.wants_write() || tls.is_handshaking() {
+            break;
+        }
+    }
+    Err(io::ErrorKind::WouldBlock.into())
+}
+
 /// Plaintext out of rustls, feeding it socket bytes as needed.
 #[cfg(feature = "rustls")]
-fn read_tls(
+fn read_tls<S: Read + Write>(
     tls: &mut rustls::Connection,
-    stream: &mut TcpStream,
+    stream: &mut S,
     buf: &mut [u8],
 ) -> io::Result<usize> {
     loop {
@@ -164,6 +272,13 @@ fn read_tls(
                     let _ = flush_tls(tls, stream);
                     return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                 }
+                if tls.is_handshaking() || tls.wants_write() {
+                    // Handshake messages (and, once it is done, what was
+                    // written before) go out now: the socket may never
+                    // become writable again to prompt them. A failure
+                    // shows in the next write.
+                    let _ = flush_tls(tls, stream);
+                }
             }
             Err(e) => return Err(e),
         }
@@ -172,7 +287,7 @@ fn read_tls(
 
 /// Writes rustls's queued TLS bytes until done or the socket would block.
 #[cfg(feature = "rustls")]
-fn flush_tls(tls: &mut rustls::Connection, stream: &mut TcpStream) -> io::Result<()> {
+fn flush_tls<S: Write>(tls: &mut rustls::Connection, stream: &mut S) -> io::Result<()> {
     while tls.wants_write() {
         match tls.write_tls(stream) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

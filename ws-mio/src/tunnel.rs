@@ -1,12 +1,12 @@
 //! A client connection's first phase through a proxy: the core's
-//! negotiation ([`ProxyHandshake`]) over the bare socket, before TLS and
-//! the WebSocket handshake run inside the tunnel.
+//! negotiation ([`ProxyHandshake`]) over the socket (or TLS with an
+//! `https://` proxy), before TLS with the server and the WebSocket
+//! handshake run inside the tunnel.
 //!
 //! Only bytes move here: the core builds and parses every message.
 
 use std::io::{self, Read, Write};
 
-use mio::net::TcpStream;
 use ws_proto::proxy::{Proxy, ProxyError, ProxyHandshake, Status};
 
 /// The negotiation in progress, and what of it waits for the socket.
@@ -15,6 +15,8 @@ pub(crate) struct Tunnel {
     /// The proxy as `scheme://host:port`, for errors.
     proxy: String,
     out: Vec<u8>,
+    /// An `https://` proxy: TLS with it runs under the negotiation.
+    https: bool,
 }
 
 impl Tunnel {
@@ -23,7 +25,30 @@ impl Tunnel {
             handshake,
             proxy: proxy.to_string(),
             out: Vec::new(),
+            https: proxy.kind() == ws_proto::proxy::ProxyKind::Https,
         }
+    }
+
+    /// Whether TLS with the proxy must run under the negotiation.
+    pub(crate) fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// An `https://` proxy but no TLS connection to reach it with.
+    pub(crate) fn no_tls(&self) -> io::Error {
+        io::Error::other(ProxyError::Tls {
+            proxy: self.proxy.clone(),
+            error: "no TLS configuration was given for it".into(),
+        })
+    }
+
+    /// A TLS failure with the proxy (a certificate for another name, say),
+    /// when the negotiation had not finished: an error naming the proxy.
+    pub(crate) fn tls_failed(&self, error: &io::Error) -> io::Error {
+        io::Error::other(ProxyError::Tls {
+            proxy: self.proxy.clone(),
+            error: error.to_string(),
+        })
     }
 
     /// The TCP connect to the proxy failed: an error naming it.
@@ -35,7 +60,7 @@ impl Tunnel {
     }
 
     /// Writes the negotiation's output as far as the socket takes it.
-    pub(crate) fn write(&mut self, stream: &mut TcpStream) -> io::Result<()> {
+    pub(crate) fn write(&mut self, stream: &mut impl Write) -> io::Result<()> {
         while let Some(more) = self.handshake.poll_transmit() {
             self.out.extend_from_slice(&more);
         }
@@ -56,7 +81,11 @@ impl Tunnel {
     /// Reads the proxy's answers until the socket is drained; `Ok(true)`
     /// once the tunnel is open. A refusal is an error wrapping the core's
     /// [`ProxyError`].
-    pub(crate) fn read(&mut self, stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<bool> {
+    pub(crate) fn read(
+        &mut self,
+        stream: &mut (impl Read + Write),
+        buf: &mut [u8],
+    ) -> io::Result<bool> {
         loop {
             match stream.read(buf) {
                 Ok(0) => return Err(io::Error::other(self.handshake.handle_eof())),
@@ -75,11 +104,12 @@ impl Tunnel {
 
 /// The negotiation for a tunnel to `host:port` through `proxy`. For
 /// `socks5://` the name is resolved here (blocking, as the loop's direct
-/// connects do); `https://` proxies are refused.
+/// connects do). `https://` proxies need the `rustls` feature.
 pub(crate) fn start(proxy: &Proxy, host: &str, port: u16) -> io::Result<Tunnel> {
     use std::net::ToSocketAddrs;
-    use ws_proto::proxy::{ProxyKind, Target};
-    if proxy.kind() == ProxyKind::Https {
+    use ws_proto::proxy::Target;
+    #[cfg(not(feature = "rustls"))]
+    if proxy.kind() == ws_proto::proxy::ProxyKind::Https {
         return Err(io::Error::other(ProxyError::HttpsNotSupported));
     }
     let target = if proxy.resolves_locally() {

@@ -95,7 +95,9 @@ impl Connector {
     }
 
     /// The TLS client configuration for `wss://` (roots to trust, client
-    /// certificates ...), instead of `tls::default_client_config`.
+    /// certificates ...), instead of `tls::default_client_config`; also
+    /// the one an `https://` proxy is reached with (its certificate
+    /// checked for the proxy's host name).
     #[cfg(feature = "rustls")]
     pub fn tls(mut self, tls: Arc<rustls::ClientConfig>) -> Self {
         self.tls = Some(tls);

@@ -19,6 +19,7 @@ use ws_proto::{
 use crate::engine::{Engine, now};
 use crate::error::Error;
 use crate::maybe_tls::MaybeTlsStream;
+use crate::proxy::ProxyStream;
 use crate::stream::WebSocketStream;
 
 /// Accepts a WebSocket connection on `stream` with the default [`Config`]:
@@ -380,28 +381,44 @@ async fn connect_once(
     };
     let proxy = proxy_for_url(secure, &host, proxy, |name| std::env::var(name).ok())
         .map_err(|e| Error::Proxy(Box::new(e)))?;
-    let tcp = match &proxy {
+    let limit = config.handshake_timeout;
+    let stream = match &proxy {
         // The tunnel leads to the server: TLS and the upgrade run inside it
         // as over a direct connection, for the server's name.
+        #[cfg(feature = "rustls")]
         Some(proxy) => {
-            crate::proxy::open_tunnel(proxy, &host, port, config.handshake_timeout).await?
+            let tls = client_tls
+                .clone()
+                .unwrap_or_else(crate::tls_transport::default_client_config);
+            crate::proxy::open_tunnel_with_tls(proxy, &host, port, limit, tls).await?
         }
-        None => connect_direct(url, port, config.handshake_timeout).await?,
+        #[cfg(not(feature = "rustls"))]
+        Some(proxy) => crate::proxy::open_tunnel(proxy, &host, port, limit).await?,
+        None => ProxyStream::Tcp(connect_direct(url, port, limit).await?),
     };
     // Small frames (pongs, close echoes) should not wait for Nagle.
-    tcp.set_nodelay(true)?;
+    stream.tcp().set_nodelay(true)?;
     #[cfg(feature = "rustls")]
-    let stream = match name {
-        Some(name) => {
-            let tls = client_tls.unwrap_or_else(crate::tls_transport::default_client_config);
-            crate::tls_transport::tls_connect(tcp, name, tls, config.handshake_timeout).await?
+    let stream = {
+        use crate::tls_transport::{default_client_config, tls_connect};
+        let tls = || client_tls.unwrap_or_else(default_client_config);
+        match (stream, name) {
+            (ProxyStream::Tcp(tcp), None) => MaybeTlsStream::Plain(tcp),
+            (ProxyStream::Tcp(tcp), Some(name)) => {
+                MaybeTlsStream::Rustls(tls_connect(tcp, name, tls(), limit).await?)
+            }
+            (ProxyStream::Tls(to_proxy), None) => MaybeTlsStream::ProxyTls(to_proxy),
+            (ProxyStream::Tls(to_proxy), Some(name)) => {
+                MaybeTlsStream::RustlsInProxyTls(tls_connect(*to_proxy, name, tls(), limit).await?)
+            }
         }
-        None => MaybeTlsStream::Plain(tcp),
     };
     #[cfg(not(feature = "rustls"))]
     let stream = {
         let _ = (secure, client_tls);
-        MaybeTlsStream::Plain(tcp)
+        match stream {
+            ProxyStream::Tcp(tcp) => MaybeTlsStream::Plain(tcp),
+        }
     };
     client_with_config(stream, request, config).await
 }

@@ -1,16 +1,12 @@
 //! [`MaybeTlsStream`]: the transport [`connect`](crate::connect) opens,
 //! plain TCP for `ws://` or TLS over TCP for `wss://`.
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 /// The byte stream under a WebSocket that [`connect`](crate::connect)
 /// opened: TCP for a `ws://` URL, TLS over TCP for a `wss://` URL (with
-/// the `rustls` feature).
+/// the `rustls` feature); through an `https://` proxy, the same inside TLS
+/// with the proxy.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MaybeTlsStream {
@@ -19,6 +15,16 @@ pub enum MaybeTlsStream {
     /// A `wss://` connection: rustls over TCP, through tokio-rustls.
     #[cfg(feature = "rustls")]
     Rustls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// A `ws://` connection through an `https://` proxy: the tunnel inside
+    /// TLS with the proxy.
+    #[cfg(feature = "rustls")]
+    ProxyTls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// A `wss://` connection through an `https://` proxy: TLS with the
+    /// server inside TLS with the proxy.
+    #[cfg(feature = "rustls")]
+    RustlsInProxyTls(
+        Box<tokio_rustls::client::TlsStream<tokio_rustls::client::TlsStream<TcpStream>>>,
+    ),
 }
 
 impl MaybeTlsStream {
@@ -27,71 +33,87 @@ impl MaybeTlsStream {
         match self {
             Self::Plain(tcp) => tcp,
             #[cfg(feature = "rustls")]
-            Self::Rustls(tls) => tls.get_ref().0,
+            Self::Rustls(tls) | Self::ProxyTls(tls) => tls.get_ref().0,
+            #[cfg(feature = "rustls")]
+            Self::RustlsInProxyTls(tls) => tls.get_ref().0.get_ref().0,
         }
     }
 }
 
-impl AsyncRead for MaybeTlsStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            #[cfg(feature = "rustls")]
-            Self::Rustls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+/// Implements `AsyncRead` and `AsyncWrite` for an enum of streams by
+/// forwarding each call to the variant's stream: `Enum { Variant(s) =>
+/// expression giving a `&mut` stream, ... }`.
+macro_rules! forward_io {
+    ($ty:ident { $($(#[$attr:meta])* $variant:ident($s:ident) => $inner:expr),* $(,)? }) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                match self.get_mut() {
+                    $($(#[$attr])* Self::$variant($s) => std::pin::Pin::new($inner).poll_read(cx, buf),)*
+                }
+            }
         }
-    }
+
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                match self.get_mut() {
+                    $($(#[$attr])* Self::$variant($s) => std::pin::Pin::new($inner).poll_write(cx, buf),)*
+                }
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                match self.get_mut() {
+                    $($(#[$attr])* Self::$variant($s) => {
+                        std::pin::Pin::new($inner).poll_write_vectored(cx, bufs)
+                    })*
+                }
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                match self {
+                    $($(#[$attr])* Self::$variant(s) => s.is_write_vectored(),)*
+                }
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                match self.get_mut() {
+                    $($(#[$attr])* Self::$variant($s) => std::pin::Pin::new($inner).poll_flush(cx),)*
+                }
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                match self.get_mut() {
+                    $($(#[$attr])* Self::$variant($s) => std::pin::Pin::new($inner).poll_shutdown(cx),)*
+                }
+            }
+        }
+    };
 }
+pub(crate) use forward_io;
 
-impl AsyncWrite for MaybeTlsStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            #[cfg(feature = "rustls")]
-            Self::Rustls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            #[cfg(feature = "rustls")]
-            Self::Rustls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        match self {
-            Self::Plain(s) => s.is_write_vectored(),
-            #[cfg(feature = "rustls")]
-            Self::Rustls(s) => s.is_write_vectored(),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
-            #[cfg(feature = "rustls")]
-            Self::Rustls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            #[cfg(feature = "rustls")]
-            Self::Rustls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
+forward_io!(MaybeTlsStream {
+    Plain(s) => s,
+    #[cfg(feature = "rustls")]
+    Rustls(s) => s.as_mut(),
+    #[cfg(feature = "rustls")]
+    ProxyTls(s) => s.as_mut(),
+    #[cfg(feature = "rustls")]
+    RustlsInProxyTls(s) => s.as_mut(),
+});

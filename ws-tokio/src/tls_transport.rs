@@ -7,11 +7,9 @@
 use std::sync::{Arc, OnceLock};
 
 use rustls::pki_types::ServerName;
-use tokio::net::TcpStream;
 use ws_proto::HandshakeError;
 
 use crate::error::Error;
-use crate::maybe_tls::MaybeTlsStream;
 
 /// The crypto provider every configuration of this crate uses: rustls's
 /// `ring` provider.
@@ -54,16 +52,19 @@ pub(crate) fn server_name(url: &url::Url) -> Result<ServerName<'static>, Error> 
     }
 }
 
-/// Runs the TLS client handshake over `tcp`, bounded by `limit`.
-pub(crate) async fn tls_connect(
-    tcp: TcpStream,
+/// Runs the TLS client handshake over `stream`, bounded by `limit`.
+pub(crate) async fn tls_connect<S>(
+    stream: S,
     name: ServerName<'static>,
     client_config: Arc<rustls::ClientConfig>,
     limit: std::time::Duration,
-) -> Result<MaybeTlsStream, Error> {
+) -> Result<Box<tokio_rustls::client::TlsStream<S>>, Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let connector = tokio_rustls::TlsConnector::from(client_config);
-    match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
-        Ok(Ok(tls)) => Ok(MaybeTlsStream::Rustls(Box::new(tls))),
+    match tokio::time::timeout(limit, connector.connect(name, stream)).await {
+        Ok(Ok(tls)) => Ok(Box::new(tls)),
         Ok(Err(e)) => Err(Error::Tls(e)),
         Err(_) => Err(Error::Tls(timed_out())),
     }

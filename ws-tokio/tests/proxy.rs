@@ -1,5 +1,6 @@
-//! The native client through real proxies: tinyproxy (HTTP CONNECT) and
-//! microsocks (SOCKS5), each on a free loopback port, stopped by its pid.
+//! The native client through real proxies: tinyproxy (HTTP CONNECT),
+//! microsocks (SOCKS5) and stunnel in front of tinyproxy (an `https://`
+//! proxy), each on a free loopback port, stopped by its pid.
 //! Without them the tests print why and pass, unless `WS_REQUIRE_PROXIES=1`
 //! (as in CI).
 
@@ -219,6 +220,84 @@ async fn wss_through_a_connect_tunnel_checks_the_servers_name() {
             .unwrap_err();
         assert!(matches!(e, Error::Tls(_)), "{e:?}");
         server.await.unwrap();
+    })
+    .await;
+}
+
+/// An `https://` proxy (stunnel in front of tinyproxy, with
+/// authentication): TLS with the proxy, checked for its name, then `ws://`
+/// inside it, or `wss://` as TLS inside TLS. By its IP, which its
+/// certificate does not name, the proxy is refused with a TLS error that
+/// names it.
+#[cfg(feature = "rustls")]
+#[tokio::test]
+async fn through_an_https_proxy() {
+    let Some(inner) = proxy_servers::tinyproxy(Some(("alice", "s3cret"))) else {
+        return;
+    };
+    let (server_tls, client_tls, (cert, key)) =
+        localhost_tls::localhost_tls_with_pem(ws_tokio::tls::crypto_provider());
+    let Some(https) = proxy_servers::stunnel(inner, &cert, &key) else {
+        return;
+    };
+    bounded(async {
+        let (plain, plain_addr) = listener().await;
+        let plain_server = tokio::spawn(echo_once(plain));
+        let (secure, secure_addr) = listener().await;
+        let secure_server = tokio::spawn(async move {
+            let (tcp, _) = secure.accept().await.unwrap();
+            let mut ws = ws_tokio::accept_tls(tcp, Arc::default(), server_tls)
+                .await
+                .unwrap();
+            while let Some(Ok(msg)) = ws.next().await {
+                if msg.is_data() {
+                    ws.send(msg).await.unwrap();
+                }
+            }
+        });
+        let proxy_url = format!("https://alice:s3cret@localhost:{}", https.addr.port());
+        let connector = Connector::new()
+            .proxy(proxy(&proxy_url))
+            .tls(client_tls.clone());
+        let urls = [
+            format!("ws://127.0.0.1:{}/", plain_addr.port()),
+            format!("wss://localhost:{}/", secure_addr.port()),
+        ];
+        for url in &urls {
+            let mut ws = connector.clone().connect(url).await.unwrap();
+            let layers = match ws.get_ref() {
+                ws_tokio::MaybeTlsStream::ProxyTls(_) => "ws in tls",
+                ws_tokio::MaybeTlsStream::RustlsInProxyTls(_) => "tls in tls",
+                _ => "other",
+            };
+            let expected = if url.starts_with("wss") {
+                "tls in tls"
+            } else {
+                "ws in tls"
+            };
+            assert_eq!(layers, expected);
+            ws.send("through TLS with the proxy").await.unwrap();
+            assert_eq!(
+                ws.next().await.unwrap().unwrap(),
+                Message::text("through TLS with the proxy")
+            );
+            ws.close(CloseCode::NORMAL, "").await.unwrap();
+        }
+        plain_server.await.unwrap();
+        secure_server.await.unwrap();
+        let e = Connector::new()
+            .proxy(proxy(&https.url("https", Some(("alice", "s3cret")))))
+            .tls(client_tls)
+            .connect(&urls[0])
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let e = proxy_error(e);
+        let name = format!("https://{}", https.addr);
+        assert!(
+            matches!(&e, ProxyError::Tls { proxy, .. } if proxy == &name),
+            "{e:?}"
+        );
     })
     .await;
 }

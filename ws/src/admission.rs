@@ -63,6 +63,7 @@ impl Admission {
 
     /// The most connections a runtime holds at once: the open ones and
     /// the handshaking ones, each under its own cap.
+    #[cfg_attr(not(feature = "mio"), allow(dead_code))]
     pub(crate) fn capacity(&self) -> usize {
         self.max_connections.saturating_add(self.max_pending)
     }

@@ -58,6 +58,9 @@ pub(crate) struct MioSession<H: crate::Handler> {
     /// The TLS connection, until the loop takes it.
     #[cfg(feature = "rustls")]
     tls: Option<Box<rustls::Connection>>,
+    /// TLS with an `https://` proxy, until the loop takes it.
+    #[cfg(feature = "rustls")]
+    proxy_tls: Option<Box<rustls::Connection>>,
 }
 
 impl<H: crate::Handler> Session for MioSession<H> {
@@ -108,6 +111,11 @@ impl<H: crate::Handler> Session for MioSession<H> {
     #[cfg(feature = "rustls")]
     fn take_tls(&mut self) -> Option<rustls::Connection> {
         self.tls.take().map(|tls| *tls)
+    }
+
+    #[cfg(feature = "rustls")]
+    fn take_proxy_tls(&mut self) -> Option<rustls::Connection> {
+        self.proxy_tls.take().map(|tls| *tls)
     }
 
     fn config(&self) -> Option<Arc<ws_proto::Config>> {
@@ -173,6 +181,21 @@ impl<F: Factory> MioHub<F> {
         };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
+        // An https:// proxy's certificate is checked for its name, with the
+        // roots the servers' are checked against.
+        #[cfg(feature = "rustls")]
+        let proxy_name = match &proxy {
+            Some(p) if p.kind() == ws_proto::proxy::ProxyKind::Https => {
+                match rustls::pki_types::ServerName::try_from(p.host().to_owned()) {
+                    Ok(name) => Some(name),
+                    Err(e) => {
+                        let e = Error::new(ErrorKind::Internal, format!("proxy {p}: {e}"));
+                        return fail(self, ctl, existing, e);
+                    }
+                }
+            }
+            _ => None,
+        };
         let mut failed = None;
         let queue = self.queue.clone();
         let limits = self.limits;
@@ -207,6 +230,18 @@ impl<F: Factory> MioHub<F> {
                 }
                 None => None,
             };
+            #[cfg(feature = "rustls")]
+            let proxy_tls = match proxy_name {
+                Some(name) => match rustls::ClientConnection::new(client_config.clone(), name) {
+                    Ok(tls) => Some(Box::new(rustls::Connection::Client(tls))),
+                    Err(e) => {
+                        conn.report(Error::new(ErrorKind::Internal, e.to_string()));
+                        failed = Some(conn);
+                        return None;
+                    }
+                },
+                None => None,
+            };
             match hub.request_for(&mut conn, &url) {
                 Some(request) => Some((
                     MioSession {
@@ -215,6 +250,8 @@ impl<F: Factory> MioHub<F> {
                         id: info.id,
                         #[cfg(feature = "rustls")]
                         tls: tls.map(Box::new),
+                        #[cfg(feature = "rustls")]
+                        proxy_tls,
                     },
                     request,
                 )),
@@ -320,6 +357,8 @@ impl<F: Factory> Endpoint for MioHub<F> {
             id: info.id,
             #[cfg(feature = "rustls")]
             tls: tls.map(Box::new),
+            #[cfg(feature = "rustls")]
+            proxy_tls: None,
         })
     }
 

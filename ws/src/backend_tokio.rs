@@ -27,6 +27,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use ws_proto::{Config, Connection, Event, Role};
 use ws_tokio::driver::{self, Control};
+use ws_tokio::proxy::ProxyStream;
 
 use crate::connect_url::host_port;
 use crate::dispatch::{Conn, Hub, LoopCtl};
@@ -436,37 +437,49 @@ where
         let core = Connection::client(config, request, now(), seed);
         let limit = self.config.handshake_timeout;
         let nodelay = self.hub.settings.tcp_nodelay;
+        #[cfg(feature = "rustls")]
+        let proxy_tls = self.tls.client_config();
+        #[cfg(not(feature = "rustls"))]
+        let tls: Option<std::convert::Infallible> = None;
         self.running.push(Box::pin(async move {
             let mut session = Session { conn };
             // Through a proxy, the tunnel leads to the server: TLS and the
             // upgrade run inside it as over a direct connection.
             let connected = match &proxy {
+                #[cfg(feature = "rustls")]
+                Some(proxy) => {
+                    ws_tokio::proxy::open_tunnel_with_tls(proxy, &host, port, limit, proxy_tls)
+                        .await
+                        .map_err(io::Error::other)
+                }
+                #[cfg(not(feature = "rustls"))]
                 Some(proxy) => ws_tokio::proxy::open_tunnel(proxy, &host, port, limit)
                     .await
                     .map_err(io::Error::other),
-                None => tcp_connect(&host, port, limit).await,
+                None => tcp_connect(&host, port, limit).await.map(ProxyStream::Tcp),
             };
-            match connected {
-                Ok(tcp) => {
-                    if nodelay {
-                        let _ = tcp.set_nodelay(true);
-                    }
-                    session
-                        .conn
-                        .set_addrs(tcp.peer_addr().ok(), tcp.local_addr().ok());
-                    #[cfg(feature = "rustls")]
-                    if let Some((connector, name)) = tls {
-                        match bounded(limit, connector.connect(name, tcp)).await {
-                            Ok(tls) => {
-                                driver::drive(tls, core, &mut session, rx).await;
-                            }
-                            Err(e) => session.stillborn(core, e),
-                        }
-                        return (token, session.conn);
-                    }
-                    driver::drive(tcp, core, &mut session, rx).await;
+            let stream = match connected {
+                Ok(stream) => stream,
+                Err(e) => {
+                    session.stillborn(core, e);
+                    return (token, session.conn);
                 }
-                Err(e) => session.stillborn(core, e),
+            };
+            let tcp = stream.tcp();
+            if nodelay {
+                let _ = tcp.set_nodelay(true);
+            }
+            session
+                .conn
+                .set_addrs(tcp.peer_addr().ok(), tcp.local_addr().ok());
+            match stream {
+                ProxyStream::Tcp(tcp) => run_over(tcp, tls, limit, core, &mut session, rx).await,
+                #[cfg(feature = "rustls")]
+                ProxyStream::Tls(to_proxy) => {
+                    run_over(to_proxy, tls, limit, core, &mut session, rx).await;
+                }
+                #[allow(unreachable_patterns)]
+                _ => session.stillborn(core, io::Error::other("unknown kind of proxy stream")),
             }
             (token, session.conn)
         }));
@@ -524,6 +537,45 @@ where
 }
 
 /// A TLS handshake, within `limit`.
+#[cfg(feature = "rustls")]
+/// TLS with the server, when the URL is `wss://`: the connector and the
+/// server's name.
+#[cfg(feature = "rustls")]
+type ServerTls = Option<(
+    ws_tokio::tokio_rustls::TlsConnector,
+    ws_tokio::rustls::pki_types::ServerName<'static>,
+)>;
+#[cfg(not(feature = "rustls"))]
+type ServerTls = Option<std::convert::Infallible>;
+
+/// Runs a client connection over `stream` (to the server, or a tunnel to
+/// it): TLS with the server first when `tls` says so.
+async fn run_over<S, H>(
+    stream: S,
+    tls: ServerTls,
+    limit: Duration,
+    core: Connection,
+    session: &mut Session<H>,
+    rx: InboxRx,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    H: Handler,
+{
+    #[cfg(feature = "rustls")]
+    if let Some((connector, name)) = tls {
+        match bounded(limit, connector.connect(name, stream)).await {
+            Ok(tls) => {
+                driver::drive(tls, core, session, rx).await;
+            }
+            Err(e) => session.stillborn(core, e),
+        }
+        return;
+    }
+    #[cfg(not(feature = "rustls"))]
+    let _ = (tls, limit);
+    driver::drive(stream, core, session, rx).await;
+}
+
 #[cfg(feature = "rustls")]
 async fn bounded<T>(
     limit: Duration,

@@ -180,8 +180,11 @@ impl<F: Factory> WebSocket<F> {
     /// `wss://`, `HTTP_PROXY` for `ws://`, `ALL_PROXY`, lower-case names
     /// first, and `NO_PROXY` (see [`ws_proto::proxy::proxy_for_url`]).
     /// `http://` (CONNECT) and `socks5://`/`socks5h://` proxies are
-    /// supported, with credentials in the URL; `wss://` still runs TLS with
-    /// the server, inside the tunnel. A proxy that cannot be used is an Io
+    /// supported, with credentials in the URL, and `https://` proxies
+    /// (CONNECT inside TLS with the proxy, feature `rustls`; the proxy's
+    /// certificate is checked for its host name against the same roots as
+    /// the servers', see [`with_tls_client`](Self::with_tls_client));
+    /// `wss://` still runs TLS with the server, inside the tunnel. A proxy that cannot be used is an Io
     /// error, reported to the handler, naming the proxy but never its
     /// credentials. The connect to the proxy and its negotiation are
     /// bounded by the handshake timeout.

@@ -269,7 +269,57 @@ mod wss {
         assert!(log[0].starts_with("error: "), "{log:?}");
     }
 
-    runtimes!(wss_through_a_tunnel_checks_the_servers_name);
+    /// An `https://` proxy (stunnel in front of tinyproxy, with
+    /// authentication): TLS with the proxy, checked for the proxy's name
+    /// ("localhost"), and `ws://` or `wss://` inside it; `wss://` is TLS
+    /// inside TLS. Named by its IP, which its certificate does not name,
+    /// the proxy is refused with an error that names it and not its
+    /// credentials.
+    fn through_an_https_proxy(runtime: Runtime) {
+        let Some(inner) = proxy_servers::tinyproxy(Some(("alice", "s3cret"))) else {
+            return;
+        };
+        let provider = ws::tls::crypto_provider();
+        let (server_tls, client_tls, (cert, key)) = localhost_tls::localhost_tls_with_pem(provider);
+        let Some(https) = proxy_servers::stunnel(inner, &cert, &key) else {
+            return;
+        };
+        let plain = echo_server(runtime);
+        let settings = Settings {
+            encrypt_server: true,
+            ..Settings::default()
+        };
+        let secure = Server::start_with(
+            runtime,
+            settings,
+            move |ws| ws.with_tls_server(server_tls),
+            || |out: Sender| move |msg: Message| out.send(msg),
+        );
+        let proxy_url = format!("https://alice:s3cret@localhost:{}", https.addr.port());
+        for url in [
+            plain.url(),
+            format!("wss://localhost:{}/", secure.addr.port()),
+        ] {
+            let tls = client_tls.clone();
+            let log = run_through_with(runtime, Settings::default(), &proxy_url, &url, |ws| {
+                ws.with_tls_client(tls)
+            });
+            assert_echoed(&log);
+        }
+        let by_ip = https.url("https", Some(("alice", "s3cret")));
+        let log = run_through_with(runtime, Settings::default(), &by_ip, &plain.url(), |ws| {
+            ws.with_tls_client(client_tls)
+        });
+        assert_eq!(log.len(), 1, "{log:?}");
+        let expected = format!("TLS with proxy https://{}", https.addr);
+        assert!(log[0].contains(&expected), "{log:?}");
+        assert!(!log[0].contains("s3cret"), "{log:?}");
+    }
+
+    runtimes!(
+        wss_through_a_tunnel_checks_the_servers_name,
+        through_an_https_proxy
+    );
 }
 
 runtimes!(

@@ -86,10 +86,18 @@ pub enum ProxyError {
     InvalidUrl(String),
     /// The proxy URL's scheme is not `http`, `https`, `socks5` or `socks5h`.
     UnsupportedScheme(String),
-    /// An `https://` proxy (TLS to the proxy itself) was asked for: this
-    /// version tunnels through `http://` and SOCKS5 proxies only (`wss://`
-    /// through an `http://` proxy is still encrypted end to end).
+    /// An `https://` proxy (TLS to the proxy itself) was asked for by a
+    /// build without TLS (the runtimes' `rustls` feature). `wss://` through
+    /// an `http://` proxy is still encrypted end to end.
     HttpsNotSupported,
+    /// The TLS handshake with an `https://` proxy failed: its certificate
+    /// is checked for the proxy's host name.
+    Tls {
+        /// The proxy, without credentials.
+        proxy: String,
+        /// What TLS said.
+        error: String,
+    },
     /// The proxy could not be reached (the TCP connect failed, or the name
     /// did not resolve).
     Unreachable {
@@ -163,11 +171,13 @@ impl fmt::Display for ProxyError {
             Self::InvalidUrl(why) => write!(f, "invalid proxy URL: {why}"),
             Self::UnsupportedScheme(s) => write!(
                 f,
-                "proxy scheme {s:?} is not supported (http, socks5, socks5h are)"
+                "proxy scheme {s:?} is not supported (http, https, socks5, socks5h are)"
             ),
             Self::HttpsNotSupported => f.write_str(
-                "https:// proxies are not supported yet (use an http:// or socks5:// proxy)",
+                "https:// proxies need TLS: enable the `rustls` feature (or use an http:// or \
+                 socks5:// proxy)",
             ),
+            Self::Tls { proxy, error } => write!(f, "TLS with proxy {proxy} failed: {error}"),
             Self::Unreachable { proxy, error } => {
                 write!(f, "cannot connect to proxy {proxy}: {error}")
             }
