@@ -331,7 +331,9 @@ pub struct Settings {
     /// against the URL of the request; the credentials of a `user:pass@` URL are dropped when
     /// the host or port changes; a redirect from `wss://` to `ws://`, one back to a URL
     /// already visited and one past this limit are not followed, and reach `on_error` as a
-    /// Protocol error saying why (see `ws_proto::redirect`). Messages sent before the
+    /// Protocol error saying why (see `ws_proto::redirect`). Headers a handler adds in
+    /// `build_request` (a cookie, a token) are its own to keep or drop: it sees each new URL
+    /// there. Messages sent before the
     /// connection opened are not carried over to the next hop. Each hop has its own
     /// `handshake_timeout`.
     ///

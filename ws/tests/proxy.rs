@@ -202,6 +202,32 @@ fn garbage_from_the_proxy_is_reported(runtime: Runtime) {
     );
 }
 
+/// A proxy that reads the request and closes at once: a clear error that
+/// names it, at once.
+fn a_proxy_closing_mid_handshake_is_reported(runtime: Runtime) {
+    use std::io::Read;
+    let server = echo_server(runtime);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let _ = tcp.read(&mut [0u8; 512]);
+    });
+    for scheme in ["http", "socks5h"] {
+        let started = std::time::Instant::now();
+        let log = run_through(runtime, &format!("{scheme}://{proxy}"), &server.url());
+        assert_eq!(log.len(), 1, "{log:?}");
+        let said = format!("proxy {scheme}://{proxy} closed the connection");
+        let failed = format!("cannot connect to proxy {scheme}://{proxy}");
+        // The second attempt finds nobody listening any more.
+        assert!(
+            log[0].contains(&said) || log[0].contains(&failed),
+            "{log:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(4));
+    }
+}
+
 /// A proxy that never answers: the handshake timeout ends the attempt
 /// (the whole `run` returns well before the proxy lets go after 5 s).
 fn a_silent_proxy_ends_at_the_handshake_timeout(runtime: Runtime) {
@@ -322,11 +348,70 @@ mod wss {
     );
 }
 
+/// The environment: `HTTP_PROXY` names a dead proxy and `NO_PROXY` the
+/// echo server, so a connect succeeds only by bypassing the proxy. The
+/// variables are set on a child process (this test binary, running
+/// `env_child`), never on this one, so parallel tests are not affected.
+fn no_proxy_bypasses_the_environment_proxy(runtime: Runtime) {
+    let dead = format!("http://127.0.0.1:{}", proxy_servers::free_port());
+    let run = |no_proxy: &str| {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["env_child", "--exact", "--nocapture"])
+            .env("WS_PROXY_ENV_CHILD", format!("{runtime:?}"))
+            .env("HTTP_PROXY", &dead)
+            .env("NO_PROXY", no_proxy)
+            .env_remove("http_proxy")
+            .env_remove("no_proxy")
+            .env_remove("all_proxy")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let bypassed = run("localhost,127.0.0.1");
+    assert!(
+        bypassed.contains("env_child: [\"open\", \"echo: through the proxy\"]"),
+        "{bypassed}"
+    );
+    let proxied = run("other.example");
+    assert!(
+        proxied.contains("cannot connect to proxy http://127.0.0.1"),
+        "{proxied}"
+    );
+}
+
+/// Run by `no_proxy_bypasses_the_environment_proxy` in a child process,
+/// with the environment's proxy setting (the default); does nothing
+/// otherwise.
+#[test]
+fn env_child() {
+    let runtime = match std::env::var("WS_PROXY_ENV_CHILD").as_deref() {
+        Ok("Mio") => Runtime::Mio,
+        Ok("Tokio") => Runtime::Tokio,
+        _ => return,
+    };
+    let server = echo_server(runtime);
+    let log = Log::default();
+    let record = log.clone();
+    let ws = ws::Builder::new()
+        .with_runtime(runtime)
+        .build(move |out: Sender| Client {
+            out,
+            log: record.clone(),
+        })
+        .unwrap();
+    let mut ws = ws;
+    ws.connect(url::Url::parse(&server.url()).unwrap()).unwrap();
+    ws.run().unwrap();
+    println!("env_child: {:?}", log.entries());
+}
+
 runtimes!(
     echo_through_http_connect,
     echo_through_socks5,
     refused_credentials_are_reported_without_them,
     an_unreachable_proxy_is_reported,
     garbage_from_the_proxy_is_reported,
+    a_proxy_closing_mid_handshake_is_reported,
     a_silent_proxy_ends_at_the_handshake_timeout,
+    no_proxy_bypasses_the_environment_proxy,
 );
