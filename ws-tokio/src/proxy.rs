@@ -25,7 +25,7 @@ const READ_CHUNK: usize = 1024;
 ///
 /// An `https://` proxy is reached over TLS first, its certificate checked
 /// for the proxy's host name against the Mozilla roots of `webpki-roots`
-/// (see [`open_tunnel_with_tls`] for other roots); without the `rustls`
+/// (see `open_tunnel_with_tls` for other roots); without the `rustls`
 /// feature it fails with [`ProxyError::HttpsNotSupported`].
 pub async fn open_tunnel(
     proxy: &Proxy,
