@@ -183,7 +183,7 @@ impl<F: Factory> WebSocket<F> {
     /// supported, with credentials in the URL, and `https://` proxies
     /// (CONNECT inside TLS with the proxy, feature `rustls`; the proxy's
     /// certificate is checked for its host name against the same roots as
-    /// the servers', see [`with_tls_client`](Self::with_tls_client));
+    /// the servers', see `with_tls_client`);
     /// `wss://` still runs TLS with the server, inside the tunnel. A proxy that cannot be used is an Io
     /// error, reported to the handler, naming the proxy but never its
     /// credentials. The connect to the proxy and its negotiation are
