@@ -16,6 +16,8 @@
 //!   stream whose handshake was done elsewhere (a hyper or axum upgrade),
 //!   after [`upgrade::negotiate`] decided the 101 response, compression
 //!   included; [`WebSocketStream::from_raw`] wraps one without compression.
+//!   With the `axum` feature, the extractor `axum::WebSocketUpgrade` does
+//!   both for axum 0.8 handlers, in the style of axum's own.
 //! - [`driver::drive`]: one task per connection calling a [`driver::Session`]
 //!   object with the core's events, a command channel's commands and the
 //!   session's own timers, for frameworks built on callbacks (the `ws`
@@ -136,6 +138,8 @@
 #![deny(missing_docs)]
 
 mod admission;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod connector;
 pub mod driver;
 mod engine;

@@ -5,7 +5,7 @@
 //! [`negotiate`] looks at the request head the HTTP server parsed, with the
 //! same [`Config`] that [`accept_with_config`](crate::accept_with_config)
 //! would use, and returns a [`Negotiated`]: the headers the 101 response
-//! must carry and what [`WebSocketStream::from_upgrade`] needs to run the
+//! must carry and what [`WebSocketStream::from_upgrade`](crate::WebSocketStream::from_upgrade) needs to run the
 //! connection as agreed. A request that is not a valid upgrade is an
 //! [`UpgradeError`] with the HTTP status to answer it with.
 //!
