@@ -3,25 +3,37 @@
 //!
 //!     cargo run -p ws-examples --example hyper_upgrade [ADDR]  (ADDR defaults to 127.0.0.1:9003)
 //!
-//! hyper does the HTTP: it parses the request and sends the 101. The
-//! WebSocket core checks the request ([`ws_tokio::Request::validate_upgrade`])
-//! and computes `Sec-WebSocket-Accept`; once hyper hands over the upgraded
-//! connection, [`WebSocketStream::from_raw`] wraps it without a second
-//! handshake.
+//! hyper does the HTTP: it parses the request and sends the 101.
+//! [`ws_tokio::upgrade::negotiate`] checks the request and decides what the
+//! 101 says: `Sec-WebSocket-Accept` and, when the client offers it,
+//! permessage-deflate (with the same [`Config`] as `ws_tokio::accept_with_config`
+//! would use). Once hyper hands over the upgraded connection,
+//! [`WebSocketStream::from_upgrade`] runs it as agreed, compressed or not,
+//! without a second handshake.
 
 use std::convert::Infallible;
+use std::sync::{Arc, LazyLock};
 
 use futures_util::StreamExt;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SEC_WEBSOCKET_ACCEPT, UPGRADE};
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use ws_tokio::{Role, WebSocketStream};
+use ws_tokio::{Config, DeflateConfig, WebSocketStream};
+
+/// One config for every connection: permessage-deflate for the clients
+/// that offer it.
+static CONFIG: LazyLock<Arc<Config>> = LazyLock::new(|| {
+    Arc::new(Config {
+        deflate: Some(DeflateConfig::default()),
+        ..Config::default()
+    })
+});
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -63,19 +75,40 @@ async fn handle(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
             .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
             .collect(),
     };
-    let accept = match head.validate_upgrade(Default::default()) {
-        Ok(key) => ws_tokio::ws_proto::accept_key(key),
+    let negotiated = match ws_tokio::upgrade::negotiate(&head, &CONFIG, &[]) {
+        Ok(negotiated) => negotiated,
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            return Ok(plain(status, &format!("{e}\n")));
+            let mut res = plain(status, &format!("{e}\n"));
+            // `Sec-WebSocket-Version: 13` with a 426.
+            for (name, value) in e.headers() {
+                if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+                    res.headers_mut()
+                        .insert(name, HeaderValue::from_static(value));
+                }
+            }
+            return Ok(res);
         }
     };
-    // Resolves once hyper has sent the 101 below.
+    let mut res = Response::new(Full::default());
+    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    // Upgrade, Connection, Sec-WebSocket-Accept and, when agreed,
+    // Sec-WebSocket-Extensions: names and values the core made, all valid.
+    for (name, value) in negotiated.headers() {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            res.headers_mut().append(name, value);
+        }
+    }
+    // Resolves once hyper has sent the 101.
     let upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         match upgrade.await {
             Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw(TokioIo::new(upgraded), Role::Server);
+                let io = TokioIo::new(upgraded);
+                let ws = WebSocketStream::from_upgrade(io, negotiated, CONFIG.clone());
                 if let Err(e) = echo(ws).await {
                     eprintln!("websocket: {e}");
                 }
@@ -83,13 +116,6 @@ async fn handle(mut req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
             Err(e) => eprintln!("upgrade: {e}"),
         }
     });
-    let mut res = Response::new(Full::default());
-    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let headers = res.headers_mut();
-    headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-    // Base64 is always a valid header value.
-    headers.insert(SEC_WEBSOCKET_ACCEPT, HeaderValue::try_from(accept).unwrap());
     Ok(res)
 }
 

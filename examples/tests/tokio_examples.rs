@@ -1,6 +1,7 @@
 //! The tokio examples, driven over loopback: `tokio_echo`'s connection
 //! task, and `hyper_upgrade`'s hyper 1.x server handing upgraded
-//! connections to `WebSocketStream::from_raw`.
+//! connections to `WebSocketStream::from_upgrade`, compressed when the
+//! client offers permessage-deflate.
 
 #[allow(dead_code)]
 #[path = "../hyper_upgrade.rs"]
@@ -69,6 +70,31 @@ async fn hyper_hands_the_upgraded_connection_over() {
         );
         ws.close(CloseCode::NORMAL, "bye").await.unwrap();
         assert_eq!(ws.closed().unwrap().code, CloseCode::NORMAL);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_upgrade_compresses_for_a_client_that_offers() {
+    bounded(async {
+        let addr = start().await;
+        let config = std::sync::Arc::new(ws_tokio::Config {
+            deflate: Some(ws_tokio::DeflateConfig::default()),
+            ..Default::default()
+        });
+        let mut ws = ws_tokio::connect_with_config(&format!("ws://{addr}/ws"), config)
+            .await
+            .unwrap();
+        let response = &ws.handshake().unwrap().response;
+        assert_eq!(
+            response.header_str("Sec-WebSocket-Extensions"),
+            Some("permessage-deflate")
+        );
+        assert!(ws.connection().deflate().is_some());
+        let msg = Message::text("compressible ".repeat(50_000));
+        ws.send(msg.clone()).await.unwrap();
+        assert_eq!(ws.next().await.unwrap().unwrap(), msg);
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
     })
     .await;
 }

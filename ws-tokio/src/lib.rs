@@ -12,8 +12,12 @@
 //!   variants) give a [`WebSocketStream`], which is a
 //!   [`Stream`](futures_core::Stream) of [`Message`]s and a
 //!   [`Sink`](futures_sink::Sink) of them, and [splits](WebSocketStream::split)
-//!   into halves for two tasks. [`WebSocketStream::from_raw`] wraps a stream
-//!   whose handshake was done elsewhere (a hyper or axum upgrade).
+//!   into halves for two tasks. [`WebSocketStream::from_upgrade`] wraps a
+//!   stream whose handshake was done elsewhere (a hyper or axum upgrade),
+//!   after [`upgrade::negotiate`] decided the 101 response, compression
+//!   included; [`WebSocketStream::from_raw`] wraps one without compression.
+//!   With the `axum` feature, the extractor `axum::WebSocketUpgrade` does
+//!   both for axum 0.8 handlers, in the style of axum's own.
 //! - [`driver::drive`]: one task per connection calling a [`driver::Session`]
 //!   object with the core's events, a command channel's commands and the
 //!   session's own timers, for frameworks built on callbacks (the `ws`
@@ -125,13 +129,17 @@
 //!
 //! permessage-deflate (RFC 7692) is the core's: set [`Config::deflate`] to a
 //! [`DeflateConfig`] and [`accept_with_config`], [`connect_with_config`] and
-//! the other handshakes offer or accept it. A stream whose handshake was done
-//! elsewhere ([`WebSocketStream::from_raw`]) starts without it.
+//! the other handshakes offer or accept it. For a handshake done elsewhere
+//! (hyper, axum), [`upgrade::negotiate`] accepts the client's offer with the
+//! same config and [`WebSocketStream::from_upgrade`] runs the connection
+//! with it; [`WebSocketStream::from_raw`] starts without it.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod admission;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod connector;
 pub mod driver;
 mod engine;
@@ -146,6 +154,7 @@ mod stream;
 pub mod tls;
 #[cfg(feature = "rustls")]
 mod tls_transport;
+pub mod upgrade;
 
 pub use admission::{Admitted, Limits, Listener, Permit, refuse};
 pub use connector::Connector;

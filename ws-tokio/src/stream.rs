@@ -15,6 +15,7 @@ use ws_proto::{CloseCode, CloseFrame, Closed, Config, Connection, Event, Opened,
 use crate::engine::{Engine, now};
 use crate::error::{Error, copy_io};
 use crate::message::Message;
+use crate::upgrade::Negotiated;
 
 /// `poll_ready` waits for the transport while more than this many bytes
 /// are queued for it.
@@ -26,8 +27,8 @@ pub(crate) const WRITE_HIGH_WATER: usize = 128 * 1024;
 ///
 /// It owns the stream and the protocol core ([`ws_proto::Connection`]); no
 /// lock is taken on any path. Obtain one with [`accept`](crate::accept),
-/// [`connect`](crate::connect), [`client`](crate::client) or
-/// [`WebSocketStream::from_raw`].
+/// [`connect`](crate::connect), [`client`](crate::client),
+/// [`WebSocketStream::from_upgrade`] or [`WebSocketStream::from_raw`].
 ///
 /// - As a [`Stream`] it yields every [`Message`]: `Text` and `Binary`, the
 ///   `Ping`s and `Pong`s that arrive (pings are answered automatically),
@@ -434,6 +435,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         Self::from_engine(Engine::new(stream, conn), None)
     }
 
+    /// Wraps the stream of a server upgrade that an HTTP server (hyper,
+    /// axum ...) answered with the 101 of `negotiated`
+    /// ([`upgrade::negotiate`](crate::upgrade::negotiate)): the connection
+    /// runs with the permessage-deflate parameters agreed there, if any,
+    /// and [`protocol`](Self::protocol) and [`handshake`](Self::handshake)
+    /// report that response. `config` should be the one given to
+    /// `negotiate`; compression's level and threshold come from its
+    /// [`Config::deflate`].
+    ///
+    /// As with [`from_raw`](Self::from_raw), the stream must start right
+    /// after the handshake (hyper's `Upgraded` does).
+    ///
+    /// # Panics
+    ///
+    /// When the OS random source fails ([`ws_proto::os_seed`]): no connection
+    /// is made with predictable keys. The handshake functions (`accept`,
+    /// `connect`, ...) return that failure as an error instead.
+    pub fn from_upgrade(stream: S, negotiated: Negotiated, config: Arc<Config>) -> Self {
+        let now = now();
+        let seed = ws_proto::os_seed().expect("the OS random source failed");
+        let (response, deflate) = negotiated.into_parts();
+        let conn = match deflate {
+            Some(params) => {
+                Connection::established_with_deflate(config, Role::Server, now, seed, params)
+            }
+            None => Connection::established(config, Role::Server, now, seed),
+        };
+        let opened = Opened {
+            request: None,
+            response,
+        };
+        Self::from_engine(Engine::new(stream, conn), Some(opened))
+    }
+
     pub(crate) fn from_engine(engine: Engine<S>, handshake: Option<Opened>) -> Self {
         Self {
             shared: Shared::new(engine, handshake),
@@ -503,6 +538,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// The opening handshake, when [`accept`](crate::accept) or
     /// [`client`](crate::client) ran it (not for
     /// [`from_raw`](Self::from_raw)): the request and the 101 response.
+    /// For [`from_upgrade`](Self::from_upgrade), the 101 response alone.
     pub fn handshake(&self) -> Option<&Opened> {
         self.shared.handshake.as_deref().map(|o| &o.opened)
     }
@@ -528,7 +564,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// The subprotocol the server chose (its `Sec-WebSocket-Protocol`), if
-    /// any; `None` also for a stream made with [`from_raw`](Self::from_raw).
+    /// any; `None` also for a stream made with [`from_raw`](Self::from_raw)
+    /// (not for one made with [`from_upgrade`](Self::from_upgrade)).
     pub fn protocol(&self) -> Option<&str> {
         self.shared.handshake.as_ref()?.opened.response.protocol()
     }
