@@ -72,6 +72,7 @@ pub use close::{CloseCode, CloseFrame};
 pub use config::Config;
 pub use connection::{Closed, Connection, Event, Opened, Role, Transmit, TransportClose};
 pub use decoder::{Decoded, Decoder, DecoderConfig};
+pub use deflate::budget as deflate_budget;
 pub use deflate::{
     DeflateConfig, DeflateParams, Deflater, EXTENSION_NAME as DEFLATE_EXTENSION, INFLATE_CHUNK,
     InflateError, Inflater, MAX_WINDOW_BITS, MIN_WINDOW_BITS, max_compressed_len,

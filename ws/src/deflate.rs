@@ -23,6 +23,13 @@
 //! .unwrap();
 //! ```
 //!
+//! However many connections compress, their compressors and decompressors
+//! share one process-wide memory [`budget`] (256 MiB by default, some 650
+//! compressing connections): past it, new connections are accepted without
+//! compression and unused compressors are not made, so messages go out
+//! uncompressed. Raise or lower it once at start-up with
+//! `ws::deflate::budget::set_memory_budget`.
+//!
 //! Differences from ws-rs's wrapper:
 //!
 //! - Messages shorter than [`Settings::deflate_threshold`] (64 bytes by
@@ -39,6 +46,8 @@
 //!   nothing.
 //! - Frames seen by [`Handler::on_frame`] and [`Handler::on_send_frame`]
 //!   are the uncompressed ones, with RSV1 clear.
+
+pub use ws_proto::deflate_budget as budget;
 
 use crate::frame::Frame;
 use crate::handler::Handler;

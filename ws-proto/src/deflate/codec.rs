@@ -5,6 +5,7 @@ use std::fmt;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
+use super::budget::{INFLATER_BYTES, Reservation, deflater_bytes};
 use super::{MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 
 /// The most bytes the decompressor writes into a message per step.
@@ -31,6 +32,8 @@ pub struct Deflater {
     window_bits: u8,
     no_context_takeover: bool,
     state: Option<Compress>,
+    /// The state's share of the process-wide [`budget`](crate::deflate_budget).
+    reservation: Option<Reservation>,
 }
 
 impl fmt::Debug for Deflater {
@@ -54,14 +57,23 @@ impl Deflater {
             window_bits: window_bits.clamp(MIN_WINDOW_BITS + 1, MAX_WINDOW_BITS),
             no_context_takeover,
             state: None,
+            reservation: None,
         }
     }
 
     /// Compresses one whole message into `out` (cleared first), without
     /// the final `00 00 ff ff`. Returns `false` when zlib failed, in which
-    /// case the state is reset and the message should go out uncompressed.
+    /// case the state is reset, or when the zlib state is yet to be made
+    /// and the process-wide [`budget`](crate::deflate_budget) has no room for it;
+    /// the message should then go out uncompressed.
     pub fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) -> bool {
         let (level, bits) = (self.level, self.window_bits);
+        if self.state.is_none() {
+            let Some(reservation) = Reservation::try_take(deflater_bytes(bits)) else {
+                return false;
+            };
+            self.reservation = Some(reservation);
+        }
         let state = self
             .state
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
@@ -126,6 +138,8 @@ pub enum InflateError {
 pub struct Inflater {
     window_bits: u8,
     state: Option<Decompress>,
+    /// The state's share of the process-wide [`budget`](crate::deflate_budget).
+    reservation: Option<Reservation>,
     /// The peer ended the deflate stream (a block with BFINAL) within this
     /// message: anything after it is ignored, and the state is reset for
     /// the next message.
@@ -148,6 +162,7 @@ impl Inflater {
         Self {
             window_bits: window_bits.clamp(MIN_WINDOW_BITS + 1, MAX_WINDOW_BITS),
             state: None,
+            reservation: None,
             ended: false,
         }
     }
@@ -191,6 +206,10 @@ impl Inflater {
             return Ok(());
         }
         let bits = self.window_bits;
+        if self.state.is_none() {
+            // Counted, never refused: the peer's compressed data must be read.
+            self.reservation = Some(Reservation::take(INFLATER_BYTES));
+        }
         let state = self
             .state
             .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));

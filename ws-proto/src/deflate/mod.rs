@@ -50,6 +50,15 @@
 //! messages can set [`DeflateConfig::threshold`] to `usize::MAX`: it then
 //! never allocates a compressor (47 KiB per connection instead of 419).
 //!
+//! # A budget for the whole process
+//!
+//! However many connections there are, their compressors and
+//! decompressors together stay within `deflate_budget::memory_budget`
+//! (256 MiB unless `deflate_budget::set_memory_budget` says otherwise):
+//! past it a server accepts the extension for no new connection, and a
+//! connection whose compressor is yet to be made sends its messages
+//! uncompressed. See `deflate_budget`.
+//!
 //! # Limits
 //!
 //! Inflated bytes count against
@@ -73,6 +82,7 @@
 //! the data of peers that compress with a larger window than they agreed
 //! to (zlib-based peers asked for 8 bits quietly use 9).
 
+pub mod budget;
 mod codec;
 mod negotiation;
 

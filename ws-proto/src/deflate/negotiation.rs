@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{EXTENSION_NAME, MAX_WINDOW_BITS, MIN_WINDOW_BITS};
+use super::{EXTENSION_NAME, MAX_WINDOW_BITS, MIN_WINDOW_BITS, budget};
 use crate::error::HandshakeError;
 
 /// How permessage-deflate is offered, accepted and used.
@@ -279,6 +279,9 @@ impl DeflateConfig {
     /// declined and the next one tried (RFC 7692 section 7); so is one that
     /// does not let this end limit the peer's window to
     /// [`peer_max_window_bits`](DeflateConfig::peer_max_window_bits).
+    /// Every offer is declined while the process-wide
+    /// [`budget`](crate::deflate_budget) has no room for one more
+    /// connection's compressor and decompressor.
     ///
     /// ```
     /// let config = ws_proto::DeflateConfig { peer_max_window_bits: 10, ..Default::default() };
@@ -290,11 +293,17 @@ impl DeflateConfig {
         &self,
         offers: impl IntoIterator<Item = &'a str>,
     ) -> Option<DeflateParams> {
-        offers
+        let params = offers
             .into_iter()
             .filter_map(parse_element)
             .filter_map(Result::ok)
-            .find_map(|offer| self.accept_offer(&offer))
+            .find_map(|offer| self.accept_offer(&offer))?;
+        let compressor = match params.server_max_window_bits {
+            _ if self.threshold == usize::MAX => 0,
+            Some(bits) => budget::deflater_bytes(bits),
+            None => budget::deflater_bytes(MAX_WINDOW_BITS),
+        };
+        budget::has_room(compressor + budget::INFLATER_BYTES).then_some(params)
     }
 
     fn accept_offer(&self, offer: &Offer) -> Option<DeflateParams> {
