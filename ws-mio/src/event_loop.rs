@@ -95,6 +95,16 @@ pub trait Endpoint {
         None
     }
 
+    /// Called before the loop accepts from its backlog: `Some(wait)` leaves
+    /// the backlog alone (the clients wait in the kernel's queue) and looks
+    /// again after `wait`, without needing a new readiness event. For
+    /// holding off a moment while connections in progress finish their
+    /// handshakes. The default never holds off.
+    fn hold_off(&mut self, ctl: &mut Control<'_, Self::Session>) -> Option<Duration> {
+        let _ = ctl;
+        None
+    }
+
     /// A connection was accepted; return its session, or `None` to drop it.
     fn accept(
         &mut self,
@@ -288,6 +298,14 @@ const TAKE_AHEAD: usize = 256 << 10;
 /// loop waiting; past the budget the connection is read again on the next
 /// turn, after the others had theirs.
 pub const READ_BUDGET: usize = 1 << 20;
+
+/// The most sockets the loop accepts per wake-up; it accepts the rest of
+/// the backlog on the next turn, which starts without sleeping. In between
+/// it reads what the new ones sent, so a burst of honest clients moves
+/// through its opening handshakes batch by batch instead of all of them
+/// waiting at once (and meeting a cap on handshakes in progress, such as
+/// the facade's `max_pending_handshakes`).
+pub const ACCEPT_BATCH: usize = 64;
 
 struct UserTimer {
     token: usize,
@@ -629,6 +647,9 @@ pub struct EventLoop<E: Endpoint> {
     shutdown_started: bool,
     /// An [`TimerKey::AcceptRetry`] is in the heap.
     accept_retry_armed: bool,
+    /// The last accept stopped at [`ACCEPT_BATCH`]: the backlog may hold
+    /// more, and no new readiness event would say so.
+    accept_again: bool,
 }
 
 impl<E: Endpoint> EventLoop<E> {
@@ -663,6 +684,7 @@ impl<E: Endpoint> EventLoop<E> {
             commands: VecDeque::new(),
             shutdown_started: false,
             accept_retry_armed: false,
+            accept_again: false,
         })
     }
 
@@ -743,6 +765,7 @@ impl<E: Endpoint> EventLoop<E> {
                 .map(|Reverse((at, _))| at.saturating_duration_since(Instant::now()));
             let sleep = self.commands.is_empty()
                 && self.inner.read_again.is_empty()
+                && !self.accept_again
                 && self.inner.handle.prepare_sleep();
             let timeout = if sleep { timeout } else { Some(Duration::ZERO) };
             match self.poll.poll(&mut self.events, timeout) {
@@ -792,11 +815,27 @@ impl<E: Endpoint> EventLoop<E> {
                 self.on_readable(token, true);
                 self.flush_dirty();
             }
+            // The rest of a backlog, after the new connections' input.
+            if std::mem::take(&mut self.accept_again) {
+                self.inner.now = Instant::now();
+                self.accept_all();
+                self.flush_dirty();
+            }
         }
     }
 
     fn accept_all(&mut self) {
-        loop {
+        for _ in 0..ACCEPT_BATCH {
+            if self.listener.is_none() {
+                return;
+            }
+            let wait = self.endpoint.hold_off(&mut Control {
+                inner: &mut self.inner,
+            });
+            if let Some(wait) = wait {
+                self.accept_later(wait);
+                return;
+            }
             let Some(listener) = &self.listener else {
                 return;
             };
@@ -823,10 +862,8 @@ impl<E: Endpoint> EventLoop<E> {
                             "accept failed ({e}); accepting again in {} ms",
                             ACCEPT_RETRY.as_millis()
                         );
-                        self.accept_retry_armed = true;
-                        let at = self.inner.now + ACCEPT_RETRY;
-                        self.inner.timers.push(Reverse((at, TimerKey::AcceptRetry)));
                     }
+                    self.accept_later(ACCEPT_RETRY);
                     return;
                 }
             };
@@ -897,6 +934,18 @@ impl<E: Endpoint> EventLoop<E> {
                     let _ = inner.registry.deregister(&mut stream);
                 }
             }
+        }
+        // The batch is spent and the backlog may hold more.
+        self.accept_again = true;
+    }
+
+    /// Accepts again after `wait` (the backlog raises no new readiness
+    /// event for what it already holds).
+    fn accept_later(&mut self, wait: Duration) {
+        if !self.accept_retry_armed {
+            self.accept_retry_armed = true;
+            let at = self.inner.now + wait;
+            self.inner.timers.push(Reverse((at, TimerKey::AcceptRetry)));
         }
     }
 

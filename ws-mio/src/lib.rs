@@ -135,7 +135,8 @@ mod transport;
 mod tunnel;
 
 pub use event_loop::{
-    ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, READ_BUDGET, Session,
+    ACCEPT_BATCH, ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, READ_BUDGET,
+    Session,
 };
 pub use handle::{Handle, SendFailed, Target};
 pub use ws_proto;

@@ -10,11 +10,19 @@
 //! [`Settings::max_connections`], so a crowd of sockets that never finish
 //! their request cannot take the slots of open connections; each frees
 //! itself at [`Settings::handshake_timeout`].
+//!
+//! A burst of honest clients can fill the handshake cap too, for a moment:
+//! their TCP connects complete before their requests arrive. So at the cap
+//! a runtime first holds off accepting (the clients wait in the kernel's
+//! backlog, their requests with them) for a short grace, [`Admission::hold_off`];
+//! only a cap that stays full past it, which is stalled peers, gets new
+//! clients a 503.
 
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::result::{Error, ErrorKind};
 use crate::settings::Settings;
@@ -27,7 +35,15 @@ pub(crate) struct Admission {
     max_pending: usize,
     retry_after: Duration,
     pending: Arc<AtomicUsize>,
+    /// How long a full handshake cap holds off accepting before clients
+    /// are refused: a quarter of the handshake timeout, at most 1 s.
+    grace: Duration,
+    /// Since when the handshake cap has been full.
+    full_since: Cell<Option<Instant>>,
 }
+
+/// How often a runtime holding off looks at the handshake cap again.
+const HOLD_OFF_POLL: Duration = Duration::from_millis(10);
 
 /// A server connection in its opening handshake: it counts against
 /// [`Settings::max_pending_handshakes`] until it is dropped (when the
@@ -58,7 +74,25 @@ impl Admission {
             // By then every stalled handshake holding a slot has been cut.
             retry_after: settings.handshake_timeout,
             pending: Arc::default(),
+            grace: (settings.handshake_timeout / 4).min(Duration::from_secs(1)),
+            full_since: Cell::new(None),
         }
+    }
+
+    /// Whether to leave the backlog alone for now: `Some(wait)` while
+    /// `max_pending_handshakes` handshakes are in progress and have been for
+    /// less than the grace (a burst whose requests are on their way); look
+    /// again after `wait`. `None` to accept: below the cap, or past the
+    /// grace, when [`check`](Self::check) refuses with a 503.
+    pub(crate) fn hold_off(&self, now: Instant) -> Option<Duration> {
+        if self.pending() < self.max_pending {
+            self.full_since.set(None);
+            return None;
+        }
+        let since = self.full_since.get().unwrap_or(now);
+        self.full_since.set(Some(since));
+        let left = (since + self.grace).checked_duration_since(now)?;
+        (!left.is_zero()).then(|| left.min(HOLD_OFF_POLL))
     }
 
     /// The most connections a runtime holds at once: the open ones and
@@ -154,6 +188,30 @@ mod tests {
         assert_eq!(a.check(2), Ok(()));
         assert!(a.may_connect(2));
         drop(one);
+    }
+
+    #[test]
+    fn a_full_handshake_cap_holds_off_for_the_grace_only() {
+        let a = admission(10, 2);
+        let t0 = Instant::now();
+        assert_eq!(a.hold_off(t0), None);
+        let shakes: Vec<_> = (0..2).map(|_| a.handshaking()).collect();
+        // Full: hold off, looking again every 10 ms, for 1 s (a quarter of
+        // the default 10 s handshake timeout would be 2.5 s).
+        assert_eq!(a.hold_off(t0), Some(HOLD_OFF_POLL));
+        assert_eq!(
+            a.hold_off(t0 + Duration::from_millis(995)),
+            Some(Duration::from_millis(5))
+        );
+        // Still full past the grace: stalled peers; accept and refuse.
+        assert_eq!(a.hold_off(t0 + Duration::from_secs(1)), None);
+        assert_eq!(a.hold_off(t0 + Duration::from_secs(5)), None);
+        // Room again: the next full spell starts its own grace.
+        drop(shakes);
+        let t1 = t0 + Duration::from_secs(6);
+        assert_eq!(a.hold_off(t1), None);
+        let _shakes: Vec<_> = (0..2).map(|_| a.handshaking()).collect();
+        assert_eq!(a.hold_off(t1), Some(HOLD_OFF_POLL));
     }
 
     #[test]

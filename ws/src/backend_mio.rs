@@ -301,6 +301,10 @@ impl<F: Factory> MioHub<F> {
 impl<F: Factory> Endpoint for MioHub<F> {
     type Session = MioSession<F::Handler>;
 
+    fn hold_off(&mut self, ctl: &mut Control<'_, Self::Session>) -> Option<std::time::Duration> {
+        self.hub.admission.hold_off(ctl.now())
+    }
+
     fn refuse(
         &mut self,
         ctl: &mut Control<'_, Self::Session>,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use slab::Slab;
 use tokio::net::{TcpListener, TcpStream};
@@ -224,6 +224,12 @@ fn inbox() -> (Rc<Inbox>, InboxRx) {
     (inbox.clone(), InboxRx(inbox))
 }
 
+/// The most sockets accepted in a row before the handshakes in progress
+/// get a turn: as `ws_mio::ACCEPT_BATCH`, so that a burst of clients moves
+/// through its handshakes in batches rather than meeting
+/// `max_pending_handshakes` all at once.
+const ACCEPT_BATCH: usize = 64;
+
 /// A connection's future: its slot and its handler's dispatch at the end.
 type Running<'a, H> = LocalBoxFuture<'a, (usize, Conn<H>)>;
 
@@ -252,7 +258,17 @@ where
     async fn run(&mut self, rx: &mut mpsc::Receiver<Routed>) {
         // After a failed accept (out of descriptors ...), wait a little.
         let mut accept_paused_until = None;
+        let mut in_a_row = 0;
         loop {
+            if in_a_row >= ACCEPT_BATCH {
+                // A burst: let the I/O driver see what the new connections
+                // sent and their handshakes move, before accepting more.
+                in_a_row = 0;
+                tokio::task::yield_now().await;
+                while let Some(Some((token, conn))) = self.running.next().now_or_never() {
+                    self.ended(token, conn);
+                }
+            }
             // Commands queued before `run` or since the last turn (a
             // `connect` may start the only connection there will be).
             while let Ok((route, command)) = rx.try_recv() {
@@ -260,6 +276,13 @@ where
             }
             if self.listener.is_none() && self.running.is_empty() {
                 return;
+            }
+            if accept_paused_until.is_none() && self.listener.is_some() {
+                // A full handshake cap: the backlog waits a moment (see
+                // `Admission::hold_off`).
+                if let Some(wait) = self.hub.admission.hold_off(Instant::now()) {
+                    accept_paused_until = Some(tokio::time::Instant::now() + wait);
+                }
             }
             let listener = self.listener.as_ref();
             let pause = accept_paused_until;
@@ -272,7 +295,10 @@ where
                     if listener.is_some() && pause.is_none() =>
                 {
                     match accepted {
-                        Ok((tcp, peer)) => self.accept(tcp, peer),
+                        Ok((tcp, peer)) => {
+                            self.accept(tcp, peer);
+                            in_a_row += 1;
+                        }
                         Err(_) => {
                             accept_paused_until =
                                 Some(tokio::time::Instant::now() + Duration::from_millis(10));

@@ -90,7 +90,11 @@ pub struct Settings {
     /// that sockets which connect and then send nothing, or a request a byte at a time, cannot
     /// take the slots of open connections: past it, a new client gets the same 503 as past
     /// [`max_connections`](Settings::max_connections), and each stalled handshake frees its
-    /// slot at [`handshake_timeout`](Settings::handshake_timeout) at the latest. A runtime
+    /// slot at [`handshake_timeout`](Settings::handshake_timeout) at the latest. When the cap
+    /// fills, the server first holds off accepting for a quarter of `handshake_timeout` (at
+    /// most 1 s), leaving new clients in the kernel's backlog with their requests, so that a
+    /// burst of honest clients whose requests are on their way is served; the 503 is for a cap
+    /// that stays full past that. A runtime
     /// holds at most `max_connections + max_pending_handshakes` sockets.
     ///
     /// A handshake in progress costs its share of the core's head buffer (at most

@@ -162,7 +162,42 @@ fn too_many_handshakes_answer_503(rt: Runtime) {
     server.stop().unwrap();
 }
 
+/// A burst of honest clients larger than `max_pending_handshakes`, whose
+/// requests come a little after their TCP connects (as from ws-rs's
+/// `bench.rs`, which opens 10,000 at once): the server holds off
+/// accepting while the cap is full, and every client is served; none
+/// reads a 503.
+fn a_burst_of_slow_clients_is_served(rt: Runtime) {
+    let log = Log::default();
+    let settings = Settings {
+        max_pending_handshakes: 4,
+        ..Settings::default()
+    };
+    let server = echo_server(rt, settings, &log);
+    let mut sockets: Vec<TcpStream> = (0..24)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    for s in &mut sockets {
+        s.write_all(upgrade_request(&server.addr.to_string()).as_bytes())
+            .unwrap();
+    }
+    for s in &mut sockets {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let head = support::read_http_head(s).expect("an answer");
+        assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    }
+    assert!(
+        !log.entries().iter().any(|e| e.contains("503")),
+        "{:?}",
+        log.entries()
+    );
+    drop(sockets);
+    server.stop().unwrap();
+}
+
 runtimes!(
+    a_burst_of_slow_clients_is_served,
     stalled_handshakes_do_not_lock_out_a_client,
     a_full_server_answers_503,
     too_many_handshakes_answer_503,
