@@ -390,8 +390,8 @@ impl Decoder {
                     finished.map_err(|e| inflate_error(e, max))?;
                 }
                 if msg.text {
-                    let text =
-                        String::from_utf8(msg.data).map_err(|_| ProtocolError::InvalidUtf8)?;
+                    let text = crate::string_from_utf8(msg.data)
+                        .map_err(|_| ProtocolError::InvalidUtf8)?;
                     Decoded::Message(Message::Text(text))
                 } else {
                     Decoded::Message(Message::Binary(msg.data))
@@ -418,7 +418,7 @@ fn whole_message(header: FrameHeader, payload: &[u8]) -> Result<Decoded, Protoco
     let mut data = Vec::with_capacity(payload.len());
     copy_payload(&mut data, payload, header.mask, 0);
     Ok(Decoded::Message(if header.opcode == OpCode::Text {
-        Message::Text(String::from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?)
+        Message::Text(crate::string_from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?)
     } else {
         Message::Binary(data)
     }))

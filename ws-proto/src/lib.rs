@@ -91,4 +91,4 @@ pub use origin::OriginPolicy;
 pub use output::OutputQueue;
 #[cfg(feature = "os-seed")]
 pub use seed::{SeedError, os_seed};
-pub use utf8::{Utf8Error, Utf8Validator};
+pub use utf8::{Utf8Error, Utf8Validator, string_from_utf8};

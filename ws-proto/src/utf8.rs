@@ -10,6 +10,33 @@
 
 use std::fmt;
 
+/// `bytes` as a `String`, checked as UTF-8 at SIMD speed: what
+/// `String::from_utf8` does, faster on text that is not all ASCII.
+///
+/// std's check goes about a byte at a time through multi-byte characters
+/// (some 1.4 GB/s on mixed Latin, Greek, CJK and emoji, against 14 GB/s for
+/// `simdutf8`). This crate has no unsafe code to turn checked bytes into a
+/// `String` in place, so valid text that is not ASCII is copied out of the
+/// checked `str`, which at memory speed costs far less than std's check.
+/// ASCII text (std checks it a word at a time) and invalid bytes (std's
+/// error says where) go to `String::from_utf8`.
+///
+/// ```
+/// let text = ws_proto::string_from_utf8("ξένος 文字 🦀".as_bytes().to_vec()).unwrap();
+/// assert_eq!(text, "ξένος 文字 🦀");
+/// let err = ws_proto::string_from_utf8(vec![b'a', 0xff]).unwrap_err();
+/// assert_eq!(err.utf8_error().valid_up_to(), 1);
+/// ```
+pub fn string_from_utf8(bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
+    if bytes.is_ascii() {
+        return String::from_utf8(bytes);
+    }
+    match simdutf8::basic::from_utf8(&bytes).map(str::to_owned) {
+        Ok(text) => Ok(text),
+        Err(_) => String::from_utf8(bytes),
+    }
+}
+
 /// The bytes seen so far are not a prefix of valid UTF-8.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Utf8Error {

@@ -251,7 +251,7 @@ impl<H: Handler> Conn<H> {
             frame
         };
         match frame.opcode() {
-            OpCode::Text => match String::from_utf8(frame.into_data()) {
+            OpCode::Text => match ws_proto::string_from_utf8(frame.into_data()) {
                 Ok(text) => conn.send(now, ws_proto::Message::Text(text)),
                 Err(e) => {
                     self.report(Error::new(
@@ -428,7 +428,7 @@ impl<H: Handler> Conn<H> {
                     return;
                 };
                 let msg = match frame.opcode() {
-                    OpCode::Text => match String::from_utf8(frame.into_data()) {
+                    OpCode::Text => match ws_proto::string_from_utf8(frame.into_data()) {
                         Ok(text) => Message::Text(text),
                         Err(e) => {
                             let e = Error::new(
