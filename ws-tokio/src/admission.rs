@@ -1,13 +1,16 @@
 //! Admission limits for servers on the native API: a [`Listener`] that caps
 //! open connections and opening handshakes separately, and answers a client
 //! past either cap with `503 Service Unavailable` and `Retry-After` instead
-//! of serving it.
+//! of serving it. At a full handshake cap it first holds off accepting for
+//! a short grace, so that a burst of honest clients waits in the backlog
+//! rather than reading 503s (see [`ws_proto::admission`]).
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use ws_proto::{Config, Response};
@@ -103,6 +106,8 @@ pub struct Listener {
     tcp: TcpListener,
     limits: Limits,
     counts: Arc<Counts>,
+    /// Since when the handshake cap has been full.
+    full_since: Mutex<Option<Instant>>,
 }
 
 /// A client the [`Listener`] admitted: its socket, holding a handshake slot
@@ -148,6 +153,7 @@ impl Listener {
             tcp,
             limits,
             counts: Arc::default(),
+            full_since: Mutex::new(None),
         }
     }
 
@@ -171,8 +177,17 @@ impl Listener {
     /// `log::warn!` line says so) and the wait goes on. Errors are the
     /// listener's (out of descriptors ...): wait a little before calling
     /// again.
+    ///
+    /// When `max_pending_handshakes` handshakes are in progress it first
+    /// waits, for up to a quarter of `retry_after` (at most 1 s), for one
+    /// of them to finish: clients wait in the kernel's backlog meanwhile,
+    /// and only a cap still full after that gets them a 503.
     pub async fn accept(&self) -> io::Result<(Admitted, SocketAddr)> {
+        let grace = ws_proto::admission::hold_off_grace(self.limits.retry_after);
         loop {
+            while let Some(wait) = self.hold_off(grace) {
+                tokio::time::sleep(wait).await;
+            }
             let (tcp, peer) = self.tcp.accept().await?;
             let why = if self.pending() >= self.limits.max_pending_handshakes {
                 "max_pending_handshakes"
@@ -188,6 +203,17 @@ impl Listener {
             Response::service_unavailable(self.limits.retry_after).write_to(&mut answer);
             refuse(tcp, &answer);
         }
+    }
+}
+
+impl Listener {
+    fn hold_off(&self, grace: Duration) -> Option<Duration> {
+        let mut since = self
+            .full_since
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let max = self.limits.max_pending_handshakes;
+        ws_proto::admission::hold_off(self.pending(), max, &mut since, grace, Instant::now())
     }
 }
 

@@ -108,7 +108,11 @@ async fn a_full_listener_answers_503() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_handshakes_answer_503_until_they_time_out() {
     bounded(async {
-        let limits = Limits::new(100).with_max_pending_handshakes(4);
+        // A grace of 0.5 s (a quarter of Retry-After) before the 503s, well
+        // before the stalled handshakes time out.
+        let limits = Limits::new(100)
+            .with_max_pending_handshakes(4)
+            .with_retry_after(Duration::from_secs(2));
         let config = Config {
             handshake_timeout: Duration::from_secs(1),
             ..Config::default()
@@ -123,6 +127,31 @@ async fn too_many_handshakes_answer_503_until_they_time_out() {
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let mut ws = ws_tokio::connect(&format!("ws://{addr}/")).await.unwrap();
         round_trip(&mut ws, Message::text("late")).await;
+    })
+    .await;
+}
+
+/// A burst of honest clients larger than the handshake cap, whose requests
+/// come a little after their connects: the listener holds off while the cap
+/// is full, and every client gets its 101; none reads a 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_slow_clients_is_served() {
+    bounded(async {
+        let limits = Limits::new(100).with_max_pending_handshakes(4);
+        let addr = start(limits, Config::default()).await;
+        let mut sockets = Vec::new();
+        for _ in 0..24 {
+            sockets.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for s in &mut sockets {
+            s.write_all(common::RAW_REQUEST).await.unwrap();
+        }
+        for s in &mut sockets {
+            let mut head = [0u8; 12];
+            s.read_exact(&mut head).await.unwrap();
+            assert_eq!(&head, b"HTTP/1.1 101", "{}", String::from_utf8_lossy(&head));
+        }
     })
     .await;
 }

@@ -24,6 +24,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use ws_proto::admission::{hold_off, hold_off_grace};
+
 use crate::result::{Error, ErrorKind};
 use crate::settings::Settings;
 
@@ -41,9 +43,6 @@ pub(crate) struct Admission {
     /// Since when the handshake cap has been full.
     full_since: Cell<Option<Instant>>,
 }
-
-/// How often a runtime holding off looks at the handshake cap again.
-const HOLD_OFF_POLL: Duration = Duration::from_millis(10);
 
 /// A server connection in its opening handshake: it counts against
 /// [`Settings::max_pending_handshakes`] until it is dropped (when the
@@ -74,7 +73,7 @@ impl Admission {
             // By then every stalled handshake holding a slot has been cut.
             retry_after: settings.handshake_timeout,
             pending: Arc::default(),
-            grace: (settings.handshake_timeout / 4).min(Duration::from_secs(1)),
+            grace: hold_off_grace(settings.handshake_timeout),
             full_since: Cell::new(None),
         }
     }
@@ -83,16 +82,19 @@ impl Admission {
     /// `max_pending_handshakes` handshakes are in progress and have been for
     /// less than the grace (a burst whose requests are on their way); look
     /// again after `wait`. `None` to accept: below the cap, or past the
-    /// grace, when [`check`](Self::check) refuses with a 503.
+    /// grace, when [`check`](Self::check) refuses with a 503. See
+    /// [`ws_proto::admission`].
     pub(crate) fn hold_off(&self, now: Instant) -> Option<Duration> {
-        if self.pending() < self.max_pending {
-            self.full_since.set(None);
-            return None;
-        }
-        let since = self.full_since.get().unwrap_or(now);
-        self.full_since.set(Some(since));
-        let left = (since + self.grace).checked_duration_since(now)?;
-        (!left.is_zero()).then(|| left.min(HOLD_OFF_POLL))
+        let mut since = self.full_since.get();
+        let wait = hold_off(
+            self.pending(),
+            self.max_pending,
+            &mut since,
+            self.grace,
+            now,
+        );
+        self.full_since.set(since);
+        wait
     }
 
     /// The most connections a runtime holds at once: the open ones and
@@ -198,7 +200,7 @@ mod tests {
         let shakes: Vec<_> = (0..2).map(|_| a.handshaking()).collect();
         // Full: hold off, looking again every 10 ms, for 1 s (a quarter of
         // the default 10 s handshake timeout would be 2.5 s).
-        assert_eq!(a.hold_off(t0), Some(HOLD_OFF_POLL));
+        assert_eq!(a.hold_off(t0), Some(ws_proto::admission::HOLD_OFF_POLL));
         assert_eq!(
             a.hold_off(t0 + Duration::from_millis(995)),
             Some(Duration::from_millis(5))
@@ -211,7 +213,7 @@ mod tests {
         let t1 = t0 + Duration::from_secs(6);
         assert_eq!(a.hold_off(t1), None);
         let _shakes: Vec<_> = (0..2).map(|_| a.handshaking()).collect();
-        assert_eq!(a.hold_off(t1), Some(HOLD_OFF_POLL));
+        assert_eq!(a.hold_off(t1), Some(ws_proto::admission::HOLD_OFF_POLL));
     }
 
     #[test]
