@@ -385,7 +385,9 @@ fn no_proxy_bypasses_the_environment_proxy(runtime: Runtime) {
 #[test]
 fn env_child() {
     let runtime = match std::env::var("WS_PROXY_ENV_CHILD").as_deref() {
+        #[cfg(feature = "mio")]
         Ok("Mio") => Runtime::Mio,
+        #[cfg(feature = "tokio")]
         Ok("Tokio") => Runtime::Tokio,
         _ => return,
     };
