@@ -285,6 +285,24 @@ async fn through_an_https_proxy() {
         }
         plain_server.await.unwrap();
         secure_server.await.unwrap();
+        // Without authentication.
+        let open = proxy_servers::tinyproxy(None).expect("tinyproxy");
+        let open = proxy_servers::stunnel(open, &cert, &key).expect("stunnel4");
+        let (plain, plain_addr) = listener().await;
+        let plain_server = tokio::spawn(echo_once(plain));
+        let mut ws = Connector::new()
+            .proxy(proxy(&format!("https://localhost:{}", open.addr.port())))
+            .tls(client_tls.clone())
+            .connect(&format!("ws://127.0.0.1:{}/", plain_addr.port()))
+            .await
+            .unwrap();
+        ws.send("no credentials").await.unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Message::text("no credentials")
+        );
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        plain_server.await.unwrap();
         let e = Connector::new()
             .proxy(proxy(&https.url("https", Some(("alice", "s3cret")))))
             .tls(client_tls)

@@ -332,6 +332,23 @@ mod wss {
             });
             assert_echoed(&log);
         }
+        // Without authentication.
+        let Some(open) = proxy_servers::tinyproxy(None) else {
+            return;
+        };
+        let Some(open) = proxy_servers::stunnel(open, &cert, &key) else {
+            return;
+        };
+        let open_url = format!("https://localhost:{}", open.addr.port());
+        let tls = client_tls.clone();
+        let log = run_through_with(
+            runtime,
+            Settings::default(),
+            &open_url,
+            &plain.url(),
+            |ws| ws.with_tls_client(tls),
+        );
+        assert_echoed(&log);
         let by_ip = https.url("https", Some(("alice", "s3cret")));
         let log = run_through_with(runtime, Settings::default(), &by_ip, &plain.url(), |ws| {
             ws.with_tls_client(client_tls)
