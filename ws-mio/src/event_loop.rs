@@ -443,12 +443,8 @@ impl<S: Session> Control<'_, S> {
     where
         F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
     {
-        let mut addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
-        addrs.reverse();
-        let first = addrs
-            .pop()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address for host"))?;
-        self.connect_addrs(first, addrs, None, make)
+        let (first, rest) = resolve(host, port, "no address for host")?;
+        self.connect_addrs(first, rest, None, make)
     }
 
     /// [`connect`](Self::connect) through `proxy`: the socket connects to
@@ -469,16 +465,9 @@ impl<S: Session> Control<'_, S> {
         F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
     {
         let tunnel = crate::tunnel::start(proxy, host, port)?;
-        let mut addrs: Vec<SocketAddr> = match (proxy.host(), proxy.port()).to_socket_addrs() {
-            Ok(addrs) => addrs.collect(),
-            Err(e) => return Err(tunnel.unreachable(&e)),
-        };
-        addrs.reverse();
-        let Some(first) = addrs.pop() else {
-            let e = io::Error::new(io::ErrorKind::NotFound, "no address for the proxy");
-            return Err(tunnel.unreachable(&e));
-        };
-        self.connect_addrs(first, addrs, Some(Box::new(tunnel)), make)
+        let (first, rest) = resolve(proxy.host(), proxy.port(), "no address for the proxy")
+            .map_err(|e| tunnel.unreachable(&e))?;
+        self.connect_addrs(first, rest, Some(Box::new(tunnel)), make)
     }
 
     /// Opens a client connection in the place of one that just ended, as
@@ -592,6 +581,18 @@ impl<S: Session> Control<'_, S> {
         inner.dirty.push(token);
         Ok(Some(info))
     }
+}
+
+/// The addresses of `host:port` (resolving blocks, as in ws-rs): the first
+/// to try, and the rest in the order to try them after it (last first).
+/// None at all is a `NotFound` error saying `none`.
+fn resolve(host: &str, port: u16, none: &str) -> io::Result<(SocketAddr, Vec<SocketAddr>)> {
+    let mut addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
+    addrs.reverse();
+    let first = addrs
+        .pop()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, none))?;
+    Ok((first, addrs))
 }
 
 impl Io {

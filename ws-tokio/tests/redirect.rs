@@ -6,8 +6,8 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::{bounded, listener};
 use futures_util::StreamExt;
@@ -18,24 +18,47 @@ use ws_tokio::{CloseCode, Connector, Error, Message, Request, Response};
 /// `None` to accept the connection and echo.
 type Routes = fn(&str, u16) -> Option<(u16, String)>;
 
-/// Serves connections until the test ends; counts the requests.
-async fn server(routes: Routes) -> (u16, Arc<AtomicUsize>) {
+/// What the server saw: the connections it accepted, and each request's
+/// path and whether it carried `Authorization`.
+#[derive(Clone, Default)]
+struct Seen {
+    connections: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<(String, bool)>>>,
+}
+
+impl Seen {
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    fn requests(&self) -> Vec<(String, bool)> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+/// Serves connections until the test ends; records what it sees.
+async fn server(routes: Routes) -> (u16, Seen) {
     let (listener, addr) = listener().await;
     let port = addr.port();
-    let seen = Arc::new(AtomicUsize::new(0));
-    let counter = seen.clone();
+    let seen = Seen::default();
+    let record = seen.clone();
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
-            counter.fetch_add(1, Ordering::SeqCst);
+            record.connections.fetch_add(1, Ordering::SeqCst);
+            let requests = record.requests.clone();
             tokio::spawn(async move {
-                let answer = |req: &Request| match routes(&req.path, port) {
-                    Some((status, location)) => {
-                        let mut res = Response::new(status);
-                        res.headers.push(("Location".into(), location.into_bytes()));
-                        Err(res)
+                let answer = |req: &Request| {
+                    let auth = req.header_str("Authorization").is_some();
+                    requests.lock().unwrap().push((req.path.clone(), auth));
+                    match routes(&req.path, port) {
+                        Some((status, location)) => {
+                            let mut res = Response::new(status);
+                            res.headers.push(("Location".into(), location.into_bytes()));
+                            Err(res)
+                        }
+                        None => Ok(Default::default()),
                     }
-                    None => Ok(Default::default()),
                 };
                 if let Ok(mut ws) = ws_tokio::accept_with(tcp, Default::default(), answer).await {
                     while let Some(Ok(msg)) = ws.next().await {
@@ -82,7 +105,7 @@ async fn a_chain_of_relative_and_absolute_hops_is_followed() {
             Message::text("after five hops")
         );
         ws.close(CloseCode::NORMAL, "").await.unwrap();
-        assert_eq!(seen.load(Ordering::SeqCst), 6);
+        assert_eq!(seen.connections(), 6);
     })
     .await;
 }
@@ -102,7 +125,7 @@ async fn a_loop_is_stopped() {
             .unwrap_err();
         let text = refused(e);
         assert!(text.contains("loop"), "{text}");
-        assert_eq!(seen.load(Ordering::SeqCst), 2);
+        assert_eq!(seen.connections(), 2);
     })
     .await;
 }
@@ -124,7 +147,7 @@ async fn the_limit_is_kept() {
         let text = refused(e);
         assert!(text.contains("limit") && text.contains("/n4"), "{text}");
         // The first request and three redirects followed.
-        assert_eq!(seen.load(Ordering::SeqCst), 4);
+        assert_eq!(seen.connections(), 4);
         // 0: not followed at all, as browsers do.
         let e = Connector::new()
             .direct()
@@ -164,30 +187,12 @@ async fn a_redirect_without_location_is_a_status_error() {
 #[tokio::test]
 async fn credentials_are_dropped_when_the_host_changes() {
     bounded(async {
-        let (listener, addr) = listener().await;
-        let port = addr.port();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            loop {
-                let (tcp, _) = listener.accept().await.unwrap();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let answer = |req: &Request| {
-                        let auth = req.header_str("Authorization").is_some();
-                        tx.send((req.path.clone(), auth)).unwrap();
-                        let location = match req.path.as_str() {
-                            "/start" => "/same-host".to_owned(),
-                            "/same-host" => format!("ws://localhost:{port}/echo"),
-                            _ => return Ok(Default::default()),
-                        };
-                        let mut res = Response::new(302);
-                        res.headers.push(("Location".into(), location.into_bytes()));
-                        Err(res)
-                    };
-                    let _ = ws_tokio::accept_with(tcp, Default::default(), answer).await;
-                });
-            }
-        });
+        let (port, seen) = server(|path, port| match path {
+            "/start" => Some((302, "/same-host".into())),
+            "/same-host" => Some((302, format!("ws://localhost:{port}/echo"))),
+            _ => None,
+        })
+        .await;
         let ws = Connector::new()
             .direct()
             .connect(&format!("ws://user:secret@127.0.0.1:{port}/start"))
@@ -195,16 +200,12 @@ async fn credentials_are_dropped_when_the_host_changes() {
             .unwrap();
         let last = format!("ws://localhost:{port}/echo");
         assert_eq!(ws.url().map(url::Url::as_str), Some(last.as_str()));
-        let mut seen = Vec::new();
-        while let Ok(hop) = rx.try_recv() {
-            seen.push(hop);
-        }
         let expected = [("/start", true), ("/same-host", true), ("/echo", false)];
         let expected: Vec<(String, bool)> = expected
             .iter()
             .map(|(p, a)| ((*p).to_owned(), *a))
             .collect();
-        assert_eq!(seen, expected);
+        assert_eq!(seen.requests(), expected);
     })
     .await;
 }
