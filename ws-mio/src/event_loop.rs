@@ -16,11 +16,17 @@ use ws_proto::{
 };
 
 use crate::handle::{Handle, Target};
+use crate::refusal::{Refusal, refuse_plain};
 use crate::transport::Transport;
 use crate::tunnel::Tunnel;
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const WAKER: Token = Token(usize::MAX);
+/// Tokens from here up (below [`LISTENER`]) are TLS refusals, by their key
+/// in [`TlsRefusals`](crate::refusal::TlsRefusals); connections' tokens are
+/// their slab keys, far below.
+#[cfg(feature = "rustls")]
+const REFUSALS: usize = usize::MAX / 2;
 
 /// Settings of the loop itself (the protocol's are in [`Config`]).
 #[derive(Clone, Debug)]
@@ -78,19 +84,23 @@ pub trait Endpoint {
     type Session: Session;
 
     /// Called for each socket the listener accepts, before
-    /// [`accept`](Endpoint::accept): return the bytes of an answer (an HTTP
-    /// `503`, say, from `ws_proto::Response::service_unavailable`) to refuse
-    /// the client with them, or `None` to go on. A refused socket gets what
-    /// it sent read and dropped (a bounded amount), the answer written and
-    /// its write side shut down, and is closed; no session is made.
-    /// [`Control::connection_count`] tells how full the loop is. The
-    /// default refuses nobody (the loop itself still refuses past
-    /// [`LoopConfig::max_connections`], with a 503).
+    /// [`accept`](Endpoint::accept): return a [`Refusal`] (an HTTP `503`,
+    /// say, from `ws_proto::Response::service_unavailable`) to refuse the
+    /// client with it, or `None` to go on. No session is made for a refused
+    /// socket. A [`Refusal::Plain`] socket gets what it sent read and
+    /// dropped (a bounded amount), the answer written and its write side
+    /// shut down, and is closed. A [`Refusal::Tls`] socket gets its TLS
+    /// handshake first and the answer inside it, within
+    /// [`TLS_REFUSAL_TIMEOUT`](ws_proto::admission::TLS_REFUSAL_TIMEOUT), and at most
+    /// [`MAX_TLS_REFUSALS`](ws_proto::admission::MAX_TLS_REFUSALS) at once (past that, the
+    /// socket is only closed). [`Control::connection_count`] tells how full
+    /// the loop is. The default refuses nobody (the loop itself still
+    /// refuses past [`LoopConfig::max_connections`], with a plain 503).
     fn refuse(
         &mut self,
         ctl: &mut Control<'_, Self::Session>,
         peer: SocketAddr,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<Refusal> {
         let _ = (ctl, peer);
         None
     }
@@ -277,6 +287,9 @@ enum TimerKey {
     /// Accepting again after the listener failed for want of descriptors
     /// or memory (see [`ACCEPT_RETRY`]).
     AcceptRetry,
+    /// The deadline of a TLS refusal.
+    #[cfg(feature = "rustls")]
+    Refusal { key: usize, id: u64 },
 }
 
 /// How long the loop waits before accepting again when `accept` failed for
@@ -365,6 +378,9 @@ impl<S: Session> Inner<S> {
         self.timers.retain(|Reverse((at, key))| match *key {
             TimerKey::User(id) => user_timers.get(&id).is_some_and(|t| t.at == *at),
             TimerKey::AcceptRetry => true,
+            // At most MAX_TLS_REFUSALS, each gone within seconds.
+            #[cfg(feature = "rustls")]
+            TimerKey::Refusal { .. } => true,
             TimerKey::Conn { token, id } => match entries.get(token) {
                 None => false,
                 // Taken out for a callback: keep, it is checked when it fires.
@@ -651,6 +667,9 @@ pub struct EventLoop<E: Endpoint> {
     /// The last accept stopped at [`ACCEPT_BATCH`]: the backlog may hold
     /// more, and no new readiness event would say so.
     accept_again: bool,
+    /// Clients being refused inside TLS.
+    #[cfg(feature = "rustls")]
+    refusals: crate::refusal::TlsRefusals,
 }
 
 impl<E: Endpoint> EventLoop<E> {
@@ -686,6 +705,8 @@ impl<E: Endpoint> EventLoop<E> {
             shutdown_started: false,
             accept_retry_armed: false,
             accept_again: false,
+            #[cfg(feature = "rustls")]
+            refusals: Default::default(),
         })
     }
 
@@ -792,6 +813,11 @@ impl<E: Endpoint> EventLoop<E> {
                 match token {
                     LISTENER => self.accept_all(),
                     WAKER => {}
+                    #[cfg(feature = "rustls")]
+                    Token(t) if t >= REFUSALS => {
+                        self.refusals
+                            .on_ready(&self.inner.registry, t - REFUSALS, &mut self.rbuf);
+                    }
                     Token(t) => {
                         if writable {
                             self.on_writable(t);
@@ -871,24 +897,39 @@ impl<E: Endpoint> EventLoop<E> {
             if self.inner.shutdown {
                 continue;
             }
-            let answer = if self.inner.entries.len() >= self.inner.loop_config.max_connections {
-                log::warn!(
-                    "refused a connection from {peer} with 503: {} connections (max_connections)",
-                    self.inner.loop_config.max_connections
-                );
-                let mut out = Vec::new();
-                Response::service_unavailable(self.inner.config.handshake_timeout)
-                    .write_to(&mut out);
-                Some(out)
-            } else {
-                let mut ctl = Control {
-                    inner: &mut self.inner,
-                };
-                self.endpoint.refuse(&mut ctl, peer)
-            };
-            if let Some(answer) = answer {
-                refuse(&mut stream, &answer, &mut self.rbuf);
-                continue;
+            // The endpoint first: it knows the form of its answer (TLS or
+            // not); the loop's own cap is the backstop.
+            let refusal = self
+                .endpoint
+                .refuse(
+                    &mut Control {
+                        inner: &mut self.inner,
+                    },
+                    peer,
+                )
+                .or_else(|| {
+                    let max = self.inner.loop_config.max_connections;
+                    (self.inner.entries.len() >= max).then(|| {
+                        log::warn!(
+                            "refused a connection from {peer} with 503: {max} connections (max_connections)"
+                        );
+                        let mut out = Vec::new();
+                        Response::service_unavailable(self.inner.config.handshake_timeout)
+                            .write_to(&mut out);
+                        Refusal::Plain(out)
+                    })
+                });
+            match refusal {
+                None => {}
+                Some(Refusal::Plain(answer)) => {
+                    refuse_plain(&mut stream, &answer, &mut self.rbuf);
+                    continue;
+                }
+                #[cfg(feature = "rustls")]
+                Some(Refusal::Tls { tls, answer }) => {
+                    self.refuse_tls(stream, tls, &answer);
+                    continue;
+                }
             }
             let Ok(seed) = ws_proto::os_seed().inspect_err(|e| log::error!("refused {peer}: {e}"))
             else {
@@ -942,6 +983,32 @@ impl<E: Endpoint> EventLoop<E> {
 
     /// Accepts again after `wait` (the backlog raises no new readiness
     /// event for what it already holds).
+    /// Starts refusing `stream` inside TLS, or closes it when too many
+    /// refusals are under way already.
+    #[cfg(feature = "rustls")]
+    fn refuse_tls(&mut self, stream: TcpStream, tls: Box<rustls::ServerConnection>, answer: &[u8]) {
+        if self.refusals.len() >= ws_proto::admission::MAX_TLS_REFUSALS {
+            log::debug!(
+                "{} TLS refusals under way (MAX_TLS_REFUSALS): a client is closed unanswered",
+                ws_proto::admission::MAX_TLS_REFUSALS
+            );
+            return;
+        }
+        let started = self.refusals.start(
+            &self.inner.registry,
+            |key| Token(REFUSALS + key),
+            stream,
+            tls,
+            answer,
+            self.inner.now,
+        );
+        if let Some((key, id, at)) = started {
+            self.inner
+                .timers
+                .push(Reverse((at, TimerKey::Refusal { key, id })));
+        }
+    }
+
     fn accept_later(&mut self, wait: Duration) {
         if !self.accept_retry_armed {
             self.accept_retry_armed = true;
@@ -1255,6 +1322,10 @@ impl<E: Endpoint> EventLoop<E> {
                     self.accept_retry_armed = false;
                     self.accept_all();
                 }
+                #[cfg(feature = "rustls")]
+                TimerKey::Refusal { key, id } => {
+                    self.refusals.expire(&self.inner.registry, key, id);
+                }
                 TimerKey::Conn { token, id } => {
                     let Some(mut entry) = self.take(token) else {
                         continue;
@@ -1495,28 +1566,6 @@ impl<E: Endpoint> EventLoop<E> {
             self.inner.entries.remove(token);
         }
     }
-}
-
-/// Most reads of what a refused client sent before it is answered: its
-/// request is usually all there, and reading it lets the close be a FIN
-/// rather than a reset, which could discard the answer at the client.
-const REFUSE_READS: usize = 4;
-
-/// Answers a socket the loop does not serve, and leaves it to be closed:
-/// see [`Endpoint::refuse`]. The answer is a few hundred bytes, which a
-/// fresh socket's buffer takes in one write.
-fn refuse(stream: &mut TcpStream, answer: &[u8], scratch: &mut [u8]) {
-    use std::io::{Read, Write};
-    for _ in 0..REFUSE_READS {
-        match stream.read(scratch) {
-            Ok(n) if n > 0 => {}
-            _ => break,
-        }
-    }
-    if let Err(e) = stream.write_all(answer) {
-        log::debug!("refusal not written: {e}");
-    }
-    let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// One write of as much of `queue` as the transport takes (one vectored

@@ -131,6 +131,7 @@
 
 mod event_loop;
 mod handle;
+mod refusal;
 mod transport;
 mod tunnel;
 
@@ -139,4 +140,5 @@ pub use event_loop::{
     Session,
 };
 pub use handle::{Handle, SendFailed, Target};
+pub use refusal::Refusal;
 pub use ws_proto;

@@ -135,6 +135,15 @@ impl Transport {
         Ok(())
     }
 
+    /// Whether a TLS handshake is still under way (false for plain TCP).
+    #[cfg(feature = "rustls")]
+    pub(crate) fn handshaking(&self) -> bool {
+        [self.tls.as_deref(), self.proxy_tls.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|tls| tls.is_handshaking())
+    }
+
     /// Whether TLS output is still waiting for the socket.
     pub(crate) fn pending(&self) -> bool {
         #[cfg(feature = "rustls")]

@@ -11,6 +11,29 @@
 
 use std::time::{Duration, Instant};
 
+/// Most reads of what a refused client sent, over plain TCP, before its
+/// `503` is written: its request is usually all there, and reading it lets
+/// the close be a FIN rather than a reset, which could discard the answer
+/// at the client.
+pub const REFUSE_READS: usize = 4;
+
+/// Most refusals inside TLS under way at once (per event loop on mio, per
+/// process on tokio). Over TLS the `503` can only be read after a TLS
+/// handshake, which takes round trips, so a refused client is kept a
+/// moment; past this many, a refused TLS client is closed unanswered. 64
+/// keeps their memory to a few MiB and their handshakes to a small share
+/// of a loop's time while the server is full.
+pub const MAX_TLS_REFUSALS: usize = 64;
+
+/// How long a refusal inside TLS may take, handshake, answer and close
+/// together: enough for a handshake across the world, short enough that a
+/// client that stalls in it soon gives its place up.
+pub const TLS_REFUSAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most plaintext bytes read from a client refused inside TLS (its
+/// request, which is dropped); a client sending more is cut off.
+pub const TLS_REFUSAL_READ_LIMIT: usize = 64 << 10;
+
 /// How often a server holding off looks at its cap again.
 pub const HOLD_OFF_POLL: Duration = Duration::from_millis(10);
 

@@ -108,6 +108,9 @@ pub struct Listener {
     counts: Arc<Counts>,
     /// Since when the handshake cap has been full.
     full_since: Mutex<Option<Instant>>,
+    /// TLS for every client: the refusals go inside it too.
+    #[cfg(feature = "rustls")]
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A client the [`Listener`] admitted: its socket, holding a handshake slot
@@ -116,6 +119,8 @@ pub struct Listener {
 pub struct Admitted {
     tcp: TcpStream,
     pending: PendingSlot,
+    #[cfg(feature = "rustls")]
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A slot under [`Limits::max_pending_handshakes`], freed when dropped.
@@ -154,7 +159,19 @@ impl Listener {
             limits,
             counts: Arc::default(),
             full_since: Mutex::new(None),
+            #[cfg(feature = "rustls")]
+            tls: None,
         }
+    }
+
+    /// A listener whose clients speak TLS with `server_config` (feature
+    /// `rustls`): a client past the caps reads its 503 inside TLS (see
+    /// [`refuse_tls`]), and an admitted one is upgraded with
+    /// [`Admitted::handshake_tls`].
+    #[cfg(feature = "rustls")]
+    pub fn with_tls(mut self, server_config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(server_config);
+        self
     }
 
     /// The listener's address.
@@ -196,11 +213,22 @@ impl Listener {
             } else {
                 self.counts.pending.fetch_add(1, Ordering::Relaxed);
                 let pending = PendingSlot(Arc::clone(&self.counts));
-                return Ok((Admitted { tcp, pending }, peer));
+                let admitted = Admitted {
+                    tcp,
+                    pending,
+                    #[cfg(feature = "rustls")]
+                    tls: self.tls.clone(),
+                };
+                return Ok((admitted, peer));
             };
             log::warn!("refused a connection from {peer} with 503: server full ({why})");
             let mut answer = Vec::new();
             Response::service_unavailable(self.limits.retry_after).write_to(&mut answer);
+            #[cfg(feature = "rustls")]
+            if let Some(server_config) = &self.tls {
+                refuse_tls(tcp, Arc::clone(server_config), answer);
+                continue;
+            }
             refuse(tcp, &answer);
         }
     }
@@ -231,19 +259,45 @@ impl Admitted {
         self,
         config: Arc<Config>,
     ) -> Result<(WebSocketStream<TcpStream>, Permit), Error> {
-        let Admitted { tcp, pending } = self;
-        let ws = crate::accept_with_config(tcp, config).await?;
-        pending.0.open.fetch_add(1, Ordering::Relaxed);
-        let counts = Arc::clone(&pending.0);
-        drop(pending);
-        Ok((ws, Permit { counts }))
+        let ws = crate::accept_with_config(self.tcp, config).await?;
+        Ok((ws, self.pending.open()))
+    }
+
+    /// Runs the TLS handshake with the [`Listener::with_tls`] configuration
+    /// and then the opening handshake ([`accept_tls`](crate::accept_tls),
+    /// both bounded by the config's `handshake_timeout`), as
+    /// [`handshake`](Self::handshake) does over plain TCP. A listener
+    /// without TLS gives an [`Error::Tls`] here.
+    #[cfg(feature = "rustls")]
+    pub async fn handshake_tls(
+        self,
+        config: Arc<Config>,
+    ) -> Result<
+        (
+            WebSocketStream<tokio_rustls::server::TlsStream<TcpStream>>,
+            Permit,
+        ),
+        Error,
+    > {
+        let Some(server_config) = self.tls else {
+            return Err(Error::Tls(io::Error::other(
+                "handshake_tls on a Listener without with_tls",
+            )));
+        };
+        let ws = crate::accept_tls(self.tcp, config, server_config).await?;
+        Ok((ws, self.pending.open()))
     }
 }
 
-/// Most reads of what a refused client sent before it is answered: reading
-/// its request lets the close be a FIN rather than a reset, which could
-/// discard the answer at the client.
-const REFUSE_READS: usize = 4;
+impl PendingSlot {
+    /// The handshake is done: this slot becomes one under `max_connections`.
+    fn open(self) -> Permit {
+        self.0.open.fetch_add(1, Ordering::Relaxed);
+        Permit {
+            counts: Arc::clone(&self.0),
+        }
+    }
+}
 
 /// Answers a client that is not served with `answer` (a few hundred bytes,
 /// which a fresh socket takes in one write), shuts down the write side and
@@ -252,7 +306,7 @@ const REFUSE_READS: usize = 4;
 /// uses it for its own refusals.
 pub fn refuse(tcp: TcpStream, answer: &[u8]) {
     let mut scratch = [0u8; 4096];
-    for _ in 0..REFUSE_READS {
+    for _ in 0..ws_proto::admission::REFUSE_READS {
         match tcp.try_read(&mut scratch) {
             Ok(n) if n > 0 => {}
             _ => break,
@@ -274,4 +328,62 @@ pub fn refuse(tcp: TcpStream, answer: &[u8]) {
     if let Ok(std) = tcp.into_std() {
         let _ = std.shutdown(std::net::Shutdown::Write);
     }
+}
+
+/// Refusals inside TLS under way in this process (see [`refuse_tls`]).
+#[cfg(feature = "rustls")]
+static TLS_REFUSALS: AtomicUsize = AtomicUsize::new(0);
+
+/// Answers a TLS client that is not served: a task on the current tokio
+/// runtime runs the TLS handshake with `config`, sends `answer` (a `503`)
+/// inside it, then `close_notify`, and reads and drops what the client
+/// sends until it closes. The whole of it is bounded by
+/// [`TLS_REFUSAL_TIMEOUT`](ws_proto::admission::TLS_REFUSAL_TIMEOUT), and
+/// at most [`MAX_TLS_REFUSALS`](ws_proto::admission::MAX_TLS_REFUSALS) run
+/// at once in the process: past that, the socket is closed unanswered.
+/// The `ws` facade's tokio runtime uses it for its TLS listeners.
+#[cfg(feature = "rustls")]
+pub fn refuse_tls(tcp: TcpStream, config: Arc<rustls::ServerConfig>, answer: Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use ws_proto::admission::{MAX_TLS_REFUSALS, TLS_REFUSAL_READ_LIMIT, TLS_REFUSAL_TIMEOUT};
+
+    struct Place;
+    impl Drop for Place {
+        fn drop(&mut self) {
+            TLS_REFUSALS.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    if TLS_REFUSALS.fetch_add(1, Ordering::Relaxed) >= MAX_TLS_REFUSALS {
+        TLS_REFUSALS.fetch_sub(1, Ordering::Relaxed);
+        log::debug!(
+            "{MAX_TLS_REFUSALS} TLS refusals under way (MAX_TLS_REFUSALS): a client is closed unanswered"
+        );
+        return;
+    }
+    let place = Place;
+    tokio::spawn(async move {
+        let _place = place;
+        let refusal = async {
+            let mut tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?;
+            tls.write_all(&answer).await?;
+            tls.shutdown().await?;
+            // Wait for the client to close (it does once it has read the
+            // answer), so that the close is clean.
+            let mut scratch = [0u8; 4096];
+            let mut read = 0;
+            loop {
+                match tls.read(&mut scratch).await? {
+                    0 => return Ok::<_, io::Error>(()),
+                    n if read + n > TLS_REFUSAL_READ_LIMIT => return Ok(()),
+                    n => read += n,
+                }
+            }
+        };
+        match tokio::time::timeout(TLS_REFUSAL_TIMEOUT, refusal).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::debug!("a TLS refusal failed: {e}"),
+            Err(_) => log::debug!("a TLS refusal timed out"),
+        }
+    });
 }

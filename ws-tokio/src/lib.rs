@@ -156,6 +156,8 @@ pub mod tls;
 mod tls_transport;
 pub mod upgrade;
 
+#[cfg(feature = "rustls")]
+pub use admission::refuse_tls;
 pub use admission::{Admitted, Limits, Listener, Permit, refuse};
 pub use connector::Connector;
 pub use error::Error;

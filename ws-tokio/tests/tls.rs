@@ -216,3 +216,76 @@ async fn a_tls_client_gets_a_clean_error_from_a_plaintext_server() {
     })
     .await;
 }
+
+/// A full `Listener::with_tls` answers a new client with a 503 inside TLS,
+/// and keeps serving the admitted one, upgraded by `handshake_tls`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_tls_listener_answers_503_inside_tls() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    bounded(async {
+        let pki = pki(&["localhost"]);
+        let (tcp, addr) = listener().await;
+        let listener = ws_tokio::Listener::from_tcp(tcp, ws_tokio::Limits::new(1))
+            .with_tls(pki.server.clone());
+        tokio::spawn(async move {
+            loop {
+                let (admitted, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let (mut ws, _permit) = admitted.handshake_tls(Arc::default()).await.unwrap();
+                    while let Some(Ok(msg)) = ws.next().await {
+                        if msg.is_data() {
+                            ws.send(msg).await.unwrap();
+                        }
+                    }
+                });
+            }
+        });
+        let url = format!("wss://localhost:{}/", addr.port());
+        let client = client_trusting(&pki.ca);
+        let mut open = ws_tokio::connect_with_tls(&url, Arc::default(), client.clone())
+            .await
+            .unwrap();
+        open.send("first").await.unwrap();
+        assert_eq!(open.next().await.unwrap().unwrap(), Message::text("first"));
+        for _ in 0..3 {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let name = "localhost".try_into().unwrap();
+            let mut tls = ws_tokio::tokio_rustls::TlsConnector::from(client.clone())
+                .connect(name, tcp)
+                .await
+                .expect("the refusal's TLS handshake");
+            let request = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                 Sec-WebSocket-Version: 13\r\n\r\n";
+            tls.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            let _ = tls.read_to_end(&mut answer).await;
+            let answer = String::from_utf8(answer).unwrap();
+            assert!(
+                answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+                "{answer:?}"
+            );
+            assert!(answer.contains("\r\nRetry-After: 10\r\n"), "{answer:?}");
+        }
+        open.send("still served").await.unwrap();
+        assert_eq!(
+            open.next().await.unwrap().unwrap(),
+            Message::text("still served")
+        );
+    })
+    .await;
+}
+
+/// `handshake_tls` on a listener without TLS is an error, not a panic.
+#[tokio::test]
+async fn handshake_tls_needs_with_tls() {
+    bounded(async {
+        let (tcp, addr) = listener().await;
+        let listener = ws_tokio::Listener::from_tcp(tcp, ws_tokio::Limits::default());
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (admitted, _) = listener.accept().await.unwrap();
+        let err = admitted.handshake_tls(Arc::default()).await.unwrap_err();
+        assert!(err.to_string().contains("with_tls"), "{err}");
+    })
+    .await;
+}

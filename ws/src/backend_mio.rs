@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Session, Target};
+use ws_mio::{
+    ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Refusal, Session, Target,
+};
 use ws_proto::{Connection, Event, Role};
 
 use crate::connect_url::host_port;
@@ -309,7 +311,7 @@ impl<F: Factory> Endpoint for MioHub<F> {
         &mut self,
         ctl: &mut Control<'_, Self::Session>,
         peer: std::net::SocketAddr,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<Refusal> {
         let info = ConnInfo {
             token: usize::MAX - 2,
             id: 0,
@@ -318,16 +320,24 @@ impl<F: Factory> Endpoint for MioHub<F> {
             local_addr: None,
         };
         let sender = self.sender(&info);
-        #[allow(unused_mut)]
-        let mut answer = self
+        let answer = self
             .hub
             .refuse(ctl.connection_count(), Some(peer), sender)?;
-        // A TLS client would read the 503 as a broken record: it is only closed.
+        // A TLS client reads the 503 inside TLS.
         #[cfg(feature = "rustls")]
-        if self.tls.server.is_some() {
-            answer.clear();
+        if let Some(config) = &self.tls.server {
+            return match rustls::ServerConnection::new(Arc::clone(config)) {
+                Ok(tls) => Some(Refusal::Tls {
+                    tls: Box::new(tls),
+                    answer,
+                }),
+                Err(e) => {
+                    log::error!("refused {peer} unanswered: {e}");
+                    Some(Refusal::Plain(Vec::new()))
+                }
+            };
         }
-        Some(answer)
+        Some(Refusal::Plain(answer))
     }
 
     fn accept(

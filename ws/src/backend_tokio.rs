@@ -323,13 +323,11 @@ where
         }
         let refused = self.sender(usize::MAX - 2, 0);
         if let Some(answer) = self.hub.refuse(self.slots.len(), Some(peer), refused) {
-            // A TLS client would read the 503 as a broken record: it is only closed.
+            // A TLS client reads the 503 inside TLS.
             #[cfg(feature = "rustls")]
-            let answer = if self.tls.server.is_some() {
-                Vec::new()
-            } else {
-                answer
-            };
+            if let Some(config) = &self.tls.server {
+                return ws_tokio::refuse_tls(tcp, Arc::clone(config), answer);
+            }
             return ws_tokio::refuse(tcp, &answer);
         }
         let Ok(seed) = ws_proto::os_seed().inspect_err(|e| log::error!("refused {peer}: {e}"))

@@ -70,7 +70,10 @@ pub struct Settings {
     /// (the [`handshake_timeout`](Settings::handshake_timeout), in seconds) and closed, and
     /// the factory's handler for it gets a Capacity error in `on_error` (logged as a warning
     /// too); an outgoing connection fails with a Capacity error. Until an old connection goes
-    /// away.
+    /// away. On a TLS listener (`with_tls_server`) the 503 is sent inside TLS, after the TLS
+    /// handshake: at most 64 such refusals are under way at once (per loop on mio, per
+    /// process on tokio), each within 2 s, and a client past them is closed unanswered (see
+    /// `ws_proto::admission::MAX_TLS_REFUSALS`).
     ///
     /// Default: 10,000 (ws-rs: 100). Measured, an idle open connection costs the server
     /// 1.1 KiB of resident memory on mio and 6.0 KiB on tokio (2,000 connections, each after

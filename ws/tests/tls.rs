@@ -408,6 +408,94 @@ fn encrypt_server_without_a_configuration_fails_to_bind(runtime: Runtime) {
     assert!(err.to_string().contains("with_tls_server"), "{err}");
 }
 
+/// A TLS client over a blocking socket that sends an upgrade request and
+/// returns everything the server sent inside TLS until it closed; `None`
+/// when the TLS handshake itself failed (the server closed unanswered).
+fn tls_request(
+    addr: std::net::SocketAddr,
+    ca: &CertificateDer<'static>,
+) -> Option<(String, std::net::TcpStream)> {
+    use std::io::{Read, Write};
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let name = "localhost".try_into().unwrap();
+    let tls = ws::tls::rustls::ClientConnection::new(client_trusting(ca), name).unwrap();
+    let mut stream = ws::tls::rustls::StreamOwned::new(tls, tcp);
+    let request = support::upgrade_request("localhost");
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                got.extend_from_slice(&buf[..n]);
+                // A 101 is not followed by an end: stop after its head.
+                if got.starts_with(b"HTTP/1.1 101") && got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+            // The server closed TCP after its answer without waiting for
+            // ours: what was read is the answer.
+            Err(_) if !got.is_empty() => break,
+            Err(_) => return None,
+        }
+    }
+    Some((String::from_utf8(got).unwrap(), stream.sock))
+}
+
+fn expect_503_inside_tls(addr: std::net::SocketAddr, ca: &CertificateDer<'static>) {
+    let (answer, _) = tls_request(addr, ca).expect("the TLS handshake failed");
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{answer:?}"
+    );
+    assert!(answer.contains("\r\nRetry-After: "), "{answer:?}");
+    assert!(answer.contains("server full"), "{answer:?}");
+}
+
+/// A full TLS server answers a new client with a 503 inside TLS (before,
+/// it only closed the socket), and keeps serving the open connection. The
+/// refusals in progress are bounded: sockets that never start their TLS
+/// handshake take at most `MAX_TLS_REFUSALS` places, the clients past them
+/// are closed unanswered, and the places free themselves at
+/// `TLS_REFUSAL_TIMEOUT`.
+fn a_full_tls_server_answers_503_inside_tls(runtime: Runtime) {
+    use ws_proto::admission::{MAX_TLS_REFUSALS, TLS_REFUSAL_TIMEOUT};
+    let pki = pki();
+    let config = pki.server.clone();
+    let settings = Settings {
+        max_connections: 1,
+        ..Settings::default()
+    };
+    let server = Server::start_with(
+        runtime,
+        settings,
+        move |ws| ws.with_tls_server(config),
+        || |out: Sender| move |msg| out.send(msg),
+    );
+    let (head, _open) = tls_request(server.addr, &pki.ca).expect("the first client");
+    assert!(head.starts_with("HTTP/1.1 101"), "{head:?}");
+    for _ in 0..3 {
+        expect_503_inside_tls(server.addr, &pki.ca);
+    }
+    // Sockets that never send a ClientHello, more than the refusals' cap.
+    let silent: Vec<_> = (0..MAX_TLS_REFUSALS + 8)
+        .map(|_| std::net::TcpStream::connect(server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        tls_request(server.addr, &pki.ca).is_none(),
+        "a client past MAX_TLS_REFUSALS was answered"
+    );
+    // Their refusals time out, and new clients are answered again.
+    std::thread::sleep(TLS_REFUSAL_TIMEOUT);
+    expect_503_inside_tls(server.addr, &pki.ca);
+    drop(silent);
+    drop(_open);
+    server.stop().unwrap();
+}
+
 #[cfg(all(feature = "mio", feature = "tokio"))]
 mod both {
     #[test]
@@ -432,4 +520,5 @@ runtimes!(
     upgrade_ssl_client_picks_the_configuration,
     a_configuration_from_pem_files,
     encrypt_server_without_a_configuration_fails_to_bind,
+    a_full_tls_server_answers_503_inside_tls,
 );
