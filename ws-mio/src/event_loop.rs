@@ -721,6 +721,20 @@ impl<E: Endpoint> EventLoop<E> {
         Ok(local)
     }
 
+    /// Serves a listener bound elsewhere (one of several `SO_REUSEPORT`
+    /// listeners, say, or a clone of one another loop serves too), as
+    /// [`listen`](Self::listen) does; it is made non-blocking here.
+    pub fn listen_on(&mut self, listener: std::net::TcpListener) -> io::Result<SocketAddr> {
+        listener.set_nonblocking(true)?;
+        let mut listener = TcpListener::from_std(listener);
+        self.poll
+            .registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let local = listener.local_addr()?;
+        self.listener = Some(listener);
+        Ok(local)
+    }
+
     /// The listener's address, once bound (with port 0, the port the system
     /// chose); `None` before [`listen`](Self::listen).
     pub fn local_addr(&self) -> Option<SocketAddr> {

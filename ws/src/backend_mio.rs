@@ -476,6 +476,20 @@ impl<F: Factory> MioBackend<F> {
         Ok(self.event_loop.listen(addr)?)
     }
 
+    /// Serves a listener bound by the caller (see `threads.rs`).
+    pub(crate) fn adopt(
+        &mut self,
+        listener: std::net::TcpListener,
+    ) -> Result<std::net::SocketAddr> {
+        Ok(self.event_loop.listen_on(listener)?)
+    }
+
+    /// Has every `Sender` made from now on push through `queue`, which
+    /// forwards to this loop's own (see `threads.rs`).
+    pub(crate) fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
+        self.event_loop.endpoint_mut().queue = queue;
+    }
+
     pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
         self.event_loop.local_addr()
     }

@@ -679,11 +679,21 @@ impl<F: Factory> TokioBackend<F> {
     }
 
     pub(crate) fn bind(&mut self, addr: SocketAddr) -> Result<SocketAddr> {
-        let listener = std::net::TcpListener::bind(addr)?;
+        self.adopt(std::net::TcpListener::bind(addr)?)
+    }
+
+    /// Serves a listener bound by the caller (see `threads.rs`).
+    pub(crate) fn adopt(&mut self, listener: std::net::TcpListener) -> Result<SocketAddr> {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         self.listener = Some(listener);
         Ok(local)
+    }
+
+    /// Has every `Sender` made from now on push through `queue`, which
+    /// forwards to this loop's own (see `threads.rs`).
+    pub(crate) fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
+        self.queue = queue;
     }
 
     pub(crate) fn local_addr(&self) -> Option<SocketAddr> {

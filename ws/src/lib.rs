@@ -134,6 +134,7 @@ mod random;
 mod result;
 mod sender;
 mod settings;
+mod threads;
 mod tls_config;
 mod websocket;
 
@@ -155,6 +156,7 @@ pub use proxy::{Proxy, ProxyError, ProxySetting};
 pub use result::{Error, ErrorKind, QueueError, Result};
 pub use sender::Sender;
 pub use settings::Settings;
+pub use threads::Threaded;
 pub use websocket::{Builder, Runtime, WebSocket, connect, listen};
 
 /// TLS helpers (feature `rustls`): the crypto provider and the default

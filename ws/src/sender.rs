@@ -337,25 +337,24 @@ impl fmt::Debug for Sender {
 }
 
 /// Two `Sender`s are equal when they reach the same connection: the same
-/// token and the same connection id (clones are equal to their original; a
-/// new connection that reuses a token has a new id). All broadcasters of one
-/// `WebSocket` are equal to each other.
+/// event loop, token and connection id (clones are equal to their
+/// original; a new connection that reuses a token has a new id). All
+/// broadcasters are equal to each other.
 impl PartialEq for Sender {
     fn eq(&self, other: &Sender) -> bool {
-        self.token == other.token && self.connection_id == other.connection_id
+        self.identity() == other.identity()
     }
 }
 
 impl Eq for Sender {}
 
-/// Hashes what [`PartialEq`] compares (token and connection id), so that
-/// `Sender`s can be kept in sets and as map keys, as in ws-rs. Neither
+/// Hashes what [`PartialEq`] compares (loop, token and connection id), so that
+/// `Sender`s can be kept in sets and as map keys, as in ws-rs. None of them
 /// changes during a `Sender`'s life, so clippy's `mutable_key_type` lint (set
 /// off by the outbox counter inside) does not apply and may be allowed.
 impl std::hash::Hash for Sender {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.token.hash(state);
-        self.connection_id.hash(state);
+        self.identity().hash(state);
     }
 }
 
@@ -396,6 +395,16 @@ impl Sender {
     /// connections have been made (a `u32`, as in ws-rs).
     pub fn connection_id(&self) -> u32 {
         self.connection_id as u32
+    }
+
+    /// The loop (by its queue; none for a broadcaster), token and id.
+    fn identity(&self) -> (usize, Token, u64) {
+        let queue = if self.token == ALL {
+            0
+        } else {
+            Arc::as_ptr(&self.queue) as *const () as usize
+        };
+        (queue, self.token, self.connection_id)
     }
 
     fn route(&self) -> Route {

@@ -102,7 +102,12 @@ impl<F: Factory> WebSocket<F> {
         Builder::new().build(factory)
     }
 
-    fn with(factory: F, settings: Settings, runtime: Runtime, tls: Tls) -> Result<WebSocket<F>> {
+    pub(crate) fn with(
+        factory: F,
+        settings: Settings,
+        runtime: Runtime,
+        tls: Tls,
+    ) -> Result<WebSocket<F>> {
         if settings.encrypt_server && !cfg!(feature = "rustls") {
             return Err(Error::new(
                 ErrorKind::Internal,
@@ -283,6 +288,41 @@ impl<F: Factory> WebSocket<F> {
             .map(|ws| ws.with_proxy(self.proxy))
     }
 
+    /// Serves a listener bound by the caller, as [`bind`](Self::bind) does
+    /// with one it binds itself (for [`Threaded`](crate::Threaded)).
+    pub(crate) fn adopt(&mut self, listener: std::net::TcpListener) -> Result<SocketAddr> {
+        match &mut self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.adopt(listener),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.adopt(listener),
+        }
+    }
+
+    /// Replaces the TLS configurations (for [`Threaded`](crate::Threaded)).
+    pub(crate) fn set_tls_config(&mut self, tls: Tls) {
+        self.tls = tls;
+        #[cfg(feature = "rustls")]
+        self.set_tls();
+    }
+
+    /// This loop's own command queue.
+    pub(crate) fn queue(&self) -> Arc<dyn CommandQueue> {
+        self.queue.clone()
+    }
+
+    /// Has the `Sender`s of this `WebSocket` push through `queue` (which
+    /// forwards to the loop's own), for [`Threaded`](crate::Threaded).
+    pub(crate) fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
+        match &mut self.backend {
+            #[cfg(feature = "mio")]
+            Backend::Mio(b) => b.set_queue(queue.clone()),
+            #[cfg(feature = "tokio")]
+            Backend::Tokio(b) => b.set_queue(queue.clone()),
+        }
+        self.queue = queue;
+    }
+
     /// A `Sender` whose `send`, `close`, `ping` and `pong` go to every connection.
     pub fn broadcaster(&self) -> Sender {
         Sender::new(ALL, 0, self.queue.clone())
@@ -336,6 +376,37 @@ impl Builder {
     pub fn with_runtime(&mut self, runtime: Runtime) -> &mut Builder {
         self.runtime = runtime;
         self
+    }
+
+    /// Builds a server of `threads` event loops, one per thread (0: one
+    /// per core), each a `WebSocket` with a factory that `make` makes on
+    /// its thread, behind one address: see [`Threaded`](crate::Threaded).
+    /// The settings' `max_connections` and `max_pending_handshakes` are
+    /// for the whole server, shared out among the loops.
+    ///
+    /// ```no_run
+    /// # fn run() -> ws::Result<()> {
+    /// let server = ws::Builder::new()
+    ///     .build_threaded(2, || |out: ws::Sender| move |msg| out.send(msg))?
+    ///     .bind("127.0.0.1:3012")?;
+    /// let everyone = server.broadcaster();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_secs(60));
+    ///     let _ = everyone.broadcast("one minute up");
+    /// });
+    /// server.run()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Fails as [`build`](Self::build) does, for any of the loops, or with
+    /// an Io error when a thread cannot be started.
+    pub fn build_threaded<M, F>(&self, threads: usize, make: M) -> Result<crate::Threaded>
+    where
+        M: Fn() -> F + Send + Sync + 'static,
+        F: Factory + 'static,
+    {
+        crate::Threaded::new(threads, self.settings, self.runtime, make)
     }
 
     /// Builds the `WebSocket`, with nothing bound or connected yet.
