@@ -2,7 +2,7 @@
 //! one implementation chosen on the command line, so that every server is
 //! started, pinned and measured the same way.
 //!
-//!     load_server --impl IMPL [--addr 127.0.0.1:0]
+//!     load_server --impl IMPL [--addr 127.0.0.1:0] [--threads N]
 //!
 //! IMPL is one of:
 //!
@@ -24,6 +24,11 @@
 //! `--describe` prints these settings per implementation (the harness copies
 //! them into RESULTS.md).
 //!
+//! `--threads N` (the facade only) serves with `Builder::build_threaded`:
+//! N event loops on N threads behind the address (default 1, the plain
+//! `WebSocket`). The harness itself always runs one; this is for scaling
+//! runs by hand.
+//!
 //! Once it listens the program prints `listening on ADDR` on stdout (with the
 //! port the system chose when ADDR's port is 0); it runs until killed.
 
@@ -41,7 +46,7 @@ const MAX_CONNECTIONS: usize = 20_000;
 fn usage(msg: &str) -> ! {
     eprintln!("load_server: {msg}");
     eprintln!(
-        "usage: load_server --impl {} [--addr ADDR]",
+        "usage: load_server --impl {} [--addr ADDR] [--threads N]",
         SERVERS.join("|")
     );
     eprintln!("       load_server --describe");
@@ -102,11 +107,18 @@ fn describe(name: &str) -> &'static str {
 fn main() {
     let mut imp = None;
     let mut addr = String::from("127.0.0.1:0");
+    let mut threads = 1;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--impl" => imp = Some(args.next().unwrap_or_else(|| usage("--impl needs a value"))),
             "--addr" => addr = args.next().unwrap_or_else(|| usage("--addr needs a value")),
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| usage("--threads needs a number"));
+            }
             "--describe" => {
                 for name in SERVERS {
                     println!("{name}\t{}", describe(name));
@@ -124,8 +136,9 @@ fn main() {
         .unwrap_or_else(|e| usage(&format!("bad address: {e}")));
     let result = match imp.as_str() {
         "raw" => raw::serve(addr),
-        "facade-mio" => facade::serve(addr, ws::Runtime::Mio),
-        "facade-tokio" => facade::serve(addr, ws::Runtime::Tokio),
+        "facade-mio" => facade::serve(addr, ws::Runtime::Mio, threads),
+        "facade-tokio" => facade::serve(addr, ws::Runtime::Tokio, threads),
+        _ if threads != 1 => usage("--threads is for facade-mio and facade-tokio"),
         "native" => tokio_servers::serve(addr, tokio_servers::native),
         "tungstenite" => tokio_servers::serve(addr, tokio_servers::tungstenite),
         "fastwebsockets" => tokio_servers::serve(addr, tokio_servers::fastwebsockets),
@@ -259,7 +272,11 @@ mod facade {
 
     use super::{BoxError, MAX_CONNECTIONS, MAX_MESSAGE};
 
-    pub(crate) fn serve(addr: SocketAddr, runtime: ws::Runtime) -> Result<(), BoxError> {
+    pub(crate) fn serve(
+        addr: SocketAddr,
+        runtime: ws::Runtime,
+        threads: usize,
+    ) -> Result<(), BoxError> {
         let settings = ws::Settings {
             max_connections: MAX_CONNECTIONS,
             max_message_size: MAX_MESSAGE,
@@ -273,9 +290,17 @@ mod facade {
             permessage_deflate: false,
             ..ws::Settings::default()
         };
-        let server = ws::Builder::new()
-            .with_settings(settings)
-            .with_runtime(runtime)
+        let mut builder = ws::Builder::new();
+        builder.with_settings(settings).with_runtime(runtime);
+        if threads != 1 {
+            let server = builder
+                .build_threaded(threads, || |out: ws::Sender| move |msg| out.send(msg))?
+                .bind(addr)?;
+            super::ready(server.local_addr()?);
+            server.run()?;
+            return Ok(());
+        }
+        let server = builder
             .build(|out: ws::Sender| move |msg| out.send(msg))?
             .bind(addr)?;
         super::ready(server.local_addr()?);

@@ -228,6 +228,11 @@ fn threaded_sender_ticks() {
 }
 
 #[test]
+fn multicore_self_test() {
+    self_test("multicore");
+}
+
+#[test]
 fn channel_to_a_worker() {
     self_test("channel");
 }
