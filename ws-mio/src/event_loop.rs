@@ -746,6 +746,11 @@ impl<E: Endpoint> EventLoop<E> {
         self.inner.handle.clone()
     }
 
+    /// The endpoint.
+    pub fn endpoint(&self) -> &E {
+        &self.endpoint
+    }
+
     /// The endpoint, to change its state before [`run`](Self::run) (which
     /// gives it back at the end).
     pub fn endpoint_mut(&mut self) -> &mut E {

@@ -7,6 +7,7 @@ use ws_mio::{
 };
 use ws_proto::{Connection, Event, Role};
 
+use crate::backend::Backend;
 use crate::connect_url::host_port;
 use crate::dispatch::{Conn, Hub, LoopCtl};
 use crate::handler::Factory;
@@ -458,47 +459,38 @@ impl<F: Factory> MioBackend<F> {
             queued: Vec::new(),
         })
     }
+}
 
-    pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
-        self.event_loop.endpoint_mut().queue.clone()
+impl<F: Factory> Backend<F> for MioBackend<F> {
+    fn queue(&self) -> Arc<dyn CommandQueue> {
+        self.event_loop.endpoint().queue.clone()
     }
 
-    #[cfg(feature = "rustls")]
-    pub(crate) fn set_tls(&mut self, tls: Tls) {
-        self.event_loop.endpoint_mut().tls = tls;
-    }
-
-    pub(crate) fn set_proxy(&mut self, proxy: ProxySetting) {
-        self.event_loop.endpoint_mut().proxy = proxy;
-    }
-
-    pub(crate) fn bind(&mut self, addr: std::net::SocketAddr) -> Result<std::net::SocketAddr> {
-        Ok(self.event_loop.listen(addr)?)
-    }
-
-    /// Serves a listener bound by the caller (see `threads.rs`).
-    pub(crate) fn adopt(
-        &mut self,
-        listener: std::net::TcpListener,
-    ) -> Result<std::net::SocketAddr> {
-        Ok(self.event_loop.listen_on(listener)?)
-    }
-
-    /// Has every `Sender` made from now on push through `queue`, which
-    /// forwards to this loop's own (see `threads.rs`).
-    pub(crate) fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
+    fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
         self.event_loop.endpoint_mut().queue = queue;
     }
 
-    pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
+    fn set_tls(&mut self, tls: Tls) {
+        self.event_loop.endpoint_mut().tls = tls;
+    }
+
+    fn set_proxy(&mut self, proxy: ProxySetting) {
+        self.event_loop.endpoint_mut().proxy = proxy;
+    }
+
+    fn adopt(&mut self, listener: std::net::TcpListener) -> Result<std::net::SocketAddr> {
+        Ok(self.event_loop.listen_on(listener)?)
+    }
+
+    fn local_addr(&self) -> Option<std::net::SocketAddr> {
         self.event_loop.local_addr()
     }
 
-    pub(crate) fn connect(&mut self, url: url::Url) {
+    fn connect(&mut self, url: url::Url) {
         self.queued.push(url);
     }
 
-    pub(crate) fn run(mut self) -> Result<F> {
+    fn run(mut self) -> Result<F> {
         for url in std::mem::take(&mut self.queued) {
             self.event_loop
                 .with_control(|hub, ctl| hub.connect(ctl, url));

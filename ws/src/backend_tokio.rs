@@ -29,6 +29,7 @@ use ws_proto::{Config, Connection, Event, Role};
 use ws_tokio::driver::{self, Control};
 use ws_tokio::proxy::ProxyStream;
 
+use crate::backend::Backend;
 use crate::connect_url::host_port;
 use crate::dispatch::{Conn, Hub, LoopCtl};
 use crate::handler::{Factory, Handler};
@@ -664,48 +665,42 @@ impl<F: Factory> TokioBackend<F> {
             proxy: ProxySetting::default(),
         })
     }
+}
 
-    pub(crate) fn set_proxy(&mut self, proxy: ProxySetting) {
-        self.proxy = proxy;
-    }
-
-    #[cfg(feature = "rustls")]
-    pub(crate) fn set_tls(&mut self, tls: Tls) {
-        self.tls = tls;
-    }
-
-    pub(crate) fn queue(&mut self) -> Arc<dyn CommandQueue> {
+impl<F: Factory> Backend<F> for TokioBackend<F> {
+    fn queue(&self) -> Arc<dyn CommandQueue> {
         self.queue.clone()
     }
 
-    pub(crate) fn bind(&mut self, addr: SocketAddr) -> Result<SocketAddr> {
-        self.adopt(std::net::TcpListener::bind(addr)?)
+    fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
+        self.queue = queue;
     }
 
-    /// Serves a listener bound by the caller (see `threads.rs`).
-    pub(crate) fn adopt(&mut self, listener: std::net::TcpListener) -> Result<SocketAddr> {
+    fn set_tls(&mut self, tls: Tls) {
+        self.tls = tls;
+    }
+
+    fn set_proxy(&mut self, proxy: ProxySetting) {
+        self.proxy = proxy;
+    }
+
+    fn adopt(&mut self, listener: std::net::TcpListener) -> Result<SocketAddr> {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         self.listener = Some(listener);
         Ok(local)
     }
 
-    /// Has every `Sender` made from now on push through `queue`, which
-    /// forwards to this loop's own (see `threads.rs`).
-    pub(crate) fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
-        self.queue = queue;
-    }
-
-    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+    fn local_addr(&self) -> Option<SocketAddr> {
         self.listener.as_ref()?.local_addr().ok()
     }
 
-    pub(crate) fn connect(&mut self, url: url::Url) {
+    fn connect(&mut self, url: url::Url) {
         self.connects.push(url);
     }
 
     /// Runs until shutdown, or until no listener and no connection is left.
-    pub(crate) fn run(self) -> Result<F> {
+    fn run(self) -> Result<F> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;

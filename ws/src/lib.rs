@@ -116,6 +116,7 @@ compile_error!(
 );
 
 mod admission;
+mod backend;
 #[cfg(feature = "mio")]
 mod backend_mio;
 #[cfg(feature = "tokio")]

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use crate::backend::bind_listener;
 use crate::handler::Factory;
 use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, QueueError, Result};
@@ -417,34 +418,16 @@ where
 /// `SO_REUSEPORT` (the first picks the port when `addr` has port 0);
 /// elsewhere, one listener, shared (cloned) later.
 fn listeners(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
-    #[cfg(unix)]
-    {
-        let first = reuse_port_listener(addr)?;
-        let addr = first.local_addr()?;
-        let mut all = vec![first];
-        for _ in 1..count {
-            all.push(reuse_port_listener(addr)?);
-        }
-        Ok(all)
+    let first = bind_listener(addr, cfg!(unix))?;
+    if !cfg!(unix) {
+        return Ok(vec![first]);
     }
-    #[cfg(not(unix))]
-    {
-        let _ = count;
-        Ok(vec![std::net::TcpListener::bind(addr)?])
+    let addr = first.local_addr()?;
+    let mut all = vec![first];
+    for _ in 1..count {
+        all.push(bind_listener(addr, true)?);
     }
-}
-
-#[cfg(unix)]
-fn reuse_port_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    // As std's `TcpListener::bind` does on Unix.
-    socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
-    socket.bind(&addr.into())?;
-    // mio's and tokio's backlog.
-    socket.listen(1024)?;
-    Ok(socket.into())
+    Ok(all)
 }
 
 /// One listener per loop: the ones bound (one per loop with

@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+use crate::backend::Runtimes;
 use crate::handler::{Factory, Handler};
 use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, Result};
@@ -60,15 +61,6 @@ impl std::str::FromStr for Runtime {
     }
 }
 
-// One per `WebSocket`: boxing the larger variant would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Backend<F: Factory> {
-    #[cfg(feature = "mio")]
-    Mio(MioBackend<F>),
-    #[cfg(feature = "tokio")]
-    Tokio(TokioBackend<F>),
-}
-
 /// A WebSocket endpoint: a listener, client connections, or both, all
 /// served by one event loop and one [`Factory`].
 ///
@@ -77,7 +69,7 @@ enum Backend<F: Factory> {
 /// ws.listen("127.0.0.1:3012").unwrap();
 /// ```
 pub struct WebSocket<F: Factory> {
-    backend: Backend<F>,
+    backend: Runtimes<F>,
     settings: Settings,
     runtime: Runtime,
     queue: Arc<dyn CommandQueue>,
@@ -114,18 +106,13 @@ impl<F: Factory> WebSocket<F> {
                 "encrypt_server needs TLS: enable the `rustls` feature of the `ws` crate",
             ));
         }
-        let mut backend = match runtime {
+        let backend = match runtime {
             #[cfg(feature = "mio")]
-            Runtime::Mio => Backend::Mio(MioBackend::new(factory, settings, tls.clone())?),
+            Runtime::Mio => Runtimes::Mio(MioBackend::new(factory, settings, tls.clone())?),
             #[cfg(feature = "tokio")]
-            Runtime::Tokio => Backend::Tokio(TokioBackend::new(factory, settings, tls.clone())?),
+            Runtime::Tokio => Runtimes::Tokio(TokioBackend::new(factory, settings, tls.clone())?),
         };
-        let queue = match &mut backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.queue(),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.queue(),
-        };
+        let queue = backend.get().queue();
         Ok(WebSocket {
             backend,
             settings,
@@ -204,25 +191,13 @@ impl<F: Factory> WebSocket<F> {
     /// # }
     /// ```
     pub fn with_proxy(mut self, setting: ProxySetting) -> WebSocket<F> {
-        match &mut self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.set_proxy(setting.clone()),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.set_proxy(setting.clone()),
-        }
+        self.backend.get_mut().set_proxy(setting.clone());
         self.proxy = setting;
         self
     }
 
-    #[cfg(feature = "rustls")]
     fn set_tls(&mut self) {
-        let tls = self.tls.clone();
-        match &mut self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.set_tls(tls),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.set_tls(tls),
-        }
+        self.backend.get_mut().set_tls(self.tls.clone());
     }
 
     /// Binds a listener to the first address of `addr_spec` that works.
@@ -241,13 +216,7 @@ impl<F: Factory> WebSocket<F> {
         }
         let mut last = None;
         for addr in addr_spec.to_socket_addrs()? {
-            let result = match &mut self.backend {
-                #[cfg(feature = "mio")]
-                Backend::Mio(b) => b.bind(addr),
-                #[cfg(feature = "tokio")]
-                Backend::Tokio(b) => b.bind(addr),
-            };
-            match result {
+            match self.backend.get_mut().bind(addr) {
                 Ok(_) => return Ok(self),
                 Err(e) => last = Some(e),
             }
@@ -265,12 +234,7 @@ impl<F: Factory> WebSocket<F> {
     /// host name are checked, SNI is sent). Without the feature a `wss://`
     /// URL fails with an error naming it, reported to the handler.
     pub fn connect(&mut self, url: url::Url) -> Result<&mut WebSocket<F>> {
-        match &mut self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.connect(url),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.connect(url),
-        }
+        self.backend.get_mut().connect(url);
         Ok(self)
     }
 
@@ -278,12 +242,7 @@ impl<F: Factory> WebSocket<F> {
     /// has no listener and no connection left. Returns a fresh `WebSocket`
     /// with the same factory and settings.
     pub fn run(self) -> Result<WebSocket<F>> {
-        let factory = match self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.run()?,
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.run()?,
-        };
+        let factory = self.backend.run()?;
         WebSocket::with(factory, self.settings, self.runtime, self.tls)
             .map(|ws| ws.with_proxy(self.proxy))
     }
@@ -291,18 +250,12 @@ impl<F: Factory> WebSocket<F> {
     /// Serves a listener bound by the caller, as [`bind`](Self::bind) does
     /// with one it binds itself (for [`Threaded`](crate::Threaded)).
     pub(crate) fn adopt(&mut self, listener: std::net::TcpListener) -> Result<SocketAddr> {
-        match &mut self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.adopt(listener),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.adopt(listener),
-        }
+        self.backend.get_mut().adopt(listener)
     }
 
     /// Replaces the TLS configurations (for [`Threaded`](crate::Threaded)).
     pub(crate) fn set_tls_config(&mut self, tls: Tls) {
         self.tls = tls;
-        #[cfg(feature = "rustls")]
         self.set_tls();
     }
 
@@ -314,12 +267,7 @@ impl<F: Factory> WebSocket<F> {
     /// Has the `Sender`s of this `WebSocket` push through `queue` (which
     /// forwards to the loop's own), for [`Threaded`](crate::Threaded).
     pub(crate) fn set_queue(&mut self, queue: Arc<dyn CommandQueue>) {
-        match &mut self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.set_queue(queue.clone()),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.set_queue(queue.clone()),
-        }
+        self.backend.get_mut().set_queue(queue.clone());
         self.queue = queue;
     }
 
@@ -332,13 +280,10 @@ impl<F: Factory> WebSocket<F> {
     /// [`bind`](Self::bind), the port the system chose. Fails with
     /// `NotConnected` before `bind`.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        let addr = match &self.backend {
-            #[cfg(feature = "mio")]
-            Backend::Mio(b) => b.local_addr(),
-            #[cfg(feature = "tokio")]
-            Backend::Tokio(b) => b.local_addr(),
-        };
-        addr.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotConnected, "not bound"))
+        self.backend
+            .get()
+            .local_addr()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotConnected, "not bound"))
     }
 }
 
