@@ -13,7 +13,7 @@ use crate::dispatch::{Conn, Hub, LoopCtl};
 use crate::handler::Factory;
 use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, QueueError, Result};
-use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
+use crate::sender::{Command, CommandQueue, Nowhere, Route, Sender, WriteLimits};
 use crate::settings::Settings;
 use crate::tls_config::Tls;
 use crate::util::Token;
@@ -144,7 +144,7 @@ impl<F: Factory> MioHub<F> {
     fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
         if !self.hub.admission.may_connect(ctl.connection_count()) {
             let full = std::io::Error::other("too many connections");
-            return self.connect_failed(ctl, Error::from(full));
+            return self.hub.connect_failed(Error::from(full));
         }
         self.dial(ctl, url, None);
     }
@@ -158,29 +158,28 @@ impl<F: Factory> MioHub<F> {
         hop: Option<(ConnInfo, Conn<F::Handler>)>,
     ) {
         let (ended, mut existing) = hop.unzip();
-        let fail =
-            |this: &mut Self, ctl: &mut _, existing: Option<Conn<F::Handler>>, e| match existing {
-                Some(mut conn) => {
-                    conn.report(e);
-                    this.hub.connection_lost(conn);
-                }
-                None => this.connect_failed(ctl, e),
-            };
+        let fail = |this: &mut Self, existing: Option<Conn<F::Handler>>, e| match existing {
+            Some(mut conn) => {
+                conn.report(e);
+                this.hub.connection_lost(conn);
+            }
+            None => this.hub.connect_failed(e),
+        };
         let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
-            Err(e) => return fail(self, ctl, existing, e),
+            Err(e) => return fail(self, existing, e),
         };
         #[cfg(feature = "rustls")]
         let name = match secure.then(|| crate::tls_config::server_name(&url)) {
             Some(Ok(name)) => Some(name),
-            Some(Err(e)) => return fail(self, ctl, existing, e),
+            Some(Err(e)) => return fail(self, existing, e),
             None => None,
         };
         #[cfg(feature = "rustls")]
         let client_config = self.tls.client_config();
         let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
             Ok(proxy) => proxy,
-            Err(e) => return fail(self, ctl, existing, e),
+            Err(e) => return fail(self, existing, e),
         };
         #[cfg(not(feature = "rustls"))]
         let _ = secure;
@@ -193,7 +192,7 @@ impl<F: Factory> MioHub<F> {
                     Ok(name) => Some(name),
                     Err(e) => {
                         let e = Error::new(ErrorKind::Internal, format!("proxy {p}: {e}"));
-                        return fail(self, ctl, existing, e);
+                        return fail(self, existing, e);
                     }
                 }
             }
@@ -274,29 +273,12 @@ impl<F: Factory> MioHub<F> {
         }
         match result {
             // The redirected connection was not dialled: its handler hears why.
-            Err(e) => fail(self, ctl, existing, Error::from(e)),
+            Err(e) => fail(self, existing, Error::from(e)),
             Ok(_) => {
                 if let Some(conn) = existing {
                     self.hub.connection_lost(conn);
                 }
             }
-        }
-    }
-
-    /// No connection could be started: as in ws-rs, a handler is made so
-    /// that the error has somewhere to go.
-    fn connect_failed(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, error: Error) {
-        let info = ConnInfo {
-            token: usize::MAX - 2,
-            id: 0,
-            role: Role::Client,
-            peer_addr: ([0, 0, 0, 0], 0).into(),
-            local_addr: None,
-        };
-        let _ = ctl;
-        if let Some(mut conn) = self.hub.make(Role::Client, self.sender(&info)) {
-            conn.report(error);
-            self.hub.connection_lost(conn);
         }
     }
 }
@@ -313,17 +295,7 @@ impl<F: Factory> Endpoint for MioHub<F> {
         ctl: &mut Control<'_, Self::Session>,
         peer: std::net::SocketAddr,
     ) -> Option<Refusal> {
-        let info = ConnInfo {
-            token: usize::MAX - 2,
-            id: 0,
-            role: Role::Server,
-            peer_addr: peer,
-            local_addr: None,
-        };
-        let sender = self.sender(&info);
-        let answer = self
-            .hub
-            .refuse(ctl.connection_count(), Some(peer), sender)?;
+        let answer = self.hub.refuse(ctl.connection_count(), Some(peer))?;
         // A TLS client reads the 503 inside TLS.
         #[cfg(feature = "rustls")]
         if let Some(config) = &self.tls.server {
@@ -439,7 +411,7 @@ impl<F: Factory> MioBackend<F> {
         let config = Arc::new(settings.core_config());
         // The queue needs the loop's waker, and the endpoint needs the queue:
         // start with a placeholder and give the real handle once the loop exists.
-        let placeholder: Arc<dyn CommandQueue> = Arc::new(Unstarted);
+        let placeholder: Arc<dyn CommandQueue> = Arc::new(Nowhere);
         let hub = MioHub {
             limits: WriteLimits::new(&settings),
             hub: Hub::new(factory, settings),
@@ -497,14 +469,6 @@ impl<F: Factory> Backend<F> for MioBackend<F> {
         }
         let hub = self.event_loop.run()?;
         Ok(hub.hub.factory)
-    }
-}
-
-struct Unstarted;
-
-impl CommandQueue for Unstarted {
-    fn push(&self, _: Route, _: Command) -> std::result::Result<(), QueueError> {
-        Err(QueueError::Disconnected)
     }
 }
 

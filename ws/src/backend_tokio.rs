@@ -322,8 +322,7 @@ where
         if self.shutting_down {
             return;
         }
-        let refused = self.sender(usize::MAX - 2, 0);
-        if let Some(answer) = self.hub.refuse(self.slots.len(), Some(peer), refused) {
+        if let Some(answer) = self.hub.refuse(self.slots.len(), Some(peer)) {
             // A TLS client reads the 503 inside TLS.
             #[cfg(feature = "rustls")]
             if let Some(config) = &self.tls.server {
@@ -381,7 +380,9 @@ where
             return;
         }
         if !self.hub.admission.may_connect(self.slots.len()) {
-            return self.connect_failed(Error::from(io::Error::other("too many connections")));
+            return self
+                .hub
+                .connect_failed(Error::from(io::Error::other("too many connections")));
         }
         self.dial(url, None);
     }
@@ -399,7 +400,7 @@ where
                 }
                 this.hub.connection_lost(conn);
             }
-            None => this.connect_failed(e),
+            None => this.hub.connect_failed(e),
         };
         let (host, port, secure) = match host_port(&url) {
             Ok(hp) => hp,
@@ -508,15 +509,6 @@ where
             }
             (token, session.conn)
         }));
-    }
-
-    /// No connection could be started: as in ws-rs, a handler is made so
-    /// that the error has somewhere to go.
-    fn connect_failed(&mut self, error: Error) {
-        if let Some(mut conn) = self.hub.make(Role::Client, self.sender(usize::MAX - 2, 0)) {
-            conn.report(error);
-            self.hub.connection_lost(conn);
-        }
     }
 
     fn ended(&mut self, token: usize, mut conn: Conn<F::Handler>) {

@@ -22,7 +22,7 @@ use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::{CloseCode, OpCode};
 use crate::result::{Error, ErrorKind, Result};
-use crate::sender::{Command, DirectScope, Outbox, Sender, SenderKey};
+use crate::sender::{Command, DirectScope, Outbox, Sender, SenderKey, WriteLimits};
 use crate::settings::Settings;
 use crate::util::Token;
 
@@ -752,20 +752,28 @@ impl<F: Factory> Hub<F> {
     /// full: the returned bytes (a 503) are for the runtime to write before
     /// it closes the socket, and a handler made for the refused client has
     /// heard why in `on_error` (as for a connection that never started).
-    pub(crate) fn refuse(
-        &mut self,
-        total: usize,
-        peer: Option<SocketAddr>,
-        sender: Sender,
-    ) -> Option<Vec<u8>> {
+    pub(crate) fn refuse(&mut self, total: usize, peer: Option<SocketAddr>) -> Option<Vec<u8>> {
         let refusal = self.admission.check(total).err()?;
         let error = self.admission.refused(refusal, peer);
-        if let Some(mut conn) = self.make(Role::Server, sender) {
+        self.never_started(Role::Server, peer, error);
+        Some(self.admission.response())
+    }
+
+    /// No connection could be started (a connect failed): as in ws-rs, a
+    /// handler is made so that the error has somewhere to go.
+    pub(crate) fn connect_failed(&mut self, error: Error) {
+        self.never_started(Role::Client, None, error);
+    }
+
+    /// Makes a handler for a connection that never started, with a
+    /// `Sender` whose commands go nowhere, and tells it `error`.
+    fn never_started(&mut self, role: Role, peer: Option<SocketAddr>, error: Error) {
+        let sender = Sender::never_started(WriteLimits::new(&self.settings));
+        if let Some(mut conn) = self.make(role, sender) {
             conn.set_addrs(peer, None);
             conn.report(error);
             self.connection_lost(conn);
         }
-        Some(self.admission.response())
     }
 
     /// Makes the handler of a new connection; `None` when the factory panicked.

@@ -17,6 +17,21 @@ use crate::util::{Timeout, Token};
 /// The token of a broadcaster: a `Sender` whose messages go to every connection.
 pub(crate) const ALL: Token = Token(usize::MAX);
 
+/// The token of a `Sender` whose connection never started: a client the
+/// server refused, or a connect that failed. Its handler is made only to
+/// hear why (as in ws-rs); the `Sender`'s commands go nowhere.
+pub(crate) const NEVER_STARTED: Token = Token(usize::MAX - 1);
+
+/// Where the commands of a [`NEVER_STARTED`] `Sender` go: nowhere, with an
+/// error; also the queue of a loop not made yet.
+pub(crate) struct Nowhere;
+
+impl CommandQueue for Nowhere {
+    fn push(&self, _: Route, _: Command) -> std::result::Result<(), QueueError> {
+        Err(QueueError::Disconnected)
+    }
+}
+
 /// What a [`Sender`] asks of the event loop.
 #[derive(Clone, Debug)]
 pub(crate) enum Command {
@@ -379,6 +394,12 @@ impl Sender {
             outbox: Some(Arc::new(Outbox::new(limits))),
             ..Sender::new(token, connection_id, queue)
         }
+    }
+
+    /// The `Sender` of a connection that never started (see
+    /// [`NEVER_STARTED`]).
+    pub(crate) fn never_started(limits: WriteLimits) -> Sender {
+        Sender::with_limits(NEVER_STARTED, 0, Arc::new(Nowhere), limits)
     }
 
     /// The connection's outbox, for its runtime.
