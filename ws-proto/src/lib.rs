@@ -67,6 +67,8 @@ pub mod redirect;
 mod rng;
 #[cfg(feature = "os-seed")]
 mod seed;
+#[cfg(feature = "rustls")]
+pub mod tls;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame};

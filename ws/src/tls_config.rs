@@ -8,7 +8,7 @@
 //! certificate and key are always the caller's.
 
 #[cfg(feature = "rustls")]
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// The TLS configurations of a `WebSocket`.
 #[derive(Clone, Default)]
@@ -39,36 +39,8 @@ impl Tls {
     }
 }
 
-/// The crypto provider of every configuration this crate builds: rustls's
-/// `ring` provider, chosen explicitly so that no process-wide default has
-/// to be installed.
 #[cfg(feature = "rustls")]
-pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
-        .clone()
-}
-
-/// The default client configuration: the webpki (Mozilla) roots, the
-/// `ring` provider, TLS 1.2 and 1.3, no client certificate.
-#[cfg(feature = "rustls")]
-pub fn default_client_config() -> Arc<rustls::ClientConfig> {
-    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let config = rustls::ClientConfig::builder_with_provider(crypto_provider())
-                .with_safe_default_protocol_versions()
-                .expect("the ring provider supports the default protocol versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-            Arc::new(config)
-        })
-        .clone()
-}
+pub use ws_proto::tls::{crypto_provider, default_client_config};
 
 /// A server configuration from PEM files: `cert` holds the certificate
 /// chain (the server's own certificate first, then the intermediates),
@@ -122,13 +94,5 @@ pub fn server_config_from_pem_files(
 /// The name a `wss://` URL's certificate must carry (and the SNI sent).
 #[cfg(feature = "rustls")]
 pub(crate) fn server_name(url: &url::Url) -> crate::Result<rustls::pki_types::ServerName<'static>> {
-    use rustls::pki_types::ServerName;
-    let bad = |what: String| crate::Error::new(crate::ErrorKind::Internal, what);
-    match url.host() {
-        Some(url::Host::Domain(host)) => ServerName::try_from(host.to_owned())
-            .map_err(|e| bad(format!("bad host name {host:?}: {e}"))),
-        Some(url::Host::Ipv4(ip)) => Ok(ServerName::IpAddress(std::net::IpAddr::V4(ip).into())),
-        Some(url::Host::Ipv6(ip)) => Ok(ServerName::IpAddress(std::net::IpAddr::V6(ip).into())),
-        None => Err(bad("URL has no host".into())),
-    }
+    ws_proto::tls::server_name(url).map_err(|e| crate::Error::new(crate::ErrorKind::Internal, e))
 }
