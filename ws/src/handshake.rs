@@ -245,12 +245,10 @@ impl Request {
     /// [`ErrorKind::Encoding`] when the header read is not valid UTF-8.
     pub fn client_addr(&self) -> Result<Option<&str>> {
         if let Some(forwarded_for) = self.header("x-forwarded-for") {
-            let first = from_utf8(forwarded_for)?.split(',').next().unwrap_or("");
-            let first = first.trim();
-            return Ok((!first.is_empty()).then_some(first));
+            return Ok(ws_proto::header_list_items(from_utf8(forwarded_for)?).next());
         }
         if let Some(forwarded) = self.header("forwarded") {
-            for element in from_utf8(forwarded)?.split(',') {
+            for element in ws_proto::header_list_items(from_utf8(forwarded)?) {
                 for pair in element.split(';') {
                     let Some((name, value)) = pair.split_once('=') else {
                         continue;
