@@ -712,13 +712,7 @@ impl<E: Endpoint> EventLoop<E> {
 
     /// Binds a listener; accepted connections go to [`Endpoint::accept`].
     pub fn listen(&mut self, addr: SocketAddr) -> io::Result<SocketAddr> {
-        let mut listener = TcpListener::bind(addr)?;
-        self.poll
-            .registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
-        let local = listener.local_addr()?;
-        self.listener = Some(listener);
-        Ok(local)
+        self.serve(TcpListener::bind(addr)?)
     }
 
     /// Serves a listener bound elsewhere (one of several `SO_REUSEPORT`
@@ -726,7 +720,10 @@ impl<E: Endpoint> EventLoop<E> {
     /// [`listen`](Self::listen) does; it is made non-blocking here.
     pub fn listen_on(&mut self, listener: std::net::TcpListener) -> io::Result<SocketAddr> {
         listener.set_nonblocking(true)?;
-        let mut listener = TcpListener::from_std(listener);
+        self.serve(TcpListener::from_std(listener))
+    }
+
+    fn serve(&mut self, mut listener: TcpListener) -> io::Result<SocketAddr> {
         self.poll
             .registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;

@@ -103,6 +103,19 @@ fn node(url: &str) -> (Node, Received) {
     (Bridge::redis(url, config, local).unwrap(), received)
 }
 
+/// Two nodes following "room", once both are subscribed.
+async fn two_nodes_in_room(url: &str) -> [(Node, Received); 2] {
+    let nodes = [node(url), node(url)];
+    for (node, _) in &nodes {
+        node.follow("room");
+    }
+    until("both subscribed", || {
+        nodes.iter().all(|(n, _)| n.backplane().is_subscribed())
+    })
+    .await;
+    nodes
+}
+
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !done() {
@@ -121,14 +134,7 @@ async fn two_nodes_deliver_every_message_once() {
         return;
     };
     tokio::time::timeout(LIMIT, async {
-        let (a, a_got) = node(&redis.url());
-        let (b, b_got) = node(&redis.url());
-        a.follow("room");
-        b.follow("room");
-        until("both subscribed", || {
-            a.backplane().is_subscribed() && b.backplane().is_subscribed()
-        })
-        .await;
+        let [(a, a_got), (b, b_got)] = two_nodes_in_room(&redis.url()).await;
         for i in 0..50 {
             a.publish("room", Message::Text(format!("a{i}")))
                 .await
@@ -185,14 +191,7 @@ async fn a_redis_restart_is_survived_and_publishes_meanwhile_are_reported() {
         return;
     };
     let redis = tokio::time::timeout(LIMIT, async move {
-        let (a, a_got) = node(&redis.url());
-        let (b, b_got) = node(&redis.url());
-        a.follow("room");
-        b.follow("room");
-        until("both subscribed", || {
-            a.backplane().is_subscribed() && b.backplane().is_subscribed()
-        })
-        .await;
+        let [(a, a_got), (b, b_got)] = two_nodes_in_room(&redis.url()).await;
         a.publish("room", Message::Text("before".into()))
             .await
             .unwrap();

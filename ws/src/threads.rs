@@ -236,17 +236,8 @@ impl Threaded {
     /// one shared listener elsewhere. With port 0 the system picks one
     /// port, shared by all (see [`local_addr`](Self::local_addr)).
     pub fn bind<A: ToSocketAddrs>(mut self, addr_spec: A) -> Result<Threaded> {
-        #[cfg(feature = "rustls")]
-        let missing = self.encrypt_server && self.tls.server.is_none();
-        #[cfg(not(feature = "rustls"))]
-        let missing = self.encrypt_server;
-        if missing {
-            return Err(Error::new(
-                ErrorKind::Internal,
-                "encrypt_server is set but no TLS server configuration was given: \
-                 call Threaded::with_tls_server",
-            ));
-        }
+        self.tls
+            .check_server(self.encrypt_server, "Threaded::with_tls_server")?;
         let mut last = None;
         for addr in addr_spec.to_socket_addrs()? {
             match listeners(addr, self.loops.len()) {

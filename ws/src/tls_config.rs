@@ -21,6 +21,27 @@ pub(crate) struct Tls {
     pub(crate) client: Option<Arc<rustls::ClientConfig>>,
 }
 
+impl Tls {
+    /// Listening with `encrypt_server` needs a server configuration:
+    /// `hint` names the call that gives one.
+    pub(crate) fn check_server(&self, encrypt_server: bool, hint: &str) -> crate::Result<()> {
+        #[cfg(feature = "rustls")]
+        let missing = encrypt_server && self.server.is_none();
+        // Without the feature, building the WebSocket failed already.
+        #[cfg(not(feature = "rustls"))]
+        let missing = encrypt_server;
+        if missing {
+            return Err(crate::Error::new(
+                crate::ErrorKind::Internal,
+                format!(
+                    "encrypt_server is set but no TLS server configuration was given: call {hint}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Tls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Tls");

@@ -206,14 +206,8 @@ impl<F: Factory> WebSocket<F> {
     /// needs a configuration from `with_tls_server`
     /// (feature `rustls`): without one this fails.
     pub fn bind<A: ToSocketAddrs>(mut self, addr_spec: A) -> Result<WebSocket<F>> {
-        #[cfg(feature = "rustls")]
-        if self.settings.encrypt_server && self.tls.server.is_none() {
-            return Err(Error::new(
-                ErrorKind::Internal,
-                "encrypt_server is set but no TLS server configuration was given: \
-                 call WebSocket::with_tls_server",
-            ));
-        }
+        self.tls
+            .check_server(self.settings.encrypt_server, "WebSocket::with_tls_server")?;
         let mut last = None;
         for addr in addr_spec.to_socket_addrs()? {
             match self.backend.get_mut().bind(addr) {
