@@ -1,85 +1,18 @@
-//! Two nodes on one real Redis (Debian's `redis-server`, started on a free
-//! loopback port with persistence off and stopped by its pid). Without
+//! Two nodes on one real Redis (see `common`). Without
 //! `redis-server` the tests say so and pass, unless `WS_REQUIRE_REDIS=1`
 //! (as `.ci/run` sets it), which makes that a failure.
 
-use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::{RedisServer, until};
 
 use ws_proto::Message;
 use ws_redis::{Bridge, RedisBackplane, RedisConfig};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    /// A Redis on `port` (a free one when `None`); `None` when there is no
-    /// `redis-server` and it is not required.
-    fn start(port: Option<u16>) -> Option<RedisServer> {
-        let port = port.unwrap_or_else(|| {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        });
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(e) if std::env::var("WS_REQUIRE_REDIS").as_deref() == Ok("1") => {
-                panic!("redis-server is required (WS_REQUIRE_REDIS=1): {e}")
-            }
-            Err(e) => {
-                eprintln!("skipped: no redis-server ({e}); `apt-get install redis-server`");
-                return None;
-            }
-        };
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !server.answers_ping() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(server)
-    }
-
-    fn answers_ping(&self) -> bool {
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-        let mut answer = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok()
-            && s.read_exact(&mut answer).is_ok()
-            && &answer == b"+PONG\r\n"
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Stops it by its pid.
-    fn stop(mut self) -> u16 {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.port
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What a node's subscribers were handed: "topic message" lines.
 type Received = Arc<Mutex<Vec<String>>>;
@@ -114,14 +47,6 @@ async fn two_nodes_in_room(url: &str) -> [(Node, Received); 2] {
     })
     .await;
     nodes
-}
-
-async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 fn count(received: &Received) -> usize {
