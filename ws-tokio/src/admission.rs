@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use ws_proto::{Config, Response};
 
+use crate::trace::Refusals;
 use crate::{Error, WebSocketStream};
 
 /// The caps of a [`Listener`].
@@ -108,6 +109,8 @@ pub struct Listener {
     counts: Arc<Counts>,
     /// Since when the handshake cap has been full.
     full_since: Mutex<Option<Instant>>,
+    /// The refusals' `tracing` events (nothing without the feature).
+    refusals: Refusals,
 }
 
 /// A client the [`Listener`] admitted: its socket, holding a handshake slot
@@ -154,6 +157,7 @@ impl Listener {
             limits,
             counts: Arc::default(),
             full_since: Mutex::new(None),
+            refusals: Refusals::default(),
         }
     }
 
@@ -199,6 +203,7 @@ impl Listener {
                 return Ok((Admitted { tcp, pending }, peer));
             };
             log::warn!("refused a connection from {peer} with 503: server full ({why})");
+            self.refusals.refused(peer, why);
             let mut answer = Vec::new();
             Response::service_unavailable(self.limits.retry_after).write_to(&mut answer);
             refuse(tcp, &answer);
@@ -232,7 +237,9 @@ impl Admitted {
         config: Arc<Config>,
     ) -> Result<(WebSocketStream<TcpStream>, Permit), Error> {
         let Admitted { tcp, pending } = self;
-        let ws = crate::accept_with_config(tcp, config).await?;
+        let peer = tcp.peer_addr().ok();
+        let accept_all = |_: &ws_proto::Request| Ok(ws_proto::Accept::default());
+        let ws = crate::handshake::accept_from(tcp, peer, config, accept_all).await?;
         pending.0.open.fetch_add(1, Ordering::Relaxed);
         let counts = Arc::clone(&pending.0);
         drop(pending);
