@@ -153,6 +153,9 @@
 //! | `refused a connection with 503` ([`Listener::accept`]) | `debug` | `peer`, `cap` (`max_connections` or `max_pending_handshakes`) |
 //! | `server full, refusing connections with 503` | `warn`, at most once every 10 s per listener | `cap`, `refused` (the refusals since the last such warning) |
 //!
+//! The messages start with `ws-tokio: ` (`ws-tokio: connection closed`),
+//! and the targets with `ws_tokio`, so `ws_tokio=debug` selects them all.
+//!
 //! The connection's events are emitted in its span, and the span is
 //! entered around each poll of the connection's work, so events of the
 //! application's own code run from those polls nest there too. The span's
