@@ -4,14 +4,16 @@
 #
 #   autobahn/run.sh [options] [CONFIG...]
 #
-# CONFIG is server-mio, client-mio, server-tokio, client-tokio, server-native
-# or client-native (default: all six). server-RT starts
+# CONFIG is server-mio, client-mio, server-tokio, client-tokio, server-native,
+# client-native or server-axum (default: all seven). server-RT starts
 # target/release/examples/autobahn_server --runtime RT on a free 127.0.0.1 port
 # and lets wstest's fuzzing client test it; client-RT runs
 # target/release/examples/autobahn_client --runtime RT {url} {agent} against
 # wstest's fuzzing server. The -native configurations do the same with
 # autobahn_native_server and autobahn_native_client, written on ws-tokio's
-# native async API (Stream + Sink) instead of the facade. Reports go to
+# native async API (Stream + Sink) instead of the facade, and server-axum with
+# autobahn_axum_server, an axum server that upgrades through ws-tokio's
+# extractor (ws_tokio::axum::WebSocketUpgrade). Reports go to
 # autobahn/reports/CONFIG/.
 #
 # Options:
@@ -30,14 +32,18 @@
 #   AUTOBAHN_VENV        venv for wstest (default: <repo>/.autobahn-venv; made or
 #                        refreshed by the suite's install.sh, which is idempotent)
 #   AUTOBAHN_BUILD_CMD   build command, run by bash in the repository root
-#                        (default: cargo build --release -p ws-examples --features tokio
+#                        (default: cargo build --release -p ws-examples --features tokio,axum
 #                        --example autobahn_server --example autobahn_client
-#                        --example autobahn_native_server --example autobahn_native_client)
+#                        --example autobahn_native_server --example autobahn_native_client
+#                        --example autobahn_axum_server)
 #   AUTOBAHN_SERVER_BIN  server testee (default: <repo>/target/release/examples/autobahn_server)
 #   AUTOBAHN_CLIENT_BIN  client testee (default: <repo>/target/release/examples/autobahn_client)
 #   AUTOBAHN_NATIVE_SERVER_BIN, AUTOBAHN_NATIVE_CLIENT_BIN
 #                        the same for the -native configurations (default:
 #                        <repo>/target/release/examples/autobahn_native_{server,client})
+#   AUTOBAHN_AXUM_SERVER_BIN
+#                        the same for server-axum (default:
+#                        <repo>/target/release/examples/autobahn_axum_server)
 #
 # A configuration passes when its report matches its expected file exactly
 # (behavior, behaviorClose and remoteCloseCode of every case, see compare.py),
@@ -56,14 +62,15 @@ usage() { sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1
 
 SHARED="${AUTOBAHN_SHARED:-$HERE/../../shared/autobahn}"
 VENV="${AUTOBAHN_VENV:-$REPO/.autobahn-venv}"
-BUILD_CMD="${AUTOBAHN_BUILD_CMD:-cargo build --release -p ws-examples --features tokio --example autobahn_server --example autobahn_client --example autobahn_native_server --example autobahn_native_client}"
+BUILD_CMD="${AUTOBAHN_BUILD_CMD:-cargo build --release -p ws-examples --features tokio,axum --example autobahn_server --example autobahn_client --example autobahn_native_server --example autobahn_native_client --example autobahn_axum_server}"
 SERVER_BIN="${AUTOBAHN_SERVER_BIN:-$REPO/target/release/examples/autobahn_server}"
 CLIENT_BIN="${AUTOBAHN_CLIENT_BIN:-$REPO/target/release/examples/autobahn_client}"
 NATIVE_SERVER_BIN="${AUTOBAHN_NATIVE_SERVER_BIN:-$REPO/target/release/examples/autobahn_native_server}"
 NATIVE_CLIENT_BIN="${AUTOBAHN_NATIVE_CLIENT_BIN:-$REPO/target/release/examples/autobahn_native_client}"
+AXUM_SERVER_BIN="${AUTOBAHN_AXUM_SERVER_BIN:-$REPO/target/release/examples/autobahn_axum_server}"
 REPORTS="$HERE/reports"
 EXPECTED_DIR="$HERE/expected"
-ALL_CONFIGS=(server-mio client-mio server-tokio client-tokio server-native client-native)
+ALL_CONFIGS=(server-mio client-mio server-tokio client-tokio server-native client-native server-axum)
 DEFAULT_CASES='1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*,12.*,13.*'
 
 CASES="$DEFAULT_CASES"
@@ -82,7 +89,8 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     -h|--help) usage 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
-    server-mio|client-mio|server-tokio|client-tokio|server-native|client-native) CONFIGS+=("$1"); shift ;;
+    server-mio|client-mio|server-tokio|client-tokio|server-native|client-native|server-axum)
+      CONFIGS+=("$1"); shift ;;
     *) die "unknown configuration $1 (expected one of: ${ALL_CONFIGS[*]})" ;;
   esac
 done
@@ -104,6 +112,7 @@ testee() {  # CONFIG: the testee binary that plays it
   case "$1" in
     server-native) echo "$NATIVE_SERVER_BIN" ;;
     client-native) echo "$NATIVE_CLIENT_BIN" ;;
+    server-axum) echo "$AXUM_SERVER_BIN" ;;
     server-*) echo "$SERVER_BIN" ;;
     client-*) echo "$CLIENT_BIN" ;;
   esac
@@ -185,7 +194,8 @@ GATE_RC=0
 for config in "${CONFIGS[@]}"; do
   mode="${config%%-*}"
   runtime="${config#*-}"
-  [ "$runtime" = native ] && runtime=tokio   # the native testees take and ignore it
+  # the native and axum testees take and ignore it
+  case "$runtime" in native|axum) runtime=tokio ;; esac
   bin="$(testee "$config")"
   agent="ws-$config"
   out="$REPORTS/$config"

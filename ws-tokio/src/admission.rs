@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use ws_proto::{Config, Response};
 
+use crate::trace::Refusals;
 use crate::{Error, WebSocketStream};
 
 /// The caps of a [`Listener`].
@@ -111,6 +112,8 @@ pub struct Listener {
     /// TLS for every client: the refusals go inside it too.
     #[cfg(feature = "rustls")]
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// The refusals' `tracing` events (nothing without the feature).
+    refusals: Refusals,
 }
 
 /// A client the [`Listener`] admitted: its socket, holding a handshake slot
@@ -161,6 +164,7 @@ impl Listener {
             full_since: Mutex::new(None),
             #[cfg(feature = "rustls")]
             tls: None,
+            refusals: Refusals::default(),
         }
     }
 
@@ -222,6 +226,7 @@ impl Listener {
                 return Ok((admitted, peer));
             };
             log::warn!("refused a connection from {peer} with 503: server full ({why})");
+            self.refusals.refused(peer, why);
             let mut answer = Vec::new();
             Response::service_unavailable(self.limits.retry_after).write_to(&mut answer);
             #[cfg(feature = "rustls")]
@@ -259,7 +264,9 @@ impl Admitted {
         self,
         config: Arc<Config>,
     ) -> Result<(WebSocketStream<TcpStream>, Permit), Error> {
-        let ws = crate::accept_with_config(self.tcp, config).await?;
+        let peer = self.tcp.peer_addr().ok();
+        let accept_all = |_: &ws_proto::Request| Ok(ws_proto::Accept::default());
+        let ws = crate::handshake::accept_from(self.tcp, peer, config, accept_all).await?;
         Ok((ws, self.pending.open()))
     }
 

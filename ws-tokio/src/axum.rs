@@ -226,7 +226,7 @@ impl WebSocketUpgrade {
         }
         let config = self.config;
         let on_upgrade = self.on_upgrade;
-        tokio::spawn(async move {
+        let task = async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
                     let io = Upgraded(TokioIo::new(upgraded));
@@ -234,7 +234,13 @@ impl WebSocketUpgrade {
                 }
                 Err(e) => log::debug!("ws-tokio: the axum upgrade did not complete: {e}"),
             }
-        });
+        };
+        // The connection's span is a child of the handler's (a request
+        // span with the client's address, say), which the task would
+        // otherwise lose.
+        #[cfg(feature = "tracing")]
+        let task = tracing::Instrument::instrument(task, tracing::Span::current());
+        tokio::spawn(task);
         response
     }
 }

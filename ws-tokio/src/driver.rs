@@ -229,6 +229,11 @@ where
     C: Commands<Item = T::Command>,
 {
     let mut engine = Engine::new(stream, conn);
+    let scope = engine.trace.scope();
+    if engine.conn.is_open() {
+        // An established connection: no `Open` event will say so.
+        engine.trace.established(&engine.conn, None);
+    }
     let mut timers = Timers::default();
     let mut commands_open = true;
     let eager = session.commands_while_backed_up();
@@ -240,25 +245,43 @@ where
             timers: &mut timers,
         };
         let written = engine.write_pending();
+        let io_error = engine.io_error.take();
         let conn = &mut engine.conn;
-        for command in batch.drain(..) {
-            session.on_command(&mut ctl, conn, command);
-        }
-        if let Some(e) = engine.io_error.take() {
-            session.on_io_error(&mut ctl, conn, &e);
-        }
+        let trace = &mut engine.trace;
+        scope.run(|| {
+            for command in batch.drain(..) {
+                session.on_command(&mut ctl, conn, command);
+            }
+            trace.note_close(conn);
+            if let Some(e) = &io_error {
+                session.on_io_error(&mut ctl, conn, e);
+            }
+        });
         let mut closed = false;
-        loop {
-            while let Some(event) = conn.poll_event() {
-                closed |= matches!(event, Event::Closed(_));
-                session.on_event(&mut ctl, conn, event);
+        scope.run(|| {
+            loop {
+                while let Some(event) = conn.poll_event() {
+                    match &event {
+                        Event::Open(opened) => trace.established(conn, opened.response.protocol()),
+                        Event::Closed(c) => {
+                            closed = true;
+                            trace.closed(c, io_error.as_ref());
+                        }
+                        _ => {}
+                    }
+                    session.on_event(&mut ctl, conn, event);
+                    trace.note_close(conn);
+                }
+                match ctl.timers.pop_due(now) {
+                    Some(id) => {
+                        session.on_timer(&mut ctl, conn, id);
+                        trace.note_close(conn);
+                    }
+                    None => break,
+                }
             }
-            match ctl.timers.pop_due(now) {
-                Some(id) => session.on_timer(&mut ctl, conn, id),
-                None => break,
-            }
-        }
-        session.on_output(&mut ctl, conn, written);
+            session.on_output(&mut ctl, conn, written);
+        });
         if closed {
             engine.closed_seen();
         }
@@ -269,8 +292,8 @@ where
         poll_fn(|cx| {
             // Write first: whether there is room for more input and more
             // commands depends on what is still waiting to be written.
-            let progressed = engine
-                .poll_progress(cx, WRITE_HIGH_WATER, timers.next())
+            let progressed = scope
+                .run(|| engine.poll_progress(cx, WRITE_HIGH_WATER, timers.next()))
                 .is_ready();
             // Some output went out: the session hears of it.
             let drained = engine.output_pending() < reported;

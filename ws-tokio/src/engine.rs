@@ -17,6 +17,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 use ws_proto::{Connection, OutputQueue, Transmit, TransportClose};
 
+use crate::trace::ConnTrace;
+
 /// Size of the one read buffer each connection reuses.
 pub(crate) const READ_BUFFER_SIZE: usize = 64 * 1024;
 
@@ -68,10 +70,14 @@ pub(crate) struct Engine<S> {
     /// Something was read or written, or a deadline fired, since the last
     /// [`Engine::take_activity`].
     activity: bool,
+    /// The connection's `tracing` span and events (nothing without the
+    /// `tracing` feature).
+    pub(crate) trace: ConnTrace,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
     pub(crate) fn new(io: S, conn: Connection) -> Self {
+        let trace = ConnTrace::new(conn.role());
         Self {
             io,
             conn,
@@ -85,6 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Engine<S> {
             timer: None,
             io_error: None,
             activity: false,
+            trace,
         }
     }
 

@@ -6,6 +6,7 @@
 //! back to the core.
 
 use std::future::poll_fn;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,14 +114,30 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&Request) -> Result<Accept, Response>,
 {
+    accept_from(stream, None, config, callback).await
+}
+
+/// [`accept_with`] for a client whose address is known (for the
+/// connection's `tracing` span).
+pub(crate) async fn accept_from<S, F>(
+    stream: S,
+    peer: Option<SocketAddr>,
+    config: Arc<Config>,
+    callback: F,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnOnce(&Request) -> Result<Accept, Response>,
+{
     // The handshake's state is large and needed only until the connection
     // opens: boxed, it is freed then, and the caller's future (held for
     // the connection's whole life) stays small.
-    Box::pin(serve_handshake(stream, config, callback)).await
+    Box::pin(serve_handshake(stream, peer, config, callback)).await
 }
 
 async fn serve_handshake<S, F>(
     stream: S,
+    peer: Option<SocketAddr>,
     config: Arc<Config>,
     callback: F,
 ) -> Result<WebSocketStream<S>, Error>
@@ -131,6 +148,8 @@ where
     let seed = ws_proto::os_seed().map_err(std::io::Error::from)?;
     let conn = Connection::server(config, now(), seed);
     let mut engine = Engine::new(stream, conn);
+    engine.trace.set_peer(peer);
+    let scope = engine.trace.scope();
     let mut callback = Some(callback);
     let mut request = None;
     let mut invalid = None;
@@ -164,13 +183,15 @@ where
                 Event::Closed(closed) => {
                     let io_error = engine.io_error.take();
                     finish(&mut engine).await;
-                    return Err(failure(invalid, io_error, closed.error));
+                    let error = failure(invalid, io_error, closed.error);
+                    engine.trace.handshake_failed(&error);
+                    return Err(error);
                 }
                 // Nothing else comes before the connection opens.
                 _ => {}
             }
         }
-        poll_fn(|cx| engine.poll_progress(cx, usize::MAX, None)).await;
+        poll_fn(|cx| scope.run(|| engine.poll_progress(cx, usize::MAX, None))).await;
     }
 }
 
@@ -214,12 +235,27 @@ pub async fn client_with_config<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // Boxed for the reason given in `accept_with`.
-    Box::pin(client_handshake(stream, request, config)).await
+    client_to(stream, None, request, config).await
+}
+
+/// [`client_with_config`] to a server whose address is known (for the
+/// connection's `tracing` span).
+async fn client_to<S>(
+    stream: S,
+    peer: Option<SocketAddr>,
+    request: Request,
+    config: Arc<Config>,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    // Boxed for the reason given in `accept_from`.
+    Box::pin(client_handshake(stream, peer, request, config)).await
 }
 
 async fn client_handshake<S>(
     stream: S,
+    peer: Option<SocketAddr>,
     request: Request,
     config: Arc<Config>,
 ) -> Result<WebSocketStream<S>, Error>
@@ -229,6 +265,8 @@ where
     let seed = ws_proto::os_seed().map_err(std::io::Error::from)?;
     let conn = Connection::client(config, request, now(), seed);
     let mut engine = Engine::new(stream, conn);
+    engine.trace.set_peer(peer);
+    let scope = engine.trace.scope();
     loop {
         while let Some(event) = engine.conn.poll_event() {
             match event {
@@ -236,12 +274,14 @@ where
                 Event::Closed(closed) => {
                     let io_error = engine.io_error.take();
                     finish(&mut engine).await;
-                    return Err(failure(None, io_error, closed.error));
+                    let error = failure(None, io_error, closed.error);
+                    engine.trace.handshake_failed(&error);
+                    return Err(error);
                 }
                 _ => {}
             }
         }
-        poll_fn(|cx| engine.poll_progress(cx, usize::MAX, None)).await;
+        poll_fn(|cx| scope.run(|| engine.poll_progress(cx, usize::MAX, None))).await;
     }
 }
 
@@ -398,6 +438,8 @@ async fn connect_once(
     };
     // Small frames (pongs, close echoes) should not wait for Nagle.
     stream.tcp().set_nodelay(true)?;
+    // The server's address, or the proxy's when tunneling.
+    let peer = stream.tcp().peer_addr().ok();
     #[cfg(feature = "rustls")]
     let stream = {
         use crate::tls_transport::{default_client_config, tls_connect};
@@ -420,7 +462,7 @@ async fn connect_once(
             ProxyStream::Tcp(tcp) => MaybeTlsStream::Plain(tcp),
         }
     };
-    client_with_config(stream, request, config).await
+    client_to(stream, peer, request, config).await
 }
 
 /// The TCP connect straight to the server of `url`.

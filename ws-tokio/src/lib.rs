@@ -133,6 +133,43 @@
 //! (hyper, axum), [`upgrade::negotiate`] accepts the client's offer with the
 //! same config and [`WebSocketStream::from_upgrade`] runs the connection
 //! with it; [`WebSocketStream::from_raw`] starts without it.
+//!
+//! ## Tracing
+//!
+//! With the `tracing` feature, the native API reports through
+//! [`tracing`](https://docs.rs/tracing) as well as through `log` (whose
+//! lines stay as they are; tracing's own `log` bridge is not turned on).
+//! Without the feature there is no `tracing` dependency and no cost. Nothing
+//! is emitted unless a subscriber enables it, and nothing at all at `info`,
+//! per message or per connection, so `info` stays quiet under any load:
+//!
+//! | what | level | fields |
+//! | --- | --- | --- |
+//! | span `ws_connection`, one per connection ([`accept`], [`connect`], [`Listener`], [`WebSocketStream::from_upgrade`] / [`from_raw`](WebSocketStream::from_raw), the [`driver`]) | `debug` | `role` (`server` or `client`); `peer`, the peer's address when known: a [`Listener`]'s client, the server (or proxy) [`connect`] reached |
+//! | `connection established` | `debug` | `deflate` (bool), `protocol` (the subprotocol, or empty) |
+//! | `connection closed` | `debug` | `code`, `reason_len`, `initiator` (`local`: this end sent the first close frame or failed the connection; `peer`: the peer's close came first, or the peer went away), `clean` (a complete close handshake), `error` (what ended it otherwise) |
+//! | `protocol error`, before its `connection closed` | `debug` | `error` (the violation), `code` (the close code sent, 1002, 1007 ...) |
+//! | `handshake failed` | `debug` | `error` |
+//! | `refused a connection with 503` ([`Listener::accept`]) | `debug` | `peer`, `cap` (`max_connections` or `max_pending_handshakes`) |
+//! | `server full, refusing connections with 503` | `warn`, at most once every 10 s per listener | `cap`, `refused` (the refusals since the last such warning) |
+//!
+//! The messages start with `ws-tokio: ` (`ws-tokio: connection closed`),
+//! and the targets with `ws_tokio`, so `ws_tokio=debug` selects them all.
+//!
+//! The connection's events are emitted in its span, and the span is
+//! entered around each poll of the connection's work, so events of the
+//! application's own code run from those polls nest there too. The span's
+//! parent is the span current where the connection was made: to give a
+//! plain [`accept`] the peer's address, which it does not know, run it in
+//! a span of your own that has it. The axum extractor makes the span a
+//! child of the handler's (a request span, say).
+//!
+//! Protocol errors are at `debug`, not `warn`: any peer can commit one at
+//! will, as often as it connects, and a log that a hostile client can fill
+//! is a problem of its own; a violation is the peer's fault, not something
+//! for this server's operator to fix. The refusals' rate-limited `warn` is
+//! the one thing an operator should see, as it means the server is at its
+//! caps.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -154,6 +191,7 @@ mod stream;
 pub mod tls;
 #[cfg(feature = "rustls")]
 mod tls_transport;
+mod trace;
 pub mod upgrade;
 
 #[cfg(feature = "rustls")]

@@ -189,7 +189,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Shared<S> {
         };
         self.wakers.slot(mine).register(cx.waker());
         let mut fan_cx = Context::from_waker(&self.fan);
-        let result = f(&mut self.state, &mut fan_cx);
+        // The connection's span, entered around the poll (a handle taken
+        // each time, so that the stream holds one pointer for it; nothing
+        // without the `tracing` feature or with the span off).
+        let scope = self.state.engine.trace.scope();
+        let state = &mut self.state;
+        let result = scope.run(|| f(state, &mut fan_cx));
         if result.is_ready() {
             self.wakers.slot(mine).take();
         }
@@ -247,6 +252,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StreamState<S> {
     /// frame after a clean close handshake, the error otherwise.
     fn on_closed(&mut self, closed: Closed) -> Result<Message, Error> {
         self.engine.closed_seen();
+        self.engine
+            .trace
+            .closed(&closed, self.engine.io_error.as_ref());
         let item = if let Some(e) = self.engine.io_error.take() {
             Err(Error::Io(e))
         } else {
@@ -296,6 +304,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StreamState<S> {
 
     pub(crate) fn start_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.engine.conn.close(now(), code, reason)?;
+        self.engine.trace.note_close(&self.engine.conn);
         Ok(())
     }
 
@@ -341,6 +350,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StreamState<S> {
             Message::Close(Some(frame)) => conn.close(now, frame.code, &frame.reason)?,
             Message::Close(None) => conn.close(now, CloseCode::NORMAL, "")?,
         }
+        self.engine.trace.note_close(&self.engine.conn);
         Ok(())
     }
 
@@ -359,6 +369,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StreamState<S> {
             self.sink_closed = true;
             // Closing twice is a no-op in the core; 1000 is always allowed.
             let _ = self.engine.conn.close(now(), CloseCode::NORMAL, "");
+            self.engine.trace.note_close(&self.engine.conn);
         }
         self.poll_flush(cx)
     }
@@ -470,6 +481,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     pub(crate) fn from_engine(engine: Engine<S>, handshake: Option<Opened>) -> Self {
+        let protocol = handshake.as_ref().and_then(|o| o.response.protocol());
+        engine.trace.established(&engine.conn, protocol);
         Self {
             shared: Shared::new(engine, handshake),
         }
