@@ -372,6 +372,8 @@ pub(crate) async fn connect_via(
     let mut url = url::Url::parse(url).map_err(|e| HandshakeError::Url(e.to_string()))?;
     let mut visited = Vec::new();
     loop {
+        // (Without `rustls`, `ClientTls` is `Copy`: the clone is for the feature.)
+        #[allow(clippy::clone_on_copy)]
         let attempt = connect_once(&url, config.clone(), client_tls.clone(), route.proxy);
         match Box::pin(attempt).await {
             Err(Error::Handshake(HandshakeError::Redirect { location, .. })) => {
