@@ -375,6 +375,12 @@ pub enum SendError {
         /// The configured limit.
         max: usize,
     },
+    /// The opening handshake is not complete: a prepared message can only
+    /// be sent on an open connection.
+    NotOpen,
+    /// A [`PreparedMessage`](crate::PreparedMessage) holds unmasked server
+    /// frames, which a client may not send.
+    PreparedOnClient,
 }
 
 impl fmt::Display for SendError {
@@ -388,6 +394,10 @@ impl fmt::Display for SendError {
                     f,
                     "outgoing buffer full ({buffered} bytes queued, limit {max})"
                 )
+            }
+            Self::NotOpen => f.write_str("the opening handshake is not complete"),
+            Self::PreparedOnClient => {
+                f.write_str("a prepared message is server frames: a client cannot send it")
             }
         }
     }

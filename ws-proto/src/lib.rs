@@ -16,6 +16,8 @@
 //! - [`DeflateConfig`] / [`Deflater`] / [`Inflater`]: permessage-deflate
 //!   (RFC 7692), its negotiation and its bounded decompression.
 //! - [`Connection`]: all of it, with the close handshake and timers.
+//! - [`PreparedMessage`]: a message framed (and compressed) once for many
+//!   server connections, queued on each without a copy.
 //! - [`proxy`]: the tunnel through an HTTP CONNECT or SOCKS5 proxy, and
 //!   the choice of proxy for a URL (explicit or from the environment).
 //!
@@ -50,6 +52,7 @@
 #![deny(missing_docs)]
 
 pub mod admission;
+mod chunk;
 mod close;
 mod config;
 mod connection;
@@ -62,6 +65,7 @@ mod mask;
 mod message;
 mod origin;
 mod output;
+mod prepared;
 pub mod proxy;
 pub mod redirect;
 mod rng;
@@ -92,6 +96,7 @@ pub use mask::{apply_mask, apply_mask_bytewise, mask_into};
 pub use message::Message;
 pub use origin::OriginPolicy;
 pub use output::OutputQueue;
+pub use prepared::PreparedMessage;
 #[cfg(feature = "os-seed")]
 pub use seed::{SeedError, os_seed};
 pub use utf8::{Utf8Error, Utf8Validator, string_from_utf8};

@@ -5,12 +5,18 @@ use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::time::Instant;
 
+use bytes::Bytes;
+
+use crate::chunk::Chunk;
 use crate::connection::{Connection, Transmit};
 
 /// Bytes on their way to a transport: the buffers
 /// [`Connection::poll_transmit`] hands out, kept in order without a copy
 /// (a large message's payload is one of them, see [`Connection::send`]),
-/// to be written with one vectored write.
+/// to be written with one vectored write. The frames of a
+/// [`PreparedMessage`](crate::PreparedMessage) are one of them too, shared
+/// with every other queue they were taken into: [`OutputQueue::take_from`]
+/// moves the reference, and the writes read from the shared bytes.
 ///
 /// It does no I/O: a runtime writes [`OutputQueue::front`] or the slices of
 /// [`OutputQueue::io_slices`] and reports what the transport took with
@@ -35,19 +41,20 @@ use crate::connection::{Connection, Transmit};
 pub struct OutputQueue {
     /// The first buffer, written up to `pos`; holds unwritten bytes whenever
     /// `len` is not zero.
-    head: Vec<u8>,
+    head: Chunk,
     pos: usize,
     /// The buffers after it: boxed and present only while there are some
     /// (most of the time a connection has at most one buffer).
     #[allow(clippy::box_collection)]
-    rest: Option<Box<VecDeque<Vec<u8>>>>,
+    rest: Option<Box<VecDeque<Chunk>>>,
     /// Bytes not yet written.
     len: usize,
 }
 
 impl OutputQueue {
-    /// Buffers up to this size are appended to the last one (a copy),
-    /// keeping the number of buffers, and of slices per write, small.
+    /// Owned buffers up to this size are appended to the last owned one (a
+    /// copy), keeping the number of buffers, and of slices per write,
+    /// small. Shared buffers are never copied.
     const SMALL: usize = 4096;
 
     /// Bytes not yet written.
@@ -71,40 +78,51 @@ impl OutputQueue {
 
     /// Appends a buffer (an empty one is ignored).
     pub fn push(&mut self, buf: Vec<u8>) {
-        if buf.is_empty() {
+        self.push_chunk(Chunk::Owned(buf));
+    }
+
+    /// Appends shared bytes, without a copy (empty ones are ignored).
+    pub fn push_shared(&mut self, bytes: Bytes) {
+        self.push_chunk(Chunk::Shared(bytes));
+    }
+
+    fn push_chunk(&mut self, chunk: Chunk) {
+        if chunk.is_empty() {
             return;
         }
         if self.len == 0 {
-            self.len = buf.len();
-            self.head = buf;
+            self.len = chunk.len();
+            self.head = chunk;
             self.pos = 0;
             return;
         }
-        self.len += buf.len();
+        self.len += chunk.len();
         let last = match self.rest.as_deref_mut().and_then(VecDeque::back_mut) {
             Some(last) => last,
             None => &mut self.head,
         };
-        let fits = last.len() <= Self::SMALL || last.capacity() - last.len() >= buf.len();
-        if buf.len() <= Self::SMALL && fits {
-            last.extend_from_slice(&buf);
-        } else {
-            self.rest.get_or_insert_default().push_back(buf);
+        if let (Chunk::Owned(last), Chunk::Owned(buf)) = (&mut *last, &chunk) {
+            let fits = last.len() <= Self::SMALL || last.capacity() - last.len() >= buf.len();
+            if buf.len() <= Self::SMALL && fits {
+                last.extend_from_slice(buf);
+                return;
+            }
         }
+        self.rest.get_or_insert_default().push_back(chunk);
     }
 
     /// Takes the connection's next output: what [`Connection::poll_transmit`]
-    /// returned (call it until `None`, as that).
+    /// returned (call it until `None`, as that). Unlike `poll_transmit`,
+    /// it takes the shared frames of a prepared message without a copy.
     pub fn take_from(&mut self, conn: &mut Connection, now: Instant) -> Option<Transmit> {
-        let mut buf = Vec::new();
-        let transmit = conn.poll_transmit(now, &mut buf);
-        self.push(buf);
-        transmit
+        let (transmit, chunk) = conn.poll_chunk(now)?;
+        self.push_chunk(chunk);
+        Some(transmit)
     }
 
     /// The first buffer's pending bytes.
     pub fn front(&self) -> &[u8] {
-        &self.head[self.pos..]
+        &self.head.as_slice()[self.pos..]
     }
 
     /// Fills `slices` with the pending bytes, in order, as far as they go;
@@ -119,7 +137,7 @@ impl OutputQueue {
             .iter_mut()
             .zip(self.rest.iter().flat_map(|r| r.iter()))
         {
-            *slot = IoSlice::new(buf);
+            *slot = IoSlice::new(buf.as_slice());
             count += 1;
         }
         count
@@ -163,11 +181,12 @@ impl OutputQueue {
 #[cfg(test)]
 mod tests {
     use super::OutputQueue;
+    use crate::chunk::Chunk;
 
     fn remaining(q: &OutputQueue) -> Vec<u8> {
-        let mut all = q.head[q.pos..].to_vec();
+        let mut all = q.front().to_vec();
         for buf in q.rest.iter().flat_map(|r| r.iter()) {
-            all.extend_from_slice(buf);
+            all.extend_from_slice(buf.as_slice());
         }
         all
     }
@@ -196,7 +215,7 @@ mod tests {
                 assert_eq!(remaining(&q), expected[written..]);
                 assert_eq!(q.pending(), expected.len() - written);
             }
-            assert_eq!(q.head.capacity(), 0);
+            assert!(matches!(&q.head, Chunk::Owned(v) if v.capacity() == 0));
             assert!(q.rest.is_none());
         }
         // A small buffer after a large one that has no room is not copied
@@ -210,7 +229,30 @@ mod tests {
         assert!(
             q.rest
                 .as_ref()
-                .is_some_and(|r| r.iter().any(|b| b.as_ptr() == address))
+                .is_some_and(|r| r.iter().any(|b| b.as_slice().as_ptr() == address))
         );
+    }
+
+    /// Shared bytes keep their own buffer, are never joined to an owned
+    /// one, and owned bytes after them start a new one.
+    #[test]
+    fn shared_bytes_are_never_copied() {
+        let shared = bytes::Bytes::from(vec![5u8; 100]);
+        let mut q = OutputQueue::default();
+        q.push(b"ab".to_vec());
+        q.push_shared(shared.clone());
+        q.push(b"cd".to_vec());
+        q.push_shared(shared.clone());
+        assert_eq!(q.buffers(), 4);
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        assert_eq!(q.io_slices(&mut slices), 4);
+        assert_eq!(slices[1].as_ptr(), shared.as_ptr());
+        assert_eq!(slices[3].as_ptr(), shared.as_ptr());
+        q.advance(2 + 50);
+        assert_eq!(q.front().as_ptr(), shared[50..].as_ptr());
+        assert_eq!(q.pending(), 50 + 2 + 100);
+        q.advance(152);
+        assert!(q.is_empty());
+        assert!(q.rest.is_none());
     }
 }

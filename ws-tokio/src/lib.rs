@@ -18,6 +18,9 @@
 //!   included; [`WebSocketStream::from_raw`] wraps one without compression.
 //!   With the `axum` feature, the extractor `axum::WebSocketUpgrade` does
 //!   both for axum 0.8 handlers, in the style of axum's own.
+//! - [`topics`]: a registry of topics shared across tasks and threads;
+//!   a published message is framed once ([`PreparedMessage`]) and sent to
+//!   every subscribed connection with [`WebSocketStream::send_prepared`].
 //! - [`driver::drive`]: one task per connection calling a [`driver::Session`]
 //!   object with the core's events, a command channel's commands and the
 //!   session's own timers, for frameworks built on callbacks (the `ws`
@@ -191,6 +194,7 @@ mod stream;
 pub mod tls;
 #[cfg(feature = "rustls")]
 mod tls_transport;
+pub mod topics;
 mod trace;
 pub mod upgrade;
 
@@ -212,7 +216,8 @@ pub use tls::{accept_tls, accept_tls_with, connect_with_tls};
 pub use ws_proto;
 pub use ws_proto::proxy::{Proxy, ProxyError, ProxySetting};
 pub use ws_proto::{
-    Accept, CloseCode, CloseFrame, Closed, Config, DeflateConfig, Opened, Request, Response, Role,
+    Accept, CloseCode, CloseFrame, Closed, Config, DeflateConfig, Opened, PreparedMessage, Request,
+    Response, Role,
 };
 #[cfg(feature = "rustls")]
 pub use {rustls, tokio_rustls};

@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_proto::{CloseCode, Closed};
+use ws_proto::{CloseCode, Closed, PreparedMessage};
 
 use crate::error::Error;
 use crate::message::Message;
@@ -170,6 +170,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
         let message = message.into();
         poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, StreamState::poll_ready)).await?;
         lock(&self.inner).state.start_send(message)?;
+        self.flush().await
+    }
+
+    /// Queues a [`PreparedMessage`] without copying it and writes
+    /// everything queued: [`WebSocketStream::send_prepared`].
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| lock(&self.inner).with(Side::Writer, cx, StreamState::poll_ready)).await?;
+        lock(&self.inner).state.start_send_prepared(message)?;
         self.flush().await
     }
 

@@ -10,7 +10,10 @@ use futures_core::{FusedStream, Stream};
 use futures_sink::Sink;
 use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite};
-use ws_proto::{CloseCode, CloseFrame, Closed, Config, Connection, Event, Opened, Request, Role};
+use ws_proto::{
+    CloseCode, CloseFrame, Closed, Config, Connection, Event, Opened, PreparedMessage, Request,
+    Role,
+};
 
 use crate::engine::{Engine, now};
 use crate::error::{Error, copy_io};
@@ -354,6 +357,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> StreamState<S> {
         Ok(())
     }
 
+    pub(crate) fn start_send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        if self.engine.is_dead() {
+            return Err(self.dead_error());
+        }
+        self.engine.conn.send_prepared(now(), message)?;
+        Ok(())
+    }
+
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         if self.engine.is_dead() && self.engine.io_error.is_some() {
             return Poll::Ready(Err(self.dead_error()));
@@ -500,6 +511,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         let message = message.into();
         poll_fn(|cx| self.shared.with(Side::Writer, cx, StreamState::poll_ready)).await?;
         self.shared.state.start_send(message)?;
+        self.flush().await
+    }
+
+    /// Queues a [`PreparedMessage`] (server only) and writes everything
+    /// queued, as [`send`](Self::send) does: the same back-pressure, the
+    /// same order. The frames are not copied: the write queue holds a
+    /// reference to the prepared message's own bytes (see
+    /// [`topics`](crate::topics)). Fails with [`Error::Send`] on a client
+    /// (`SendError::PreparedOnClient`) and once the connection is closing.
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.shared.with(Side::Writer, cx, StreamState::poll_ready)).await?;
+        self.shared.state.start_send_prepared(message)?;
         self.flush().await
     }
 

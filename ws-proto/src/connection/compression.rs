@@ -1,7 +1,10 @@
 //! permessage-deflate on a connection: the sending half and the set-up of
 //! both directions once negotiated.
 
+use bytes::Bytes;
+
 use super::{Connection, Role};
+use crate::PreparedMessage;
 use crate::deflate::{DeflateParams, Deflater, Directions, Inflater, MAX_WINDOW_BITS};
 
 /// The sending half of a negotiated permessage-deflate (the receiving half
@@ -12,6 +15,9 @@ pub(super) struct Deflate {
     threshold: usize,
     /// `None` when this end may not compress (an 8-bit window).
     deflater: Option<Deflater>,
+    /// The compressor starts every message from an empty window, so the
+    /// frames of a prepared message compressed once serve this connection.
+    resets: bool,
     /// Compressed payload on its way to the frames.
     pub(super) buf: Vec<u8>,
 }
@@ -21,6 +27,16 @@ impl Deflate {
     /// section 7.2.1). A message below the threshold, or that would not
     /// shrink, goes out uncompressed; the compressor then forgets its
     /// window, since the peer's window will not hold that message either.
+    /// The shared compressed frames of `message` for this connection, when
+    /// its compressor forgets every message (and the message is worth
+    /// compressing); `None`: send the uncompressed frames.
+    pub(super) fn prepared(&mut self, message: &PreparedMessage) -> Option<Bytes> {
+        if !self.resets || message.len() < self.threshold {
+            return None;
+        }
+        message.compressed_for(self.deflater.as_mut()?)
+    }
+
     pub(super) fn compress(&mut self, payload: &[u8]) -> bool {
         let Some(deflater) = &mut self.deflater else {
             return false;
@@ -50,6 +66,7 @@ impl Connection {
         self.deflate = Some(Box::new(Deflate {
             params,
             threshold: config.threshold,
+            resets: dirs.compress_reset,
             deflater: dirs
                 .compress_bits
                 .map(|bits| Deflater::new(config.level, bits, dirs.compress_reset)),

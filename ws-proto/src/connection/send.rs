@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use super::transmit::OWNED_MIN;
-use super::{Connection, State};
+use super::{Connection, Role, State};
+use crate::PreparedMessage;
 use crate::error::SendError;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::message::Message;
@@ -34,6 +35,37 @@ impl Connection {
             early.bytes += message.len();
             early.messages.push(message);
         }
+        Ok(())
+    }
+
+    /// Queues a [`PreparedMessage`]: its shared frames (the compressed ones
+    /// when this connection can use them, see the type), without a copy.
+    /// The same rules as [`Connection::send`] apply: it fails with
+    /// [`SendError::Closed`] once closing, with [`SendError::BufferFull`]
+    /// past `Config::max_write_buffer` (the frames count in
+    /// [`Connection::buffered_amount`] like any other output), and it goes
+    /// out after everything queued before it. Unlike `send` it is not held
+    /// before the handshake completes ([`SendError::NotOpen`]), and only a
+    /// server can send one ([`SendError::PreparedOnClient`]).
+    pub fn send_prepared(
+        &mut self,
+        now: Instant,
+        message: &PreparedMessage,
+    ) -> Result<(), SendError> {
+        let _ = now;
+        if self.role == Role::Client {
+            return Err(SendError::PreparedOnClient);
+        }
+        self.check_can_send(message.frames().len())?;
+        if !matches!(self.state, State::Open) {
+            return Err(SendError::NotOpen);
+        }
+        let frames = self
+            .deflate
+            .as_deref_mut()
+            .and_then(|deflate| deflate.prepared(message))
+            .unwrap_or_else(|| message.frames().clone());
+        self.write_shared(frames);
         Ok(())
     }
 

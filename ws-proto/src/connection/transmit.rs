@@ -4,8 +4,11 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use super::compression::DEFLATE_BUF_KEEP;
 use super::{Connection, Role};
+use crate::chunk::Chunk;
 use crate::frame::{FrameHeader, OpCode, RSV1};
 use crate::mask::{apply_mask, mask_into};
 
@@ -25,10 +28,11 @@ pub enum Transmit {
 /// no copy in user space, and a client masks the payload in place.
 pub(super) const OWNED_MIN: usize = 16 * 1024;
 
-/// Output buffers handed out as they are, in order.
+/// Output buffers handed out as they are, in order: owned ones, and the
+/// shared frames of prepared messages.
 #[derive(Debug, Default)]
 pub(super) struct Owned {
-    bufs: VecDeque<Vec<u8>>,
+    bufs: VecDeque<Chunk>,
     /// Their total length.
     len: usize,
 }
@@ -43,8 +47,23 @@ impl Connection {
     /// buffer between writes, so an idle connection costs little memory.
     /// A runtime that wants the same should drop `buf` once written rather
     /// than keep its capacity.
+    ///
+    /// The frames of a [`PreparedMessage`](crate::PreparedMessage) are
+    /// copied into `buf` here; [`OutputQueue::take_from`](crate::OutputQueue::take_from)
+    /// is the path that takes them without a copy.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut Vec<u8>) -> Option<Transmit> {
+        let (transmit, chunk) = self.poll_chunk(now)?;
+        match chunk {
+            Chunk::Owned(bytes) if buf.is_empty() => *buf = bytes,
+            chunk => buf.extend_from_slice(chunk.as_slice()),
+        }
+        Some(transmit)
+    }
+
+    /// [`Connection::poll_transmit`] without a destination: the next
+    /// buffer as it is (empty with `Transmit::Close`).
+    pub(crate) fn poll_chunk(&mut self, now: Instant) -> Option<(Transmit, Chunk)> {
         if !self.unwritten {
             // Nothing waits in the runtime: the transport keeps up, and
             // whatever is taken now starts a fresh write deadline.
@@ -59,30 +78,18 @@ impl Connection {
                 if owned.bufs.is_empty() {
                     self.owned = None;
                 }
-                let len = next.len();
-                if buf.is_empty() {
-                    *buf = next;
-                } else {
-                    buf.extend_from_slice(&next);
-                }
-                return Some(Transmit::Data(len));
+                return Some((Transmit::Data(next.len()), next));
             }
         }
         if !self.out.is_empty() {
-            let len = self.out.len();
-            if buf.is_empty() {
-                // The bytes change hands without a copy, and the core keeps
-                // no buffer while there is nothing to send.
-                *buf = std::mem::take(&mut self.out);
-            } else {
-                buf.extend_from_slice(&self.out);
-                self.out = Vec::new();
-            }
-            return Some(Transmit::Data(len));
+            // The bytes change hands without a copy, and the core keeps no
+            // buffer while there is nothing to send.
+            let out = std::mem::take(&mut self.out);
+            return Some((Transmit::Data(out.len()), Chunk::Owned(out)));
         }
         if self.close_transport && !self.close_transport_sent {
             self.close_transport_sent = true;
-            return Some(Transmit::Close);
+            return Some((Transmit::Close, Chunk::default()));
         }
         None
     }
@@ -133,8 +140,23 @@ impl Connection {
         let head = std::mem::take(&mut self.out);
         let owned = self.owned.get_or_insert_default();
         owned.len += head.len() + payload.len();
-        owned.bufs.push_back(head);
-        owned.bufs.push_back(payload);
+        owned.bufs.push_back(Chunk::Owned(head));
+        owned.bufs.push_back(Chunk::Owned(payload));
+    }
+
+    /// Shared frames, after a buffer with what `out` held: they leave the
+    /// core as they are, a reference and no copy.
+    pub(super) fn write_shared(&mut self, frames: Bytes) {
+        let head = std::mem::take(&mut self.out);
+        let owned = self.owned.get_or_insert_default();
+        if !head.is_empty() {
+            owned.len += head.len();
+            owned.bufs.push_back(Chunk::Owned(head));
+        }
+        if !frames.is_empty() {
+            owned.len += frames.len();
+            owned.bufs.push_back(Chunk::Shared(frames));
+        }
     }
 
     pub(super) fn write_fragments(&mut self, opcode: OpCode, rsv: u8, payload: &[u8]) {

@@ -112,6 +112,11 @@ impl Deflater {
         }
     }
 
+    /// The window it compresses with, as a base-2 logarithm (9 to 15).
+    pub fn window_bits(&self) -> u8 {
+        self.window_bits
+    }
+
     /// Whether the zlib state has been allocated (a message was compressed).
     pub fn is_allocated(&self) -> bool {
         self.state.is_some()
