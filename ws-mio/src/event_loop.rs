@@ -89,7 +89,7 @@ pub trait Endpoint {
     /// client with it, or `None` to go on. No session is made for a refused
     /// socket. A [`Refusal::Plain`] socket gets what it sent read and
     /// dropped (a bounded amount), the answer written and its write side
-    /// shut down, and is closed. A [`Refusal::Tls`] socket gets its TLS
+    /// shut down, and is closed. A `Refusal::Tls` socket (feature `rustls`) gets its TLS
     /// handshake first and the answer inside it, within
     /// [`TLS_REFUSAL_TIMEOUT`](ws_proto::admission::TLS_REFUSAL_TIMEOUT), and at most
     /// [`MAX_TLS_REFUSALS`](ws_proto::admission::MAX_TLS_REFUSALS) at once (past that, the

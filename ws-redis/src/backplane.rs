@@ -28,6 +28,16 @@ where
     }
 }
 
+/// The native API's registry, with the `ws-tokio` feature (on by
+/// default): what another node published is framed once here and queued
+/// for every local subscriber, as a local publish is.
+#[cfg(feature = "ws-tokio")]
+impl LocalTopics for ws_tokio::topics::Topics {
+    fn publish_local(&self, topic: &str, message: &Message) -> usize {
+        self.publish(topic, message.clone()).delivered
+    }
+}
+
 /// Where a backplane delivers what arrives on a channel: the channel's
 /// name and the bytes published on it.
 pub type Inbox = Arc<dyn Fn(&str, &[u8]) + Send + Sync>;

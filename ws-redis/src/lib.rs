@@ -13,9 +13,12 @@
 //!   got the message all the same; nothing is dropped silently. Redis
 //!   pub/sub keeps nothing, so a node misses what is published while it
 //!   is disconnected.
-//! - This node's registry is anything that implements [`LocalTopics`]
-//!   (a function `Fn(&str, &Message) -> usize` does). Channels are
-//!   [`DEFAULT_PREFIX`] plus the topic's name.
+//! - This node's registry is anything that implements [`LocalTopics`]:
+//!   ws-tokio's `topics::Topics` does (feature `ws-tokio`, on by default),
+//!   and so does a function `Fn(&str, &Message) -> usize`. Channels are
+//!   [`DEFAULT_PREFIX`] plus the topic's name. The application says which
+//!   topics this node follows ([`Bridge::follow`]), typically every topic
+//!   its connections may subscribe to.
 //!
 //! **Redis Cluster.** Classic pub/sub (`PUBLISH`/`SUBSCRIBE`) is broadcast
 //! across a cluster's nodes, so a bridge may point at any one node of the
