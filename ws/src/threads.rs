@@ -175,7 +175,7 @@ impl Threaded {
             let (make, made_tx) = (Arc::clone(&make), made_tx.clone());
             let thread = std::thread::Builder::new()
                 .name(format!("ws-loop-{index}"))
-                .spawn(move || serve(index, settings, runtime, &*make, &made_tx, &start_rx))?;
+                .spawn(move || serve(index, settings, runtime, &*make, made_tx, &start_rx))?;
             starts.push(start_tx);
             handles.push(thread);
         }
@@ -366,7 +366,7 @@ fn serve<M, F>(
     settings: Settings,
     runtime: Runtime,
     make: &M,
-    made: &mpsc::Sender<(usize, Result<Arc<dyn CommandQueue>>)>,
+    made: mpsc::Sender<(usize, Result<Arc<dyn CommandQueue>>)>,
     start: &mpsc::Receiver<Start>,
 ) -> Result<()>
 where
@@ -381,6 +381,9 @@ where
         }
     };
     let _ = made.send((index, Ok(ws.queue())));
+    // Dropped now, so that if another thread's `make` panics, `new` sees
+    // every sender gone instead of waiting for it.
+    drop(made);
     // Without a start, the `Threaded` was dropped or failed to start.
     let Ok(Start {
         group,

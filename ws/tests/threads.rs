@@ -197,7 +197,24 @@ fn an_unrun_server_is_dropped_cleanly(rt: Runtime) {
     drop(server);
 }
 
+/// A `make` that panics on one of the threads makes `build_threaded`
+/// fail, instead of waiting for that thread's loop forever.
+fn a_panicking_make_is_an_error(rt: Runtime) {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let result = Builder::new()
+        .with_runtime(rt)
+        .build_threaded(THREADS, move || {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                panic!("no factory on this thread");
+            }
+            |out: Sender| move |msg| out.send(msg)
+        });
+    let err = result.expect_err("a thread without a factory");
+    assert!(err.to_string().contains("panicked"), "{err}");
+}
+
 runtimes!(
+    a_panicking_make_is_an_error,
     threads_serve_and_echo,
     a_broadcast_reaches_every_loop,
     shutdown_from_a_handler_stops_every_loop,
