@@ -14,16 +14,16 @@ use ws_proto::Message;
 pub trait LocalTopics: Send + Sync + 'static {
     /// Delivers `message` to this node's subscribers of `topic`; returns how
     /// many it reached.
-    fn publish_local(&self, topic: &str, message: &Message) -> usize;
+    fn publish_local(&self, topic: &str, message: Message) -> usize;
 }
 
-/// Any `Fn(&str, &Message) -> usize` is a [`LocalTopics`]: for tests, and
+/// Any `Fn(&str, Message) -> usize` is a [`LocalTopics`]: for tests, and
 /// for registries with their own publish function.
 impl<F> LocalTopics for F
 where
-    F: Fn(&str, &Message) -> usize + Send + Sync + 'static,
+    F: Fn(&str, Message) -> usize + Send + Sync + 'static,
 {
-    fn publish_local(&self, topic: &str, message: &Message) -> usize {
+    fn publish_local(&self, topic: &str, message: Message) -> usize {
         self(topic, message)
     }
 }
@@ -33,8 +33,8 @@ where
 /// for every local subscriber, as a local publish is.
 #[cfg(feature = "ws-tokio")]
 impl LocalTopics for ws_tokio::topics::Topics {
-    fn publish_local(&self, topic: &str, message: &Message) -> usize {
-        self.publish(topic, message.clone()).delivered
+    fn publish_local(&self, topic: &str, message: Message) -> usize {
+        self.publish(topic, message).delivered
     }
 }
 

@@ -23,7 +23,7 @@ use crate::redis_backplane::{RedisBackplane, RedisConfig};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// // This node's registry: here, a function printing what it is handed.
-/// let local = |topic: &str, message: &Message| {
+/// let local = |topic: &str, message: Message| {
 ///     println!("deliver to {topic}: {message:?}");
 ///     1 // subscribers reached
 /// };
@@ -93,7 +93,7 @@ impl<B: Backplane, L: LocalTopics> Bridge<B, L> {
                     // Delivered here when it was published.
                     Some((from, _)) if from == node => {}
                     Some((_, message)) => {
-                        local.publish_local(topic, &message);
+                        local.publish_local(topic, message);
                     }
                     None => log::debug!("dropped a message on {channel:?} that is not ours"),
                 }
@@ -126,8 +126,10 @@ impl<B: Backplane, L: LocalTopics> Bridge<B, L> {
     /// it reached; a failure to reach the other nodes is an error that
     /// still says how many local ones it reached.
     pub async fn publish(&self, topic: &str, message: Message) -> Result<usize, PublishError> {
-        let delivered_locally = self.local.publish_local(topic, &message);
+        // Encoded first, so that the message itself goes to the local
+        // topics without a copy.
         let bytes = envelope::encode(&self.node, &message);
+        let delivered_locally = self.local.publish_local(topic, message);
         match self.backplane.publish(&self.channel(topic), bytes).await {
             Ok(()) => Ok(delivered_locally),
             Err(source) => {

@@ -15,7 +15,7 @@
 //!   is disconnected.
 //! - This node's registry is anything that implements [`LocalTopics`]:
 //!   ws-tokio's `topics::Topics` does (feature `ws-tokio`, on by default),
-//!   and so does a function `Fn(&str, &Message) -> usize`. Channels are
+//!   and so does a function `Fn(&str, Message) -> usize`. Channels are
 //!   [`DEFAULT_PREFIX`] plus the topic's name. The application says which
 //!   topics this node follows ([`Bridge::follow`]), typically every topic
 //!   its connections may subscribe to.

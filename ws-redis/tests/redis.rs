@@ -18,14 +18,14 @@ const LIMIT: Duration = Duration::from_secs(60);
 type Received = Arc<Mutex<Vec<String>>>;
 
 /// A node's registry: records what it is handed.
-type Local = Box<dyn Fn(&str, &Message) -> usize + Send + Sync>;
+type Local = Box<dyn Fn(&str, Message) -> usize + Send + Sync>;
 
 type Node = Bridge<RedisBackplane, Local>;
 
 fn node(url: &str) -> (Node, Received) {
     let received = Received::default();
     let sink = received.clone();
-    let local: Local = Box::new(move |topic: &str, message: &Message| {
+    let local: Local = Box::new(move |topic: &str, message: Message| {
         let Message::Text(text) = message else {
             panic!("a binary message")
         };
@@ -154,7 +154,7 @@ async fn a_redis_restart_is_survived_and_publishes_meanwhile_are_reported() {
 
 #[tokio::test]
 async fn a_bad_url_is_an_error() {
-    let local = |_: &str, _: &Message| 0;
+    let local = |_: &str, _: Message| 0;
     let err = Bridge::redis("http://not-redis/", RedisConfig::default(), local).unwrap_err();
     assert!(!err.to_string().is_empty());
 }
