@@ -12,11 +12,14 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use slab::Slab;
 use ws_proto::proxy::Proxy;
 use ws_proto::{
-    Config, Connection, Event, OutputQueue, Request, Response, Role, Transmit, TransportClose,
+    Config, Connection, OutputQueue, Request, Response, Role, Transmit, TransportClose,
 };
 
-use crate::handle::{Handle, Target};
+use ws_proto::session::{Clock, Route, Session};
+
+use crate::handle::Handle;
 use crate::refusal::{Refusal, refuse_plain};
+use crate::start::Start;
 use crate::transport::Transport;
 use crate::tunnel::Tunnel;
 
@@ -62,7 +65,7 @@ impl Default for LoopConfig {
 
 /// What the loop knows of a connection: given to [`Endpoint::accept`], to
 /// the `make` of [`Control::connect`] and to [`Endpoint::on_session_end`].
-/// `token` and `id` together address the connection in a [`Target::Conn`].
+/// `token` and `id` together address the connection in a [`Route::Conn`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnInfo {
     /// The connection's slot, reused after it ends.
@@ -80,8 +83,13 @@ pub struct ConnInfo {
 /// The per-loop half of the application: creates sessions and takes
 /// commands addressed to the loop as a whole.
 pub trait Endpoint {
-    /// The per-connection half.
-    type Session: Session;
+    /// The per-connection half: one value per connection, made by
+    /// [`accept`](Self::accept) or by [`Control::connect`]'s `make`, called
+    /// by the loop as the [`Session`] contract of `ws_proto::session` says,
+    /// and handed back to [`on_session_end`](Self::on_session_end) when the
+    /// connection is gone. Its callbacks run on the loop's thread and must
+    /// not block: while one runs, no other connection moves.
+    type Session: Session<Command: Clone + Send + 'static>;
 
     /// Called for each socket the listener accepts, before
     /// [`accept`](Endpoint::accept): return a [`Refusal`] (an HTTP `503`,
@@ -115,14 +123,16 @@ pub trait Endpoint {
         None
     }
 
-    /// A connection was accepted; return its session, or `None` to drop it.
+    /// A connection was accepted; return its session (with how its
+    /// transport starts: TLS, its own configuration; a session alone
+    /// converts with `.into()`), or `None` to drop it.
     fn accept(
         &mut self,
         ctl: &mut Control<'_, Self::Session>,
         info: &ConnInfo,
-    ) -> Option<Self::Session>;
+    ) -> Option<Start<Self::Session>>;
 
-    /// A command sent to [`Target::Endpoint`].
+    /// A command sent to [`Route::Endpoint`].
     fn on_command(
         &mut self,
         ctl: &mut Control<'_, Self::Session>,
@@ -141,103 +151,6 @@ pub trait Endpoint {
 
     /// The loop is about to return from [`EventLoop::run`].
     fn on_loop_end(&mut self) {}
-}
-
-/// The per-connection half of the application: one value per connection,
-/// made by [`Endpoint::accept`] or by [`Control::connect`]'s `make`, and
-/// handed back to [`Endpoint::on_session_end`] when the connection is gone.
-///
-/// Every callback gets the connection's [`Connection`] (the ws-proto core)
-/// to give it commands (`accept`, `send`, `close` ...); the loop writes
-/// what they produce once the callback returns. Callbacks run on the
-/// loop's thread and must not block: while one runs, no other connection
-/// moves.
-pub trait Session: Sized {
-    /// The commands the application sends through a [`Handle`].
-    type Command: Clone + Send + 'static;
-
-    /// An event from the core. Commands given to `conn` here are written
-    /// after the callback returns.
-    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event);
-
-    /// A command sent to this connection (or to [`Target::All`]).
-    fn on_command(
-        &mut self,
-        ctl: &mut Control<'_, Self>,
-        conn: &mut Connection,
-        command: Self::Command,
-    );
-
-    /// A timer set with [`Control::set_timer`] fired.
-    fn on_timer(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, id: u64) {
-        let _ = (ctl, conn, id);
-    }
-
-    /// The transport failed (connect refused, reset, ...). The core is told
-    /// end of stream right after, so `Event::Closed` follows.
-    fn on_io_error(
-        &mut self,
-        ctl: &mut Control<'_, Self>,
-        conn: &mut Connection,
-        error: &io::Error,
-    ) {
-        let _ = (ctl, conn, error);
-    }
-
-    /// The loop is shutting down: close the connection (the core's close
-    /// timeout bounds how long that takes).
-    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection);
-
-    /// The loop wrote what the socket took of the connection's output,
-    /// after a batch of input, commands or writability; `pending` bytes
-    /// still wait in the loop's write buffer (the core may hold more, see
-    /// `Connection::buffered_amount`). For tracking how much is buffered.
-    /// Return true after giving the connection more to do, and the loop
-    /// flushes it again. The default does nothing.
-    fn on_flushed(
-        &mut self,
-        ctl: &mut Control<'_, Self>,
-        conn: &mut Connection,
-        pending: usize,
-    ) -> bool {
-        let _ = (ctl, conn, pending);
-        false
-    }
-
-    /// TLS for this connection (feature `rustls`): called once, right
-    /// after the session is made (by [`Endpoint::accept`] or the `make` of
-    /// [`Control::connect`]). Return a rustls connection (a
-    /// `ServerConnection` for an accepted one, a `ClientConnection` built
-    /// with the server's name for one we open) and the loop runs TLS under
-    /// the WebSocket: socket bytes go through rustls's sans-IO connection
-    /// (`read_tls`, `process_new_packets`, `reader`; `writer`, `write_tls`)
-    /// without ever blocking. The default is plain TCP.
-    #[cfg(feature = "rustls")]
-    fn take_tls(&mut self) -> Option<rustls::Connection> {
-        None
-    }
-
-    /// TLS with an `https://` proxy (feature `rustls`): called once, right
-    /// after the session is made by the `make` of
-    /// [`Control::connect_through`] with such a proxy. Return a rustls
-    /// `ClientConnection` built with the proxy's host name; the loop runs
-    /// it right over the socket, the proxy's negotiation and then the
-    /// server's TLS ([`take_tls`](Self::take_tls)) inside it. The default,
-    /// `None`, makes such a connect fail with a
-    /// [`ProxyError::Tls`](ws_proto::proxy::ProxyError::Tls).
-    #[cfg(feature = "rustls")]
-    fn take_proxy_tls(&mut self) -> Option<rustls::Connection> {
-        None
-    }
-
-    /// The protocol configuration of this session's connection, instead of
-    /// the loop's (given to [`EventLoop::new`]): called once, right after
-    /// the session is made and before the core connection is, so that one
-    /// connection can differ from the others (its permessage-deflate
-    /// parameters, say). The default, `None`, uses the loop's.
-    fn config(&self) -> Option<Arc<Config>> {
-        None
-    }
 }
 
 /// A connection's transport state.
@@ -282,8 +195,8 @@ struct Entry<S> {
 enum TimerKey {
     /// The core's or the transport's deadline for a connection.
     Conn { token: usize, id: u64 },
-    /// A timer the session set.
-    User(u64),
+    /// A timer a session set: its connection and the session's id for it.
+    User { token: usize, conn: u64, id: u64 },
     /// Accepting again after the listener failed for want of descriptors
     /// or memory (see [`ACCEPT_RETRY`]).
     AcceptRetry,
@@ -320,12 +233,6 @@ pub const READ_BUDGET: usize = 1 << 20;
 /// the facade's `max_pending_handshakes`).
 pub const ACCEPT_BATCH: usize = 64;
 
-struct UserTimer {
-    token: usize,
-    conn_id: u64,
-    at: Instant,
-}
-
 /// The loop's state that callbacks may touch.
 ///
 /// Given to [`Endpoint`] and [`Session`] callbacks, for the things that
@@ -334,11 +241,44 @@ pub struct Control<'a, S: Session> {
     inner: &'a mut Inner<S>,
 }
 
+/// A session's [`Clock`]: the loop's time, and timers kept for its
+/// connection.
+struct SessionClock<'a, S: Session> {
+    inner: &'a mut Inner<S>,
+    token: usize,
+    id: u64,
+}
+
+impl<S: Session> SessionClock<'_, S> {
+    fn of<'a>(inner: &'a mut Inner<S>, info: &ConnInfo) -> SessionClock<'a, S> {
+        SessionClock {
+            inner,
+            token: info.token,
+            id: info.id,
+        }
+    }
+}
+
+impl<S: Session> Clock for SessionClock<'_, S> {
+    fn now(&self) -> Instant {
+        self.inner.now
+    }
+
+    fn set_timer(&mut self, id: u64, at: Instant) {
+        self.inner.set_timer(self.token, self.id, id, at);
+    }
+
+    fn cancel_timer(&mut self, id: u64) -> bool {
+        self.inner.cancel_timer(self.token, self.id, id)
+    }
+}
+
 struct Inner<S: Session> {
     registry: Registry,
     entries: Slab<Option<Entry<S>>>,
     timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
-    user_timers: HashMap<u64, UserTimer>,
+    /// Sessions' timers, by connection and id: when each is due.
+    user_timers: HashMap<(usize, u64, u64), Instant>,
     handle: Handle<S::Command>,
     config: Arc<Config>,
     loop_config: LoopConfig,
@@ -364,6 +304,19 @@ struct Inner<S: Session> {
 const TIMER_SLACK: usize = 64;
 
 impl<S: Session> Inner<S> {
+    fn set_timer(&mut self, token: usize, conn: u64, id: u64, at: Instant) {
+        self.user_timers.insert((token, conn, id), at);
+        let key = TimerKey::User { token, conn, id };
+        self.timers.push(Reverse((at, key)));
+        self.compact_timers();
+    }
+
+    fn cancel_timer(&mut self, token: usize, conn: u64, id: u64) -> bool {
+        let pending = self.user_timers.remove(&(token, conn, id)).is_some();
+        self.compact_timers();
+        pending
+    }
+
     /// Drops the heap entries that can no longer fire (a user timer moved
     /// or cancelled, a connection deadline superseded or of a connection
     /// gone) once they outnumber the live ones, so that a handler that
@@ -376,7 +329,7 @@ impl<S: Session> Inner<S> {
         let user_timers = &self.user_timers;
         let entries = &self.entries;
         self.timers.retain(|Reverse((at, key))| match *key {
-            TimerKey::User(id) => user_timers.get(&id).is_some_and(|t| t.at == *at),
+            TimerKey::User { token, conn, id } => user_timers.get(&(token, conn, id)) == Some(at),
             TimerKey::AcceptRetry => true,
             // At most MAX_TLS_REFUSALS, each gone within seconds.
             #[cfg(feature = "rustls")]
@@ -414,21 +367,17 @@ impl<S: Session> Control<'_, S> {
         self.inner.entries.len()
     }
 
-    /// Sets timer `id` (chosen by the caller, unique per loop) for the
-    /// connection `token`/`conn_id` at `at`. Setting an id again moves it.
+    /// Sets timer `id` of the connection `token`/`conn_id` at `at`, as its
+    /// session's [`Clock::set_timer`] does: [`Session::on_timer`] runs
+    /// then. Setting an id again moves it.
     pub fn set_timer(&mut self, token: usize, conn_id: u64, id: u64, at: Instant) {
-        self.inner
-            .user_timers
-            .insert(id, UserTimer { token, conn_id, at });
-        self.inner.timers.push(Reverse((at, TimerKey::User(id))));
-        self.inner.compact_timers();
+        self.inner.set_timer(token, conn_id, id, at);
     }
 
-    /// Cancels timer `id`; returns whether it was pending.
-    pub fn cancel_timer(&mut self, id: u64) -> bool {
-        let pending = self.inner.user_timers.remove(&id).is_some();
-        self.inner.compact_timers();
-        pending
+    /// Cancels timer `id` of the connection `token`/`conn_id`; returns
+    /// whether it was pending.
+    pub fn cancel_timer(&mut self, token: usize, conn_id: u64, id: u64) -> bool {
+        self.inner.cancel_timer(token, conn_id, id)
     }
 
     /// Number of entries in the loop's timer heap, stale ones included
@@ -457,7 +406,7 @@ impl<S: Session> Control<'_, S> {
     /// `None` to give up (then `Ok(None)` is returned).
     pub fn connect<F>(&mut self, host: &str, port: u16, make: F) -> io::Result<Option<ConnInfo>>
     where
-        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
+        F: FnOnce(&ConnInfo) -> Option<(Start<S>, Request)>,
     {
         let (first, rest) = resolve(host, port, "no address for host")?;
         self.connect_addrs(first, rest, None, make)
@@ -478,7 +427,7 @@ impl<S: Session> Control<'_, S> {
         make: F,
     ) -> io::Result<Option<ConnInfo>>
     where
-        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
+        F: FnOnce(&ConnInfo) -> Option<(Start<S>, Request)>,
     {
         let tunnel = crate::tunnel::start(proxy, host, port)?;
         let (first, rest) = resolve(proxy.host(), proxy.port(), "no address for the proxy")
@@ -491,7 +440,7 @@ impl<S: Session> Control<'_, S> {
     /// with a `proxy`): only from [`Endpoint::on_session_end`], with the
     /// `ended` info it was given. The new connection keeps the old one's
     /// token and id, so that handles addressed to the old one
-    /// ([`Target::Conn`]) reach it: a client following a redirect keeps
+    /// ([`Route::Conn`]) reach it: a client following a redirect keeps
     /// the handles it gave out. Anywhere else this is an error of kind
     /// `InvalidInput`, and nothing is opened.
     pub fn reconnect<F>(
@@ -503,7 +452,7 @@ impl<S: Session> Control<'_, S> {
         make: F,
     ) -> io::Result<Option<ConnInfo>>
     where
-        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
+        F: FnOnce(&ConnInfo) -> Option<(Start<S>, Request)>,
     {
         if self.inner.ending.as_ref() != Some(ended) || ended.role != Role::Client {
             return Err(io::Error::new(
@@ -533,7 +482,7 @@ impl<S: Session> Control<'_, S> {
         make: F,
     ) -> io::Result<Option<ConnInfo>>
     where
-        F: FnOnce(&ConnInfo) -> Option<(S, Request)>,
+        F: FnOnce(&ConnInfo) -> Option<(Start<S>, Request)>,
     {
         let inner = &mut *self.inner;
         // A reconnect takes the slot its connection held: no new place.
@@ -559,17 +508,17 @@ impl<S: Session> Control<'_, S> {
             peer_addr: addr,
             local_addr: stream.local_addr().ok(),
         };
-        let Some((mut session, request)) = make(&info) else {
+        let Some((mut start, request)) = make(&info) else {
             let _ = inner.registry.deregister(&mut stream);
             return Ok(None);
         };
-        let config = session.config().unwrap_or_else(|| inner.config.clone());
+        let config = start.config.take().unwrap_or_else(|| inner.config.clone());
         let conn = Connection::client(config, request, inner.now, seed);
         let mut io = Io::new(stream, info);
         if let Some(tunnel) = tunnel {
             if tunnel.is_https() {
                 #[cfg(feature = "rustls")]
-                let to_proxy = session.take_proxy_tls();
+                let to_proxy = start.proxy_tls.take();
                 #[cfg(not(feature = "rustls"))]
                 let to_proxy: Option<std::convert::Infallible> = None;
                 let Some(to_proxy) = to_proxy else {
@@ -583,7 +532,7 @@ impl<S: Session> Control<'_, S> {
             }
             io.tunnel = Some(tunnel);
         }
-        io.start_tls(&mut session);
+        let session = io.start(start);
         io.writable = true;
         io.connecting = Some(Box::new(rest));
         let entry = Some(Entry { io, conn, session });
@@ -634,14 +583,14 @@ impl Io {
         self.wq.pending()
     }
 
-    /// Gives the session's TLS connection, if any, to the transport.
-    fn start_tls<S: Session>(&mut self, session: &mut S) {
+    /// Gives the TLS connection of `start`, if any, to the transport; the
+    /// session.
+    fn start<S>(&mut self, start: Start<S>) -> S {
         #[cfg(feature = "rustls")]
-        if let Some(tls) = session.take_tls() {
+        if let Some(tls) = start.tls {
             self.transport.set_tls(tls);
         }
-        #[cfg(not(feature = "rustls"))]
-        let _ = session;
+        start.session
     }
 }
 
@@ -660,7 +609,7 @@ pub struct EventLoop<E: Endpoint> {
     inner: Inner<E::Session>,
     endpoint: E,
     rbuf: Vec<u8>,
-    commands: VecDeque<(Target, <E::Session as Session>::Command)>,
+    commands: VecDeque<(Route, <E::Session as Session>::Command)>,
     shutdown_started: bool,
     /// An [`TimerKey::AcceptRetry`] is in the heap.
     accept_retry_armed: bool,
@@ -971,19 +920,19 @@ impl<E: Endpoint> EventLoop<E> {
                 peer_addr: peer,
                 local_addr: stream.local_addr().ok(),
             };
-            let session = self.endpoint.accept(
+            let start = self.endpoint.accept(
                 &mut Control {
                     inner: &mut self.inner,
                 },
                 &info,
             );
             let inner = &mut self.inner;
-            match session {
-                Some(mut session) => {
-                    let config = session.config().unwrap_or_else(|| inner.config.clone());
+            match start {
+                Some(mut start) => {
+                    let config = start.config.take().unwrap_or_else(|| inner.config.clone());
                     let conn = Connection::server(config, inner.now, seed);
                     let mut io = Io::new(stream, info);
-                    io.start_tls(&mut session);
+                    let session = io.start(start);
                     let key = inner.entries.insert(Some(Entry { io, conn, session }));
                     debug_assert_eq!(key, token);
                     inner.dirty.push(token);
@@ -1047,10 +996,8 @@ impl<E: Endpoint> EventLoop<E> {
     /// Hands every pending core event to the session.
     fn dispatch(&mut self, entry: &mut Entry<E::Session>) {
         while let Some(event) = entry.conn.poll_event() {
-            let mut ctl = Control {
-                inner: &mut self.inner,
-            };
-            entry.session.on_event(&mut ctl, &mut entry.conn, event);
+            let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+            entry.session.on_event(&mut clock, &mut entry.conn, event);
         }
     }
 
@@ -1164,10 +1111,10 @@ impl<E: Endpoint> EventLoop<E> {
             self.dispatch(entry);
             return;
         }
-        let mut ctl = Control {
-            inner: &mut self.inner,
-        };
-        entry.session.on_io_error(&mut ctl, &mut entry.conn, error);
+        let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+        entry
+            .session
+            .on_io_error(&mut clock, &mut entry.conn, error);
         entry.conn.handle_eof(self.inner.now);
         self.dispatch(entry);
     }
@@ -1245,11 +1192,11 @@ impl<E: Endpoint> EventLoop<E> {
         let mut others = VecDeque::new();
         while let Some((target, command)) = self.commands.pop_front() {
             match target {
-                Target::Conn { token, id } if (token, id) == me => {
-                    let mut ctl = Control {
-                        inner: &mut self.inner,
-                    };
-                    entry.session.on_command(&mut ctl, &mut entry.conn, command);
+                Route::Conn { token, id } if (token, id) == me => {
+                    let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+                    entry
+                        .session
+                        .on_command(&mut clock, &mut entry.conn, command);
                     self.dispatch(entry);
                     self.inner.handle.drain(&mut self.commands);
                 }
@@ -1270,8 +1217,8 @@ impl<E: Endpoint> EventLoop<E> {
                 return;
             };
             match target {
-                Target::Conn { token, id } => self.command_to(token, id, command),
-                Target::All => {
+                Route::Conn { token, id } => self.command_to(token, id, command),
+                Route::All => {
                     let targets: Vec<(usize, u64)> = self
                         .inner
                         .entries
@@ -1282,7 +1229,7 @@ impl<E: Endpoint> EventLoop<E> {
                         self.command_to(token, id, command.clone());
                     }
                 }
-                Target::Endpoint => {
+                Route::Endpoint => {
                     let mut ctl = Control {
                         inner: &mut self.inner,
                     };
@@ -1297,10 +1244,10 @@ impl<E: Endpoint> EventLoop<E> {
             return;
         };
         if entry.io.info.id == id {
-            let mut ctl = Control {
-                inner: &mut self.inner,
-            };
-            entry.session.on_command(&mut ctl, &mut entry.conn, command);
+            let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+            entry
+                .session
+                .on_command(&mut clock, &mut entry.conn, command);
             self.dispatch(&mut entry);
             self.inner.dirty.push(token);
         }
@@ -1315,24 +1262,21 @@ impl<E: Endpoint> EventLoop<E> {
             }
             self.inner.timers.pop();
             match key {
-                TimerKey::User(id) => {
-                    let due = self.inner.user_timers.get(&id).is_some_and(|t| t.at == at);
-                    if !due {
+                TimerKey::User { token, conn, id } => {
+                    if self.inner.user_timers.get(&(token, conn, id)) != Some(&at) {
                         continue;
                     }
-                    let timer = self.inner.user_timers.remove(&id).expect("checked");
-                    let Some(mut entry) = self.take(timer.token) else {
+                    self.inner.user_timers.remove(&(token, conn, id));
+                    let Some(mut entry) = self.take(token) else {
                         continue;
                     };
-                    if entry.io.info.id == timer.conn_id {
-                        let mut ctl = Control {
-                            inner: &mut self.inner,
-                        };
-                        entry.session.on_timer(&mut ctl, &mut entry.conn, id);
+                    if entry.io.info.id == conn {
+                        let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+                        entry.session.on_timer(&mut clock, &mut entry.conn, id);
                         self.dispatch(&mut entry);
-                        self.inner.dirty.push(timer.token);
+                        self.inner.dirty.push(token);
                     }
-                    self.put(timer.token, entry);
+                    self.put(token, entry);
                 }
                 TimerKey::AcceptRetry => {
                     self.accept_retry_armed = false;
@@ -1372,10 +1316,8 @@ impl<E: Endpoint> EventLoop<E> {
             let Some(mut entry) = self.take(token) else {
                 continue;
             };
-            let mut ctl = Control {
-                inner: &mut self.inner,
-            };
-            entry.session.on_shutdown(&mut ctl, &mut entry.conn);
+            let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+            entry.session.on_shutdown(&mut clock, &mut entry.conn);
             self.dispatch(&mut entry);
             self.put(token, entry);
             self.inner.dirty.push(token);
@@ -1393,11 +1335,12 @@ impl<E: Endpoint> EventLoop<E> {
                 // Reading may have queued more output.
                 self.flush(&mut entry);
             }
-            let mut ctl = Control {
-                inner: &mut self.inner,
-            };
             let pending = entry.io.pending_write();
-            if entry.session.on_flushed(&mut ctl, &mut entry.conn, pending) {
+            let mut clock = SessionClock::of(&mut self.inner, &entry.io.info);
+            if entry
+                .session
+                .on_flushed(&mut clock, &mut entry.conn, pending)
+            {
                 self.dispatch(&mut entry);
                 self.inner.dirty.push(token);
             }

@@ -4,25 +4,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-/// Where a command goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Target {
-    /// One connection, by token and connection id (a token is reused after
-    /// its connection ends; the id never is, so a stale command is dropped).
-    Conn {
-        /// The connection's slot.
-        token: usize,
-        /// The connection's unique id.
-        id: u64,
-    },
-    /// Every open connection.
-    All,
-    /// The endpoint itself (connect, shutdown, ...).
-    Endpoint,
-}
+use ws_proto::session::Route;
 
 struct Queue<C> {
-    items: VecDeque<(Target, C)>,
+    items: VecDeque<(Route, C)>,
     /// The loop is (about to be) asleep in `Poll::poll`: wake it.
     sleeping: bool,
     closed: bool,
@@ -74,9 +59,9 @@ impl<C> Handle<C> {
         }
     }
 
-    /// Queues `command` for `target`. Fails when the queue holds its
+    /// Queues `command` for `route`. Fails when the queue holds its
     /// capacity already, or when the loop has stopped.
-    pub fn send(&self, target: Target, command: C) -> Result<(), SendFailed> {
+    pub fn send(&self, route: Route, command: C) -> Result<(), SendFailed> {
         let wake = {
             let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
             if q.closed {
@@ -85,7 +70,7 @@ impl<C> Handle<C> {
             if q.items.len() >= self.shared.capacity {
                 return Err(SendFailed::Full);
             }
-            q.items.push_back((target, command));
+            q.items.push_back((route, command));
             std::mem::take(&mut q.sleeping)
         };
         if wake {
@@ -97,7 +82,7 @@ impl<C> Handle<C> {
     }
 
     /// Takes every queued command.
-    pub(crate) fn drain(&self, into: &mut VecDeque<(Target, C)>) {
+    pub(crate) fn drain(&self, into: &mut VecDeque<(Route, C)>) {
         let mut q = self.shared.queue.lock().unwrap_or_else(|e| e.into_inner());
         into.append(&mut q.items);
     }

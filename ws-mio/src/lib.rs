@@ -29,15 +29,18 @@
 //!
 //! The loop below listens on a free loopback port and connects to itself:
 //! the server session accepts the upgrade and echoes, the client session
-//! sends one message on open and shuts the loop down when the echo comes
-//! back, so [`EventLoop::run`] returns. The core's deadlines (10 s for the
-//! opening handshake, 10 s for the closing one, by default) bound how long
-//! it can take even if something goes wrong.
+//! sends one message on open and closes when the echo comes back; once the
+//! client's connection is gone the endpoint shuts the loop down, so
+//! [`EventLoop::run`] returns. The core's deadlines (10 s for the opening
+//! handshake, 10 s for the closing one, by default) bound how long it can
+//! take even if something goes wrong. The sessions implement the one
+//! per-connection contract of the workspace, [`Session`] (from
+//! `ws_proto::session`), which ws-tokio's driver runs too.
 //!
 //! ```
 //! use std::sync::Arc;
 //! use ws_mio::ws_proto::{Accept, CloseCode, Config, Connection, Event, Message, Request, Role};
-//! use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+//! use ws_mio::{Clock, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session, Start};
 //!
 //! /// One connection, either end.
 //! struct Echo {
@@ -49,8 +52,8 @@
 //!     /// What a `Handle` may send this session from another thread: nothing here.
 //!     type Command = ();
 //!
-//!     fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
-//!         let now = ctl.now();
+//!     fn on_event(&mut self, clock: &mut dyn Clock, conn: &mut Connection, event: Event) {
+//!         let now = clock.now();
 //!         match (self.role, event) {
 //!             // A server answers the upgrade request (or could reject it).
 //!             (Role::Server, Event::Request(_)) => conn.accept(now, Accept::default()).unwrap(),
@@ -58,19 +61,13 @@
 //!             (Role::Client, Event::Open(_)) => conn.send(now, "hello".into()).unwrap(),
 //!             (Role::Client, Event::Message(msg)) => {
 //!                 self.echoed = Some(msg);
-//!                 // Every session's `on_shutdown` runs; `run` returns once all are gone.
-//!                 ctl.shutdown();
+//!                 conn.close(now, CloseCode::NORMAL, "").unwrap();
 //!             }
 //!             _ => {}
 //!         }
 //!     }
 //!
-//!     fn on_command(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, (): ()) {}
-//!
-//!     fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
-//!         // An error here only means the connection is closing already.
-//!         let _ = conn.close(ctl.now(), CloseCode::AWAY, "shutting down");
-//!     }
+//!     fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, (): ()) {}
 //! }
 //!
 //! /// The loop's half: makes a session per accepted connection and keeps
@@ -83,15 +80,18 @@
 //! impl Endpoint for Server {
 //!     type Session = Echo;
 //!
-//!     fn accept(&mut self, _: &mut Control<'_, Echo>, _: &ConnInfo) -> Option<Echo> {
-//!         Some(Echo { role: Role::Server, echoed: None })
+//!     fn accept(&mut self, _: &mut Control<'_, Echo>, _: &ConnInfo) -> Option<Start<Echo>> {
+//!         Some(Echo { role: Role::Server, echoed: None }.into())
 //!     }
 //!
 //!     fn on_command(&mut self, _: &mut Control<'_, Echo>, (): ()) {}
 //!
-//!     fn on_session_end(&mut self, _: &mut Control<'_, Echo>, info: &ConnInfo, session: Echo) {
+//!     fn on_session_end(&mut self, ctl: &mut Control<'_, Echo>, info: &ConnInfo, session: Echo) {
 //!         if info.role == Role::Client {
 //!             self.echoed = session.echoed;
+//!             // Every session's `on_shutdown` runs (by default a close with
+//!             // 1001); `run` returns once all are gone.
+//!             ctl.shutdown();
 //!         }
 //!     }
 //! }
@@ -107,7 +107,7 @@
 //! event_loop.with_control(|_, ctl| {
 //!     ctl.connect("127.0.0.1", addr.port(), |_| {
 //!         let request = Request::client(&url).ok()?;
-//!         Some((Echo { role: Role::Client, echoed: None }, request))
+//!         Some((Echo { role: Role::Client, echoed: None }.into(), request))
 //!     })
 //! })?;
 //! let server = event_loop.run()?;
@@ -119,7 +119,7 @@
 //! ## TLS
 //!
 //! With the `rustls` feature, a session may hand the loop a rustls
-//! connection (`Session::take_tls`). The loop then drives rustls's own
+//! connection ([`Start::with_tls`]). The loop then drives rustls's own
 //! sans-IO state machine between the socket and the core: socket bytes
 //! into `read_tls` and `process_new_packets`, plaintext out of its
 //! `reader` into the core; the core's output into its `writer`, records
@@ -132,13 +132,15 @@
 mod event_loop;
 mod handle;
 mod refusal;
+mod start;
 mod transport;
 mod tunnel;
 
 pub use event_loop::{
     ACCEPT_BATCH, ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, READ_BUDGET,
-    Session,
 };
-pub use handle::{Handle, SendFailed, Target};
+pub use handle::{Handle, SendFailed};
 pub use refusal::Refusal;
+pub use start::Start;
 pub use ws_proto;
+pub use ws_proto::session::{Clock, Route, Session};

@@ -111,7 +111,7 @@ mod tls {
                 )
                 .ok()?;
             let mut transport = Transport::new(stream);
-            transport.set_tls(rustls::Connection::Server(*tls));
+            transport.set_tls(Box::new(rustls::Connection::Server(*tls)));
             // rustls keeps plaintext written before the handshake ends
             // and sends it as soon as it may.
             if transport.write(answer).ok() != Some(answer.len()) {

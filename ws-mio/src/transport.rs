@@ -44,8 +44,8 @@ impl Transport {
     /// Runs TLS with an `https://` proxy over the socket from now on,
     /// under the tunnel (and the server's TLS, if any).
     #[cfg(feature = "rustls")]
-    pub(crate) fn set_proxy_tls(&mut self, tls: rustls::Connection) {
-        self.proxy_tls = Some(Box::new(tls));
+    pub(crate) fn set_proxy_tls(&mut self, tls: Box<rustls::Connection>) {
+        self.proxy_tls = Some(tls);
     }
 
     /// The bytes to the peer at the other end of the socket: the socket,
@@ -60,8 +60,8 @@ impl Transport {
 
     /// Runs TLS over the stream from now on.
     #[cfg(feature = "rustls")]
-    pub(crate) fn set_tls(&mut self, tls: rustls::Connection) {
-        self.tls = Some(Box::new(tls));
+    pub(crate) fn set_tls(&mut self, tls: Box<rustls::Connection>) {
+        self.tls = Some(tls);
     }
 
     /// Whether a short read means the socket is drained: only for the bare

@@ -16,26 +16,25 @@ use std::net::TcpStream;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use ws_mio::ws_proto::{Accept, CloseCode, Config, Connection, Event};
-use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+use ws_mio::ws_proto::{Accept, Config, Connection, Event};
+use ws_mio::{
+    Clock, ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Route, Session, Start,
+};
 
-struct Server;
+/// Accepts the upgrade, then asks the endpoint to shut the loop down.
+struct Server(Handle<()>);
 
 impl Session for Server {
     type Command = ();
 
-    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
+    fn on_event(&mut self, clock: &mut dyn Clock, conn: &mut Connection, event: Event) {
         if let Event::Request(_) = event {
-            conn.accept(ctl.now(), Accept::default()).unwrap();
-            ctl.shutdown();
+            conn.accept(clock.now(), Accept::default()).unwrap();
+            self.0.send(Route::Endpoint, ()).unwrap();
         }
     }
 
-    fn on_command(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, (): ()) {}
-
-    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
-        let _ = conn.close(ctl.now(), CloseCode::AWAY, "");
-    }
+    fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, (): ()) {}
 }
 
 struct Upgrade;
@@ -43,11 +42,13 @@ struct Upgrade;
 impl Endpoint for Upgrade {
     type Session = Server;
 
-    fn accept(&mut self, _: &mut Control<'_, Server>, _: &ConnInfo) -> Option<Server> {
-        Some(Server)
+    fn accept(&mut self, ctl: &mut Control<'_, Server>, _: &ConnInfo) -> Option<Start<Server>> {
+        Some(Server(ctl.handle().clone()).into())
     }
 
-    fn on_command(&mut self, _: &mut Control<'_, Server>, (): ()) {}
+    fn on_command(&mut self, ctl: &mut Control<'_, Server>, (): ()) {
+        ctl.shutdown();
+    }
 }
 
 /// Lowers the soft descriptor limit to `n` (at most the hard limit).

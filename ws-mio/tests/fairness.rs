@@ -7,31 +7,36 @@ use std::net::TcpStream;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use ws_mio::ws_proto::{Accept, CloseCode, Config, Connection, Event};
-use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session, Target};
+use ws_mio::ws_proto::{Accept, Config, Connection, Event};
+use ws_mio::{
+    Clock, ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Route, Session, Start,
+};
 
-/// Accepts the upgrade, then shuts the loop down on the first message.
-struct Server;
+/// A command to the endpoint: queue the next one, or shut down.
+#[derive(Clone, Copy)]
+enum Cmd {
+    Next,
+    Stop,
+}
+
+/// Accepts the upgrade, then has the loop shut down on the first message.
+struct Server(Handle<Cmd>);
 
 impl Session for Server {
-    type Command = ();
+    type Command = Cmd;
 
-    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
+    fn on_event(&mut self, clock: &mut dyn Clock, conn: &mut Connection, event: Event) {
         match event {
-            Event::Request(_) => conn.accept(ctl.now(), Accept::default()).unwrap(),
+            Event::Request(_) => conn.accept(clock.now(), Accept::default()).unwrap(),
             Event::Message(msg) => {
-                conn.send(ctl.now(), msg).unwrap();
-                ctl.shutdown();
+                conn.send(clock.now(), msg).unwrap();
+                self.0.send(Route::Endpoint, Cmd::Stop).unwrap();
             }
             _ => {}
         }
     }
 
-    fn on_command(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, (): ()) {}
-
-    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
-        let _ = conn.close(ctl.now(), CloseCode::AWAY, "");
-    }
+    fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, _: Cmd) {}
 }
 
 /// Each command it takes queues another, until shutdown.
@@ -42,14 +47,19 @@ struct Chain {
 impl Endpoint for Chain {
     type Session = Server;
 
-    fn accept(&mut self, _: &mut Control<'_, Server>, _: &ConnInfo) -> Option<Server> {
-        Some(Server)
+    fn accept(&mut self, ctl: &mut Control<'_, Server>, _: &ConnInfo) -> Option<Start<Server>> {
+        Some(Server(ctl.handle().clone()).into())
     }
 
-    fn on_command(&mut self, ctl: &mut Control<'_, Server>, (): ()) {
-        self.taken += 1;
-        if !ctl.is_shutting_down() {
-            ctl.handle().send(Target::Endpoint, ()).unwrap();
+    fn on_command(&mut self, ctl: &mut Control<'_, Server>, command: Cmd) {
+        match command {
+            Cmd::Stop => ctl.shutdown(),
+            Cmd::Next => {
+                self.taken += 1;
+                if !ctl.is_shutting_down() {
+                    ctl.handle().send(Route::Endpoint, Cmd::Next).unwrap();
+                }
+            }
         }
     }
 }
@@ -66,7 +76,10 @@ fn an_endless_stream_of_commands_leaves_room_for_the_sockets() {
         )
         .unwrap();
         let addr = event_loop.listen("127.0.0.1:0".parse().unwrap()).unwrap();
-        event_loop.handle().send(Target::Endpoint, ()).unwrap();
+        event_loop
+            .handle()
+            .send(Route::Endpoint, Cmd::Next)
+            .unwrap();
         tx.send(addr).unwrap();
         let chain = event_loop.run().unwrap();
         done.send(chain.taken).unwrap();

@@ -6,18 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ws_mio::ws_proto::{Config, Connection, Event};
-use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+use ws_mio::{Clock, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session, Start};
 
 struct Idle;
 
 impl Session for Idle {
     type Command = ();
 
-    fn on_event(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, _: Event) {}
+    fn on_event(&mut self, _: &mut dyn Clock, _: &mut Connection, _: Event) {}
 
-    fn on_command(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, (): ()) {}
-
-    fn on_shutdown(&mut self, _: &mut Control<'_, Self>, _: &mut Connection) {}
+    fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, (): ()) {}
 }
 
 struct Nobody;
@@ -25,7 +23,7 @@ struct Nobody;
 impl Endpoint for Nobody {
     type Session = Idle;
 
-    fn accept(&mut self, _: &mut Control<'_, Idle>, _: &ConnInfo) -> Option<Idle> {
+    fn accept(&mut self, _: &mut Control<'_, Idle>, _: &ConnInfo) -> Option<Start<Idle>> {
         None
     }
 
@@ -64,7 +62,7 @@ fn set_and_cancel_keeps_the_heap_small() {
         let mut cancelled = 0;
         for i in 0..REARMS {
             ctl.set_timer(0, 1, i, now + Duration::from_secs(60));
-            cancelled += u64::from(ctl.cancel_timer(i));
+            cancelled += u64::from(ctl.cancel_timer(0, 1, i));
         }
         (ctl.timer_heap_len(), cancelled)
     });
@@ -84,7 +82,9 @@ fn a_moved_timer_still_counts_once_and_live_ones_are_kept() {
             }
         }
         let len = ctl.timer_heap_len();
-        let pending = (0..1_000u64).filter(|&id| ctl.cancel_timer(id)).count();
+        let pending = (0..1_000u64)
+            .filter(|&id| ctl.cancel_timer(0, 1, id))
+            .count();
         (len, pending)
     });
     assert_eq!(pending, 1_000, "compaction dropped a live timer");

@@ -9,22 +9,21 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair}
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use ws_mio::ws_proto::{Accept, CloseCode, Config, Connection, Event, Message, Request, Role};
-use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session};
+use ws_mio::{Clock, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, Session, Start};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
 struct Echo {
     role: Role,
     log: Log,
-    tls: Option<rustls::Connection>,
     message: Vec<u8>,
 }
 
 impl Session for Echo {
     type Command = ();
 
-    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
-        let now = ctl.now();
+    fn on_event(&mut self, clock: &mut dyn Clock, conn: &mut Connection, event: Event) {
+        let now = clock.now();
         match (self.role, event) {
             (Role::Server, Event::Request(_)) => conn.accept(now, Accept::default()).unwrap(),
             (Role::Server, Event::Message(msg)) => conn.send(now, msg).unwrap(),
@@ -42,26 +41,17 @@ impl Session for Echo {
                     .lock()
                     .unwrap()
                     .push(format!("closed {:?}", closed.code));
-                ctl.shutdown();
             }
             _ => {}
         }
     }
 
-    fn on_command(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, (): ()) {}
+    fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, (): ()) {}
 
-    fn on_io_error(&mut self, _: &mut Control<'_, Self>, _: &mut Connection, e: &std::io::Error) {
+    fn on_io_error(&mut self, _: &mut dyn Clock, _: &mut Connection, e: &std::io::Error) {
         if self.role == Role::Client {
             self.log.lock().unwrap().push(format!("io error: {e}"));
         }
-    }
-
-    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
-        let _ = conn.close(ctl.now(), CloseCode::AWAY, "");
-    }
-
-    fn take_tls(&mut self) -> Option<rustls::Connection> {
-        self.tls.take()
     }
 }
 
@@ -73,17 +63,24 @@ struct Hub {
 impl Endpoint for Hub {
     type Session = Echo;
 
-    fn accept(&mut self, _: &mut Control<'_, Echo>, _: &ConnInfo) -> Option<Echo> {
+    fn accept(&mut self, _: &mut Control<'_, Echo>, _: &ConnInfo) -> Option<Start<Echo>> {
         let tls = rustls::ServerConnection::new(self.server.clone()).unwrap();
-        Some(Echo {
+        let session = Echo {
             role: Role::Server,
             log: self.log.clone(),
-            tls: Some(tls.into()),
             message: Vec::new(),
-        })
+        };
+        Some(Start::new(session).with_tls(tls.into()))
     }
 
     fn on_command(&mut self, _: &mut Control<'_, Echo>, (): ()) {}
+
+    /// The client's connection is gone (closed, or failed): the test is over.
+    fn on_session_end(&mut self, ctl: &mut Control<'_, Echo>, info: &ConnInfo, _: Echo) {
+        if info.role == Role::Client {
+            ctl.shutdown();
+        }
+    }
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -148,10 +145,10 @@ fn run(name: &'static str, trust_the_ca: bool, message: Vec<u8>) -> Vec<String> 
                     let session = Echo {
                         role: Role::Client,
                         log: client_log,
-                        tls: Some(tls.into()),
                         message,
                     };
-                    Some((session, Request::client(&url).unwrap()))
+                    let start = Start::new(session).with_tls(tls.into());
+                    Some((start, Request::client(&url).unwrap()))
                 })
             })
             .unwrap();

@@ -18,6 +18,8 @@
 //! - [`Connection`]: all of it, with the close handshake and timers.
 //! - [`PreparedMessage`]: a message framed (and compressed) once for many
 //!   server connections, queued on each without a copy.
+//! - [`session`]: the contract between a runtime and what drives one
+//!   connection (the `Session` every runtime calls alike).
 //! - [`proxy`]: the tunnel through an HTTP CONNECT or SOCKS5 proxy, and
 //!   the choice of proxy for a URL (explicit or from the environment).
 //!
@@ -71,6 +73,7 @@ pub mod redirect;
 mod rng;
 #[cfg(feature = "os-seed")]
 mod seed;
+pub mod session;
 #[cfg(feature = "rustls")]
 pub mod tls;
 mod utf8;

@@ -1,5 +1,8 @@
-//! One task per connection, calling a [`Session`] object: the shape for
-//! callback-based frameworks (the `ws` crate's tokio backend).
+//! One task per connection, calling a [`Session`]: the shape for
+//! callback-based frameworks (the `ws` crate's tokio backend). `Session` is
+//! the workspace's one per-connection contract (`ws_proto::session`), the
+//! same that `ws-mio`'s event loop drives: a session written once runs on
+//! either runtime.
 //!
 //! [`drive`] owns the transport and the [`Connection`] and waits, in one
 //! `poll`, on the transport (reading, and writing while output is
@@ -17,12 +20,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::poll_fn;
-use std::io;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
+use ws_proto::session::{Clock, Session};
 use ws_proto::{Connection, Event};
 
 use crate::engine::{Engine, now};
@@ -31,73 +34,24 @@ use crate::stream::WRITE_HIGH_WATER;
 /// Most commands taken from the channel before the transport is served again.
 const COMMAND_BATCH: usize = 64;
 
-/// What a connection driven by [`drive`] does with its inputs.
-///
-/// Every method gets the [`Connection`] to act on and a [`Control`] for the
-/// time and the session's timers. Commands given to the connection are
-/// carried out (written) after the method returns. The methods are never
-/// called concurrently and never after `drive` returned.
-pub trait Session {
-    /// What the command channel carries.
-    type Command;
-
-    /// An event of the core: the request (server), `Open`, a message, a
-    /// ping or pong, and last `Closed`.
-    fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event);
-
-    /// A command from the channel given to [`drive`].
-    fn on_command(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, command: Self::Command);
-
-    /// A timer set with [`Control::set_timer`] is due.
-    fn on_timer(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, id: u64) {
-        let _ = (ctl, conn, id);
-    }
-
-    /// The transport failed (reset, broken pipe ...). The core is told the
-    /// transport is gone, so `Event::Closed` follows unless it came already.
-    fn on_io_error(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, error: &io::Error) {
-        let _ = (ctl, conn, error);
-    }
-
-    /// Called after the other calls of each turn, and whenever the
-    /// transport took some of the output: `pending` bytes wait in the
-    /// driver's write buffer (the core may hold more, see
-    /// [`Connection::buffered_amount`]). For tracking how much is
-    /// buffered; what the session queues here is written like any other
-    /// output.
-    fn on_output(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, pending: usize) {
-        let _ = (ctl, conn, pending);
-    }
-
-    /// Whether the driver takes commands while output is backed up (see
-    /// [`drive`]). Return true only when the senders of the channel bound
-    /// what they queue by themselves. Default false.
-    fn commands_while_backed_up(&self) -> bool {
-        false
-    }
-}
-
-/// A session's view of its task: the time and its timers.
+/// The driver's [`Clock`] for a session: tokio's time and the session's
+/// timers.
 #[derive(Debug)]
-pub struct Control<'a> {
+struct TaskClock<'a> {
     now: Instant,
     timers: &'a mut Timers,
 }
 
-impl Control<'_> {
-    /// The time of the input being handled (tokio's clock).
-    pub fn now(&self) -> Instant {
+impl Clock for TaskClock<'_> {
+    fn now(&self) -> Instant {
         self.now
     }
 
-    /// Calls [`Session::on_timer`] with `id` at `at` (at once if it passed).
-    /// Setting an `id` again moves its timer.
-    pub fn set_timer(&mut self, id: u64, at: Instant) {
+    fn set_timer(&mut self, id: u64, at: Instant) {
         self.timers.set(id, at);
     }
 
-    /// Cancels the timer `id`; `false` when there was none.
-    pub fn cancel_timer(&mut self, id: u64) -> bool {
+    fn cancel_timer(&mut self, id: u64) -> bool {
         self.timers.cancel(id)
     }
 }
@@ -139,29 +93,45 @@ impl Timers {
     }
 }
 
+/// What a [`Commands`] source delivers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input<C> {
+    /// A command for the session: [`Session::on_command`].
+    Command(C),
+    /// The runtime is shutting down: [`Session::on_shutdown`], once.
+    Shutdown,
+}
+
 /// A source of commands for [`drive`]: implemented for tokio's bounded and
-/// unbounded `mpsc` receivers.
+/// unbounded `mpsc` receivers of commands (which deliver no shutdown).
 pub trait Commands {
     /// The command type.
     type Item;
 
-    /// The next command; `Ready(None)` once every sender is gone.
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Self::Item>>;
+    /// The next input; `Ready(None)` once every sender is gone.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Input<Self::Item>>>;
+
+    /// Whether the driver takes inputs from this source while the output
+    /// is backed up (see [`drive`]). Return true only when the senders
+    /// bound what they queue by themselves. Default false.
+    fn while_backed_up(&self) -> bool {
+        false
+    }
 }
 
 impl<T> Commands for mpsc::Receiver<T> {
     type Item = T;
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        mpsc::Receiver::poll_recv(self, cx)
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Input<T>>> {
+        mpsc::Receiver::poll_recv(self, cx).map(|c| c.map(Input::Command))
     }
 }
 
 impl<T> Commands for mpsc::UnboundedReceiver<T> {
     type Item = T;
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        mpsc::UnboundedReceiver::poll_recv(self, cx)
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Input<T>>> {
+        mpsc::UnboundedReceiver::poll_recv(self, cx).map(|c| c.map(Input::Command))
     }
 }
 
@@ -175,14 +145,15 @@ impl<T> Commands for mpsc::UnboundedReceiver<T> {
 ///
 /// While more than 128 KiB wait to be written, the driver neither reads
 /// from the peer nor takes commands (unless
-/// [`Session::commands_while_backed_up`] says otherwise), so a peer that
+/// [`Commands::while_backed_up`] says otherwise), so a peer that
 /// does not read cannot make it buffer without bound (a bounded channel
 /// then fills up, and its senders see it). When every sender of the
 /// channel is gone, the connection goes on until it ends by itself.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use ws_tokio::driver::{Control, Session, drive};
+/// use ws_tokio::driver::drive;
+/// use ws_tokio::ws_proto::session::{Clock, Session};
 /// use ws_tokio::ws_proto::{Connection, Event};
 ///
 /// /// Echoes messages; a command closes the connection.
@@ -191,16 +162,16 @@ impl<T> Commands for mpsc::UnboundedReceiver<T> {
 /// impl Session for Echo {
 ///     type Command = ();
 ///
-///     fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event) {
+///     fn on_event(&mut self, clock: &mut dyn Clock, conn: &mut Connection, event: Event) {
 ///         match event {
-///             Event::Request(_) => conn.accept(ctl.now(), Default::default()).unwrap(),
-///             Event::Message(msg) => drop(conn.send(ctl.now(), msg)),
+///             Event::Request(_) => conn.accept(clock.now(), Default::default()).unwrap(),
+///             Event::Message(msg) => drop(conn.send(clock.now(), msg)),
 ///             _ => {}
 ///         }
 ///     }
 ///
-///     fn on_command(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, _: ()) {
-///         let _ = conn.close(ctl.now(), ws_tokio::CloseCode::NORMAL, "");
+///     fn on_command(&mut self, clock: &mut dyn Clock, conn: &mut Connection, _: ()) {
+///         let _ = conn.close(clock.now(), ws_tokio::CloseCode::NORMAL, "");
 ///     }
 /// }
 ///
@@ -225,7 +196,7 @@ impl<T> Commands for mpsc::UnboundedReceiver<T> {
 pub async fn drive<S, T, C>(stream: S, conn: Connection, session: &mut T, mut commands: C) -> S
 where
     S: AsyncRead + AsyncWrite + Unpin,
-    T: Session,
+    T: Session + ?Sized,
     C: Commands<Item = T::Command>,
 {
     let mut engine = Engine::new(stream, conn);
@@ -236,11 +207,11 @@ where
     }
     let mut timers = Timers::default();
     let mut commands_open = true;
-    let eager = session.commands_while_backed_up();
+    let eager = commands.while_backed_up();
     let mut batch = Vec::new();
     loop {
         let now = now();
-        let mut ctl = Control {
+        let mut clock = TaskClock {
             now,
             timers: &mut timers,
         };
@@ -249,12 +220,15 @@ where
         let conn = &mut engine.conn;
         let trace = &mut engine.trace;
         scope.run(|| {
-            for command in batch.drain(..) {
-                session.on_command(&mut ctl, conn, command);
+            for input in batch.drain(..) {
+                match input {
+                    Input::Command(command) => session.on_command(&mut clock, conn, command),
+                    Input::Shutdown => session.on_shutdown(&mut clock, conn),
+                }
             }
             trace.note_close(conn);
             if let Some(e) = &io_error {
-                session.on_io_error(&mut ctl, conn, e);
+                session.on_io_error(&mut clock, conn, e);
             }
         });
         let mut closed = false;
@@ -269,18 +243,19 @@ where
                         }
                         _ => {}
                     }
-                    session.on_event(&mut ctl, conn, event);
+                    session.on_event(&mut clock, conn, event);
                     trace.note_close(conn);
                 }
-                match ctl.timers.pop_due(now) {
+                match clock.timers.pop_due(now) {
                     Some(id) => {
-                        session.on_timer(&mut ctl, conn, id);
+                        session.on_timer(&mut clock, conn, id);
                         trace.note_close(conn);
                     }
                     None => break,
                 }
             }
-            session.on_output(&mut ctl, conn, written);
+            // What it queues is written below like any other output.
+            session.on_flushed(&mut clock, conn, written);
         });
         if closed {
             engine.closed_seen();

@@ -21,8 +21,9 @@
 //! - [`topics`]: a registry of topics shared across tasks and threads;
 //!   a published message is framed once ([`PreparedMessage`]) and sent to
 //!   every subscribed connection with [`WebSocketStream::send_prepared`].
-//! - [`driver::drive`]: one task per connection calling a [`driver::Session`]
-//!   object with the core's events, a command channel's commands and the
+//! - [`driver::drive`]: one task per connection calling a
+//!   [`Session`](ws_proto::session::Session) (the workspace's one
+//!   per-connection contract, which ws-mio's loop drives too) with the core's events, a command channel's commands and the
 //!   session's own timers, for frameworks built on callbacks (the `ws`
 //!   crate's tokio backend).
 //!

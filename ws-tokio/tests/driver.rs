@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use common::{bounded, listener};
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use ws_tokio::driver::{Control, Session, drive};
+use ws_tokio::driver::drive;
+use ws_tokio::ws_proto::session::{Clock, Session};
 use ws_tokio::ws_proto::{Connection, Event};
 use ws_tokio::{CloseCode, Message};
 
@@ -29,7 +30,7 @@ struct Echo {
 impl Session for Echo {
     type Command = Command;
 
-    fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event) {
+    fn on_event(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, event: Event) {
         let now = ctl.now();
         match event {
             Event::Request(req) => {
@@ -56,14 +57,14 @@ impl Session for Echo {
         }
     }
 
-    fn on_command(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, command: Command) {
+    fn on_command(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, command: Command) {
         match command {
             Command::Say(text) => conn.send(ctl.now(), text.into()).unwrap(),
             Command::Close => conn.close(ctl.now(), CloseCode(4000), "told to").unwrap(),
         }
     }
 
-    fn on_timer(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, id: u64) {
+    fn on_timer(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, id: u64) {
         self.log.borrow_mut().push(format!("timer {id}"));
         conn.send(ctl.now(), format!("tick {id}").into()).unwrap();
     }
@@ -134,14 +135,14 @@ async fn the_driver_runs_on_without_senders_until_the_peer_vanishes() {
     }
     impl Session for Quiet {
         type Command = ();
-        fn on_event(&mut self, _: &mut Control<'_>, _: &mut Connection, event: Event) {
+        fn on_event(&mut self, _: &mut dyn Clock, _: &mut Connection, event: Event) {
             self.events.push(match event {
                 Event::Message(m) => format!("{m:?}"),
                 Event::Closed(c) => format!("closed {} {:?}", c.code, c.error),
                 other => format!("{other:?}"),
             });
         }
-        fn on_command(&mut self, _: &mut Control<'_>, _: &mut Connection, _: ()) {}
+        fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, _: ()) {}
     }
     bounded(async {
         let (a, b) = tokio::io::duplex(1024);
@@ -175,13 +176,13 @@ struct Mirror;
 impl Session for Mirror {
     type Command = ();
 
-    fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event) {
+    fn on_event(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, event: Event) {
         if let Event::Message(msg) = event {
             let _ = conn.send(ctl.now(), msg);
         }
     }
 
-    fn on_command(&mut self, _: &mut Control<'_>, _: &mut Connection, _: ()) {}
+    fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, _: ()) {}
 }
 
 #[tokio::test]
@@ -227,16 +228,16 @@ struct Flood {
 impl Session for Flood {
     type Command = ();
 
-    fn on_event(&mut self, ctl: &mut Control<'_>, _: &mut Connection, event: Event) {
+    fn on_event(&mut self, ctl: &mut dyn Clock, _: &mut Connection, event: Event) {
         if let Event::Closed(_) = event {
             return;
         }
         ctl.set_timer(0, ctl.now());
     }
 
-    fn on_command(&mut self, _: &mut Control<'_>, _: &mut Connection, _: ()) {}
+    fn on_command(&mut self, _: &mut dyn Clock, _: &mut Connection, _: ()) {}
 
-    fn on_timer(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, _: u64) {
+    fn on_timer(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, _: u64) {
         match conn.send_binary(ctl.now(), &[7; 256 * 1024]) {
             Ok(()) => {
                 self.sent += 1;

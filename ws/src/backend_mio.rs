@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
-use ws_mio::{
-    ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Refusal, Session, Target,
-};
-use ws_proto::{Connection, Event, Role};
+use ws_mio::{ConnInfo, Control, Endpoint, EventLoop, Handle, LoopConfig, Refusal, Start};
+use ws_proto::Role;
 
 use crate::backend::Backend;
-use crate::connect_url::host_port;
-use crate::dispatch::{Conn, Hub, LoopCtl};
+use crate::connect_url::Destination;
+use crate::dispatch::{Conn, Hub};
 use crate::handler::Factory;
 use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, QueueError, Result};
@@ -20,109 +18,19 @@ use crate::util::Token;
 
 impl CommandQueue for Handle<Command> {
     fn push(&self, route: Route, command: Command) -> std::result::Result<(), QueueError> {
-        let target = match route {
-            Route::Conn(token, id) => Target::Conn { token, id },
-            Route::All => Target::All,
-            Route::Endpoint => Target::Endpoint,
-        };
-        self.send(target, command).map_err(|e| match e {
+        self.send(route, command).map_err(|e| match e {
             ws_mio::SendFailed::Full => QueueError::Full,
             ws_mio::SendFailed::Stopped => QueueError::Disconnected,
         })
     }
 }
 
-/// `LoopCtl` over a mio `Control`, for one connection.
-struct Ctl<'a, 'b, S: Session> {
-    ctl: &'a mut Control<'b, S>,
-    token: usize,
-    id: u64,
-}
-
-impl<S: Session> LoopCtl for Ctl<'_, '_, S> {
-    fn now(&self) -> std::time::Instant {
-        self.ctl.now()
-    }
-
-    fn set_timer(&mut self, id: u64, at: std::time::Instant) {
-        self.ctl.set_timer(self.token, self.id, id, at);
-    }
-
-    fn cancel_timer(&mut self, id: u64) {
-        self.ctl.cancel_timer(id);
-    }
-}
-
-/// A connection's session on mio.
-pub(crate) struct MioSession<H: crate::Handler> {
-    conn: Conn<H>,
-    token: usize,
-    id: u64,
-    /// The TLS connection, until the loop takes it.
-    #[cfg(feature = "rustls")]
-    tls: Option<Box<rustls::Connection>>,
-    /// TLS with an `https://` proxy, until the loop takes it.
-    #[cfg(feature = "rustls")]
-    proxy_tls: Option<Box<rustls::Connection>>,
-}
-
-impl<H: crate::Handler> Session for MioSession<H> {
-    type Command = Command;
-
-    fn on_event(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, event: Event) {
-        let (token, id) = (self.token, self.id);
-        self.conn.on_event(&mut Ctl { ctl, token, id }, conn, event);
-    }
-
-    fn on_command(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, command: Command) {
-        let (token, id) = (self.token, self.id);
-        self.conn
-            .on_command(&mut Ctl { ctl, token, id }, conn, command);
-    }
-
-    fn on_timer(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection, timer: u64) {
-        let (token, id) = (self.token, self.id);
-        self.conn.on_timer(&mut Ctl { ctl, token, id }, conn, timer);
-    }
-
-    fn on_flushed(
-        &mut self,
-        ctl: &mut Control<'_, Self>,
-        conn: &mut Connection,
-        pending: usize,
-    ) -> bool {
-        let (token, id) = (self.token, self.id);
-        self.conn
-            .on_flushed(&mut Ctl { ctl, token, id }, conn, pending)
-    }
-
-    fn on_io_error(
-        &mut self,
-        _ctl: &mut Control<'_, Self>,
-        _conn: &mut Connection,
-        error: &std::io::Error,
-    ) {
-        self.conn
-            .on_io_error(std::io::Error::new(error.kind(), error.to_string()));
-    }
-
-    fn on_shutdown(&mut self, ctl: &mut Control<'_, Self>, conn: &mut Connection) {
-        let (token, id) = (self.token, self.id);
-        self.conn.on_shutdown(&mut Ctl { ctl, token, id }, conn);
-    }
-
-    #[cfg(feature = "rustls")]
-    fn take_tls(&mut self) -> Option<rustls::Connection> {
-        self.tls.take().map(|tls| *tls)
-    }
-
-    #[cfg(feature = "rustls")]
-    fn take_proxy_tls(&mut self) -> Option<rustls::Connection> {
-        self.proxy_tls.take().map(|tls| *tls)
-    }
-
-    fn config(&self) -> Option<Arc<ws_proto::Config>> {
-        self.conn.core_config()
+/// How a connection of the facade starts on mio: its handler's dispatch,
+/// which is its session, and the configuration the handler chose.
+fn start<H: crate::Handler>(conn: Conn<H>) -> Start<Conn<H>> {
+    match conn.core_config() {
+        Some(config) => Start::new(conn).with_config(config),
+        None => Start::new(conn),
     }
 }
 
@@ -141,58 +49,37 @@ impl<F: Factory> MioHub<F> {
         Sender::with_limits(Token(info.token), info.id, self.queue.clone(), self.limits)
     }
 
-    fn connect(&mut self, ctl: &mut Control<'_, MioSession<F::Handler>>, url: url::Url) {
-        if !self.hub.admission.may_connect(ctl.connection_count()) {
-            let full = std::io::Error::other("too many connections");
-            return self.hub.connect_failed(Error::from(full));
+    fn connect(&mut self, ctl: &mut Control<'_, Conn<F::Handler>>, url: url::Url) {
+        if self.hub.may_connect(ctl.connection_count()) {
+            self.dial(ctl, url, None);
         }
-        self.dial(ctl, url, None);
     }
 
     /// Opens a client connection to `url`: a new one, or with `hop` the
     /// next of a redirected one, in its place and with its handler.
     fn dial(
         &mut self,
-        ctl: &mut Control<'_, MioSession<F::Handler>>,
+        ctl: &mut Control<'_, Conn<F::Handler>>,
         url: url::Url,
         hop: Option<(ConnInfo, Conn<F::Handler>)>,
     ) {
         let (ended, mut existing) = hop.unzip();
-        let fail = |this: &mut Self, existing: Option<Conn<F::Handler>>, e| match existing {
-            Some(mut conn) => {
-                conn.report(e);
-                this.hub.connection_lost(conn);
-            }
-            None => this.hub.connect_failed(e),
-        };
-        let (host, port, secure) = match host_port(&url) {
-            Ok(hp) => hp,
-            Err(e) => return fail(self, existing, e),
-        };
-        #[cfg(feature = "rustls")]
-        let name = match secure.then(|| crate::tls_config::server_name(&url)) {
-            Some(Ok(name)) => Some(name),
-            Some(Err(e)) => return fail(self, existing, e),
-            None => None,
+        let dest = match Destination::of(&url, &self.proxy) {
+            Ok(dest) => dest,
+            Err(e) => return self.hub.dial_failed(existing, e),
         };
         #[cfg(feature = "rustls")]
         let client_config = self.tls.client_config();
-        let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
-            Ok(proxy) => proxy,
-            Err(e) => return fail(self, existing, e),
-        };
-        #[cfg(not(feature = "rustls"))]
-        let _ = secure;
         // An https:// proxy's certificate is checked for its name, with the
         // roots the servers' are checked against.
         #[cfg(feature = "rustls")]
-        let proxy_name = match &proxy {
+        let proxy_name = match &dest.proxy {
             Some(p) if p.kind() == ws_proto::proxy::ProxyKind::Https => {
                 match rustls::pki_types::ServerName::try_from(p.host().to_owned()) {
                     Ok(name) => Some(name),
                     Err(e) => {
                         let e = Error::new(ErrorKind::Internal, format!("proxy {p}: {e}"));
-                        return fail(self, existing, e);
+                        return self.hub.dial_failed(existing, e);
                     }
                 }
             }
@@ -213,7 +100,7 @@ impl<F: Factory> MioHub<F> {
             };
             conn.set_addrs(Some(info.peer_addr), info.local_addr);
             #[cfg(feature = "rustls")]
-            let tls = match name {
+            let tls = match dest.tls_name {
                 Some(name) => {
                     let made = conn.tls_client(&url, &client_config).and_then(|config| {
                         rustls::ClientConnection::new(config, name)
@@ -235,7 +122,7 @@ impl<F: Factory> MioHub<F> {
             #[cfg(feature = "rustls")]
             let proxy_tls = match proxy_name {
                 Some(name) => match rustls::ClientConnection::new(client_config.clone(), name) {
-                    Ok(tls) => Some(Box::new(rustls::Connection::Client(tls))),
+                    Ok(tls) => Some(rustls::Connection::Client(tls)),
                     Err(e) => {
                         conn.report(Error::new(ErrorKind::Internal, e.to_string()));
                         failed = Some(conn);
@@ -245,35 +132,38 @@ impl<F: Factory> MioHub<F> {
                 None => None,
             };
             match hub.request_for(&mut conn, &url) {
-                Some(request) => Some((
-                    MioSession {
-                        conn,
-                        token: info.token,
-                        id: info.id,
-                        #[cfg(feature = "rustls")]
-                        tls: tls.map(Box::new),
-                        #[cfg(feature = "rustls")]
-                        proxy_tls,
-                    },
-                    request,
-                )),
+                Some(request) => {
+                    let start = start(conn);
+                    #[cfg(feature = "rustls")]
+                    let start = match tls {
+                        Some(tls) => start.with_tls(tls),
+                        None => start,
+                    };
+                    #[cfg(feature = "rustls")]
+                    let start = match proxy_tls {
+                        Some(tls) => start.with_proxy_tls(tls),
+                        None => start,
+                    };
+                    Some((start, request))
+                }
                 None => {
                     failed = Some(conn);
                     None
                 }
             }
         };
-        let result = match (&ended, &proxy) {
-            (Some(ended), proxy) => ctl.reconnect(ended, proxy.as_ref(), &host, port, make),
-            (None, Some(proxy)) => ctl.connect_through(proxy, &host, port, make),
-            (None, None) => ctl.connect(&host, port, make),
+        let (host, port) = (&dest.host, dest.port);
+        let result = match (&ended, &dest.proxy) {
+            (Some(ended), proxy) => ctl.reconnect(ended, proxy.as_ref(), host, port, make),
+            (None, Some(proxy)) => ctl.connect_through(proxy, host, port, make),
+            (None, None) => ctl.connect(host, port, make),
         };
         if let Some(conn) = failed {
             self.hub.connection_lost(conn);
         }
         match result {
             // The redirected connection was not dialled: its handler hears why.
-            Err(e) => fail(self, existing, Error::from(e)),
+            Err(e) => self.hub.dial_failed(existing, Error::from(e)),
             Ok(_) => {
                 if let Some(conn) = existing {
                     self.hub.connection_lost(conn);
@@ -284,7 +174,7 @@ impl<F: Factory> MioHub<F> {
 }
 
 impl<F: Factory> Endpoint for MioHub<F> {
-    type Session = MioSession<F::Handler>;
+    type Session = Conn<F::Handler>;
 
     fn hold_off(&mut self, ctl: &mut Control<'_, Self::Session>) -> Option<std::time::Duration> {
         self.hub.admission.hold_off(ctl.now())
@@ -317,36 +207,25 @@ impl<F: Factory> Endpoint for MioHub<F> {
         &mut self,
         _ctl: &mut Control<'_, Self::Session>,
         info: &ConnInfo,
-    ) -> Option<Self::Session> {
+    ) -> Option<Start<Self::Session>> {
         let mut conn = self.hub.make(Role::Server, self.sender(info))?;
         conn.set_addrs(Some(info.peer_addr), info.local_addr);
         #[cfg(feature = "rustls")]
-        let tls = match &self.tls.server {
-            Some(server) => {
-                let made = conn.tls_server(server).and_then(|config| {
-                    rustls::ServerConnection::new(config)
-                        .map_err(|e| conn.report(Error::new(ErrorKind::Internal, e.to_string())))
-                        .ok()
-                });
-                match made {
-                    Some(tls) => Some(rustls::Connection::Server(tls)),
-                    None => {
-                        self.hub.connection_lost(conn);
-                        return None;
-                    }
+        if let Some(server) = &self.tls.server {
+            let made = conn.tls_server(server).and_then(|config| {
+                rustls::ServerConnection::new(config)
+                    .map_err(|e| conn.report(Error::new(ErrorKind::Internal, e.to_string())))
+                    .ok()
+            });
+            return match made {
+                Some(tls) => Some(start(conn).with_tls(rustls::Connection::Server(tls))),
+                None => {
+                    self.hub.connection_lost(conn);
+                    None
                 }
-            }
-            None => None,
-        };
-        Some(MioSession {
-            conn,
-            token: info.token,
-            id: info.id,
-            #[cfg(feature = "rustls")]
-            tls: tls.map(Box::new),
-            #[cfg(feature = "rustls")]
-            proxy_tls: None,
-        })
+            };
+        }
+        Some(start(conn))
     }
 
     fn on_command(&mut self, ctl: &mut Control<'_, Self::Session>, command: Command) {
@@ -365,9 +244,8 @@ impl<F: Factory> Endpoint for MioHub<F> {
         &mut self,
         ctl: &mut Control<'_, Self::Session>,
         info: &ConnInfo,
-        session: Self::Session,
+        mut conn: Self::Session,
     ) {
-        let mut conn = session.conn;
         match conn.take_redirect() {
             Some(url) if !ctl.is_shutting_down() => self.dial(ctl, url, Some((*info, conn))),
             _ => self.hub.connection_lost(conn),

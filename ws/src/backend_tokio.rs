@@ -25,13 +25,14 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use slab::Slab;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use ws_proto::{Config, Connection, Event, Role};
-use ws_tokio::driver::{self, Control};
+use ws_proto::session::{Session, StoppedClock};
+use ws_proto::{Config, Connection, Role};
+use ws_tokio::driver::{self, Input};
 use ws_tokio::proxy::ProxyStream;
 
 use crate::backend::Backend;
-use crate::connect_url::host_port;
-use crate::dispatch::{Conn, Hub, LoopCtl};
+use crate::connect_url::Destination;
+use crate::dispatch::{Conn, Hub};
 use crate::handler::{Factory, Handler};
 use crate::proxy::ProxySetting;
 use crate::result::{Error, QueueError, Result};
@@ -56,88 +57,16 @@ impl CommandQueue for Queue {
     }
 }
 
-/// `LoopCtl` over the driver's `Control` (its clock and timers).
-struct Ctl<'a, 'b>(&'a mut Control<'b>);
-
-impl LoopCtl for Ctl<'_, '_> {
-    fn now(&self) -> Instant {
-        self.0.now()
-    }
-
-    fn set_timer(&mut self, id: u64, at: Instant) {
-        self.0.set_timer(id, at);
-    }
-
-    fn cancel_timer(&mut self, id: u64) {
-        self.0.cancel_timer(id);
-    }
-}
-
-/// `LoopCtl` for a connection that never got a transport: no timers.
-struct Stillborn(Instant);
-
-impl LoopCtl for Stillborn {
-    fn now(&self) -> Instant {
-        self.0
-    }
-
-    fn set_timer(&mut self, _: u64, _: Instant) {}
-
-    fn cancel_timer(&mut self, _: u64) {}
-}
-
-/// A connection's session on tokio.
-struct Session<H: Handler> {
-    conn: Conn<H>,
-}
-
-impl<H: Handler> driver::Session for Session<H> {
-    type Command = Command;
-
-    fn on_event(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, event: Event) {
-        self.conn.on_event(&mut Ctl(ctl), conn, event);
-    }
-
-    fn on_command(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, command: Command) {
-        match command {
-            // Only the endpoint sends `Shutdown` to a connection.
-            Command::Shutdown => self.conn.on_shutdown(&mut Ctl(ctl), conn),
-            other => self.conn.on_command(&mut Ctl(ctl), conn, other),
-        }
-    }
-
-    fn on_timer(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, id: u64) {
-        self.conn.on_timer(&mut Ctl(ctl), conn, id);
-    }
-
-    fn on_io_error(&mut self, _ctl: &mut Control<'_>, _conn: &mut Connection, error: &io::Error) {
-        self.conn
-            .on_io_error(io::Error::new(error.kind(), error.to_string()));
-    }
-
-    fn on_output(&mut self, ctl: &mut Control<'_>, conn: &mut Connection, pending: usize) {
-        self.conn.on_flushed(&mut Ctl(ctl), conn, pending);
-    }
-
-    /// Memory is bounded by the `Sender`s' cap and by the cap each
-    /// connection applies to broadcasts, not by leaving commands in the
-    /// (unbounded) channel; and a close or a shutdown must get through to
-    /// a peer that stopped reading.
-    fn commands_while_backed_up(&self) -> bool {
-        true
-    }
-}
-
-impl<H: Handler> Session<H> {
-    /// The transport could not be had (connect failed): as on mio, the
-    /// handler hears of the I/O error, then of the connection's end.
-    fn stillborn(&mut self, mut core: Connection, error: io::Error) {
-        let now = now();
-        self.conn.on_io_error(error);
-        core.handle_eof(now);
-        while let Some(event) = core.poll_event() {
-            self.conn.on_event(&mut Stillborn(now), &mut core, event);
-        }
+/// The transport could not be had (a connect failed, TLS did not start):
+/// as on mio, where such a connection fails inside the loop, the handler
+/// hears of the I/O error, then of the connection's end.
+fn never_connected<H: Handler>(conn: &mut Conn<H>, mut core: Connection, error: io::Error) {
+    let now = now();
+    let mut clock = StoppedClock(now);
+    conn.on_io_error(&mut clock, &mut core, &error);
+    core.handle_eof(now);
+    while let Some(event) = core.poll_event() {
+        conn.on_event(&mut clock, &mut core, event);
     }
 }
 
@@ -173,13 +102,13 @@ struct Inbox(RefCell<InboxState>);
 
 #[derive(Default)]
 struct InboxState {
-    commands: VecDeque<Command>,
+    commands: VecDeque<Input<Command>>,
     waker: Option<Waker>,
     closed: bool,
 }
 
 impl Inbox {
-    fn send(&self, command: Command) {
+    fn send(&self, command: Input<Command>) {
         let waker = {
             let mut inbox = self.0.borrow_mut();
             inbox.commands.push_back(command);
@@ -197,7 +126,7 @@ struct InboxRx(Rc<Inbox>);
 impl driver::Commands for InboxRx {
     type Item = Command;
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Command>> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Input<Command>>> {
         let mut inbox = self.0.0.borrow_mut();
         if let Some(command) = inbox.commands.pop_front() {
             if inbox.commands.is_empty() {
@@ -216,6 +145,14 @@ impl driver::Commands for InboxRx {
             inbox.waker = Some(cx.waker().clone());
         }
         Poll::Pending
+    }
+
+    /// Memory is bounded by the `Sender`s' cap and by the cap each
+    /// connection applies to broadcasts, not by leaving commands in the
+    /// inbox; and a close or a shutdown must get through to a peer that
+    /// stopped reading.
+    fn while_backed_up(&self) -> bool {
+        true
     }
 }
 
@@ -359,19 +296,18 @@ where
         #[cfg(feature = "rustls")]
         let limit = self.config.handshake_timeout;
         self.running.push(Box::pin(async move {
-            let mut session = Session { conn };
             #[cfg(feature = "rustls")]
             if let Some(acceptor) = tls {
                 match bounded(limit, acceptor.accept(tcp)).await {
                     Ok(tls) => {
-                        driver::drive(tls, core, &mut session, rx).await;
+                        driver::drive(tls, core, &mut conn, rx).await;
                     }
-                    Err(e) => session.stillborn(core, e),
+                    Err(e) => never_connected(&mut conn, core, e),
                 }
-                return (token, session.conn);
+                return (token, conn);
             }
-            driver::drive(tcp, core, &mut session, rx).await;
-            (token, session.conn)
+            driver::drive(tcp, core, &mut conn, rx).await;
+            (token, conn)
         }));
     }
 
@@ -379,12 +315,9 @@ where
         if self.shutting_down {
             return;
         }
-        if !self.hub.admission.may_connect(self.slots.len()) {
-            return self
-                .hub
-                .connect_failed(Error::from(io::Error::other("too many connections")));
+        if self.hub.may_connect(self.slots.len()) {
+            self.dial(url, None);
         }
-        self.dial(url, None);
     }
 
     /// Opens a client connection to `url`: a new one, or with `hop` the
@@ -392,32 +325,16 @@ where
     /// in its place, so that the handler's `Sender`s reach it.
     fn dial(&mut self, url: url::Url, hop: Option<(usize, Conn<F::Handler>)>) {
         let (ended, existing) = hop.unzip();
-        let fail = |this: &mut Self, existing: Option<Conn<F::Handler>>, e| match existing {
-            Some(mut conn) => {
-                conn.report(e);
-                if let Some(token) = ended {
-                    this.slots.try_remove(token);
-                }
-                this.hub.connection_lost(conn);
+        let fail = |this: &mut Self, existing: Option<Conn<F::Handler>>, e| {
+            if let (Some(token), Some(_)) = (ended, &existing) {
+                this.slots.try_remove(token);
             }
-            None => this.hub.connect_failed(e),
+            this.hub.dial_failed(existing, e);
         };
-        let (host, port, secure) = match host_port(&url) {
-            Ok(hp) => hp,
+        let dest = match Destination::of(&url, &self.proxy) {
+            Ok(dest) => dest,
             Err(e) => return fail(self, existing, e),
         };
-        #[cfg(feature = "rustls")]
-        let name = match secure.then(|| crate::tls_config::server_name(&url)) {
-            Some(Ok(name)) => Some(name),
-            Some(Err(e)) => return fail(self, existing, e),
-            None => None,
-        };
-        let proxy = match crate::proxy::choose(secure, &host, &self.proxy) {
-            Ok(proxy) => proxy,
-            Err(e) => return fail(self, existing, e),
-        };
-        #[cfg(not(feature = "rustls"))]
-        let _ = secure;
         let seed = match ws_proto::os_seed() {
             Ok(seed) => seed,
             Err(e) => return fail(self, existing, Error::from(io::Error::from(e))),
@@ -441,7 +358,7 @@ where
             this.hub.connection_lost(conn);
         };
         #[cfg(feature = "rustls")]
-        let tls = match name {
+        let tls = match dest.tls_name {
             Some(name) => match conn.tls_client(&url, &self.tls.client_config()) {
                 Some(config) => Some((ws_tokio::tokio_rustls::TlsConnector::from(config), name)),
                 None => return lost(self, conn),
@@ -467,8 +384,10 @@ where
         let proxy_tls = self.tls.client_config();
         #[cfg(not(feature = "rustls"))]
         let tls: Option<std::convert::Infallible> = None;
+        let Destination {
+            host, port, proxy, ..
+        } = dest;
         self.running.push(Box::pin(async move {
-            let mut session = Session { conn };
             // Through a proxy, the tunnel leads to the server: TLS and the
             // upgrade run inside it as over a direct connection.
             let connected = match &proxy {
@@ -487,27 +406,29 @@ where
             let stream = match connected {
                 Ok(stream) => stream,
                 Err(e) => {
-                    session.stillborn(core, e);
-                    return (token, session.conn);
+                    never_connected(&mut conn, core, e);
+                    return (token, conn);
                 }
             };
             let tcp = stream.tcp();
             if nodelay {
                 let _ = tcp.set_nodelay(true);
             }
-            session
-                .conn
-                .set_addrs(tcp.peer_addr().ok(), tcp.local_addr().ok());
+            conn.set_addrs(tcp.peer_addr().ok(), tcp.local_addr().ok());
             match stream {
-                ProxyStream::Tcp(tcp) => run_over(tcp, tls, limit, core, &mut session, rx).await,
+                ProxyStream::Tcp(tcp) => run_over(tcp, tls, limit, core, &mut conn, rx).await,
                 #[cfg(feature = "rustls")]
                 ProxyStream::Tls(to_proxy) => {
-                    run_over(to_proxy, tls, limit, core, &mut session, rx).await;
+                    run_over(to_proxy, tls, limit, core, &mut conn, rx).await;
                 }
                 #[allow(unreachable_patterns)]
-                _ => session.stillborn(core, io::Error::other("unknown kind of proxy stream")),
+                _ => never_connected(
+                    &mut conn,
+                    core,
+                    io::Error::other("unknown kind of proxy stream"),
+                ),
             }
-            (token, session.conn)
+            (token, conn)
         }));
     }
 
@@ -524,14 +445,14 @@ where
 
     fn route(&mut self, route: Route, command: Command) {
         match route {
-            Route::Conn(token, id) => {
+            Route::Conn { token, id } => {
                 if let Some(slot) = self.slots.get(token).filter(|s| s.id == id) {
-                    slot.inbox.send(command);
+                    slot.inbox.send(Input::Command(command));
                 }
             }
             Route::All => {
                 for (_, slot) in &self.slots {
-                    slot.inbox.send(command.clone());
+                    slot.inbox.send(Input::Command(command.clone()));
                 }
             }
             Route::Endpoint => match command {
@@ -548,7 +469,7 @@ where
         self.hub.on_shutdown();
         self.listener = None;
         for (_, slot) in &self.slots {
-            slot.inbox.send(Command::Shutdown);
+            slot.inbox.send(Input::Shutdown);
         }
     }
 }
@@ -572,7 +493,7 @@ async fn run_over<S, H>(
     tls: ServerTls,
     limit: Duration,
     core: Connection,
-    session: &mut Session<H>,
+    session: &mut Conn<H>,
     rx: InboxRx,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
@@ -584,7 +505,7 @@ async fn run_over<S, H>(
             Ok(tls) => {
                 driver::drive(tls, core, session, rx).await;
             }
-            Err(e) => session.stillborn(core, e),
+            Err(e) => never_connected(session, core, e),
         }
         return;
     }

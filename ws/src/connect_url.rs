@@ -4,7 +4,7 @@ use crate::result::{Error, ErrorKind, Result};
 
 /// Host and port of a `ws://` or `wss://` URL, and whether it is `wss://`.
 /// Without the `rustls` feature, `wss://` is an error that names it.
-pub(crate) fn host_port(url: &url::Url) -> Result<(String, u16, bool)> {
+fn host_port(url: &url::Url) -> Result<(String, u16, bool)> {
     let secure = match url.scheme() {
         "ws" => false,
         "wss" if cfg!(feature = "rustls") => true,
@@ -37,6 +37,39 @@ pub(crate) fn redacted(url: &url::Url) -> url::Url {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url
+}
+
+/// Where a client connection goes and through what, worked out once from
+/// its URL and the proxy setting for either runtime, which then only binds
+/// the transports (TCP, the tunnel, TLS) to it.
+pub(crate) struct Destination {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// The proxy to tunnel through, if any.
+    pub(crate) proxy: Option<ws_proto::proxy::Proxy>,
+    /// The server's name for TLS, for a `wss://` URL.
+    #[cfg(feature = "rustls")]
+    pub(crate) tls_name: Option<rustls::pki_types::ServerName<'static>>,
+}
+
+impl Destination {
+    /// The destination of `url`, or why it cannot be dialled (a scheme we
+    /// do not speak, no host, a host TLS cannot name, a bad proxy).
+    pub(crate) fn of(url: &url::Url, proxy: &crate::proxy::ProxySetting) -> Result<Self> {
+        let (host, port, secure) = host_port(url)?;
+        #[cfg(feature = "rustls")]
+        let tls_name = secure
+            .then(|| crate::tls_config::server_name(url))
+            .transpose()?;
+        let proxy = crate::proxy::choose(secure, &host, proxy)?;
+        Ok(Self {
+            host,
+            port,
+            proxy,
+            #[cfg(feature = "rustls")]
+            tls_name,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -2,16 +2,21 @@
 //! written once, for every runtime.
 //!
 //! A runtime owns the sockets and the `ws_proto::Connection`s; for each
-//! connection it keeps a [`Conn`] and calls it with the core's events and
-//! the commands from `Sender`s. It gives [`Conn`] a [`LoopCtl`] for the few
-//! things that reach beyond the connection (timers). The [`Hub`] plays the
-//! same role for the `WebSocket` as a whole (the `Factory`).
+//! connection it keeps a [`Conn`], which is the connection's
+//! [`Session`](ws_proto::session::Session): the workspace's one
+//! per-connection contract, driven alike by ws-mio's event loop and by
+//! ws-tokio's `driver::drive`. The runtime gives it a
+//! [`Clock`](ws_proto::session::Clock) for the time and the handler's
+//! timeouts. The [`Hub`] plays the same role for the `WebSocket` as a whole
+//! (the `Factory`).
 
+use std::io;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
+use ws_proto::session::{Clock, Session};
 use ws_proto::{Accept, Connection, Event, Role, SendError};
 
 use crate::admission::{Admission, Handshaking};
@@ -25,13 +30,6 @@ use crate::result::{Error, ErrorKind, Result};
 use crate::sender::{Command, DirectScope, Outbox, Sender, SenderKey, WriteLimits};
 use crate::settings::Settings;
 use crate::util::Token;
-
-/// What a runtime offers a connection beyond the connection itself.
-pub(crate) trait LoopCtl {
-    fn now(&self) -> Instant;
-    fn set_timer(&mut self, id: u64, at: Instant);
-    fn cancel_timer(&mut self, id: u64);
-}
 
 /// Headers of a 101 that the core writes itself.
 const HANDSHAKE_HEADERS: [&str; 5] = [
@@ -348,9 +346,9 @@ impl<H: Handler> Conn<H> {
     /// meanwhile (see [`DirectScope`]).
     fn direct(
         &mut self,
-        ctl: &mut dyn LoopCtl,
+        ctl: &mut dyn Clock,
         conn: &mut Connection,
-        f: impl FnOnce(&mut Self, &mut dyn LoopCtl, &mut Connection),
+        f: impl FnOnce(&mut Self, &mut dyn Clock, &mut Connection),
     ) {
         let scope = DirectScope::begin(self.key);
         f(self, ctl, conn);
@@ -367,11 +365,7 @@ impl<H: Handler> Conn<H> {
         scope.recycle(batch);
     }
 
-    pub(crate) fn on_event(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, event: Event) {
-        self.direct(ctl, conn, |this, ctl, conn| this.dispatch(ctl, conn, event));
-    }
-
-    fn dispatch(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, event: Event) {
+    fn dispatch(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, event: Event) {
         let now = ctl.now();
         match event {
             Event::Request(req) => self.on_request(conn, now, Request::from(req)),
@@ -543,16 +537,7 @@ impl<H: Handler> Conn<H> {
         }
     }
 
-    pub(crate) fn on_command(
-        &mut self,
-        ctl: &mut dyn LoopCtl,
-        conn: &mut Connection,
-        command: Command,
-    ) {
-        self.direct(ctl, conn, |this, ctl, conn| this.apply(ctl, conn, command));
-    }
-
-    fn apply(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, command: Command) {
+    fn apply(&mut self, ctl: &mut dyn Clock, conn: &mut Connection, command: Command) {
         let now = ctl.now();
         let result = match command {
             Command::Send(msg) => {
@@ -670,18 +655,42 @@ impl<H: Handler> Conn<H> {
         }
         let _ = conn.close(now, ws_proto::CloseCode::POLICY, "write buffer full");
     }
+}
+
+impl<H: Handler> Session for Conn<H> {
+    type Command = Command;
+
+    fn on_event(&mut self, clock: &mut dyn Clock, conn: &mut Connection, event: Event) {
+        self.direct(clock, conn, |this, clock, conn| {
+            this.dispatch(clock, conn, event);
+        });
+    }
+
+    fn on_command(&mut self, clock: &mut dyn Clock, conn: &mut Connection, command: Command) {
+        self.direct(clock, conn, |this, clock, conn| {
+            this.apply(clock, conn, command)
+        });
+    }
+
+    fn on_timer(&mut self, clock: &mut dyn Clock, conn: &mut Connection, id: u64) {
+        if let Some(event) = self.take_timeout(id) {
+            self.direct(clock, conn, |this, clock, conn| {
+                this.call_result(conn, clock.now(), |h| h.on_timeout(event));
+            });
+        }
+    }
+
+    fn on_io_error(&mut self, _: &mut dyn Clock, _: &mut Connection, error: &io::Error) {
+        self.io_failed = true;
+        self.report(Error::from(io::Error::new(error.kind(), error.to_string())));
+    }
 
     /// The runtime wrote what it could of the connection's output and
     /// still holds `pending` bytes of it (beside what the core holds):
     /// brings the outbox's count up to date and calls `on_drain` when it is
     /// owed and the buffer is low. Returns true when `on_drain` ran (the
     /// connection may have more output).
-    pub(crate) fn on_flushed(
-        &mut self,
-        ctl: &mut dyn LoopCtl,
-        conn: &mut Connection,
-        pending: usize,
-    ) -> bool {
+    fn on_flushed(&mut self, clock: &mut dyn Clock, conn: &mut Connection, pending: usize) -> bool {
         let Some(outbox) = &self.outbox else {
             return false;
         };
@@ -694,30 +703,19 @@ impl<H: Handler> Conn<H> {
         if !outbox.drained(amount) || !self.opened || !conn.is_open() {
             return false;
         }
-        self.direct(ctl, conn, |this, ctl, conn| {
-            this.call_result(conn, ctl.now(), |h| h.on_drain());
+        self.direct(clock, conn, |this, clock, conn| {
+            this.call_result(conn, clock.now(), |h| h.on_drain());
         });
         true
     }
 
-    pub(crate) fn on_timer(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection, id: u64) {
-        if let Some(event) = self.take_timeout(id) {
-            self.direct(ctl, conn, |this, ctl, conn| {
-                this.call_result(conn, ctl.now(), |h| h.on_timeout(event));
-            });
-        }
-    }
-
-    pub(crate) fn on_shutdown(&mut self, ctl: &mut dyn LoopCtl, conn: &mut Connection) {
-        self.direct(ctl, conn, |this, _ctl, _conn| {
+    /// The handler's `on_shutdown`, and what its own `Sender` gave
+    /// meanwhile, then a close with 1001.
+    fn on_shutdown(&mut self, clock: &mut dyn Clock, conn: &mut Connection) {
+        self.direct(clock, conn, |this, _, _| {
             this.call(|h| h.on_shutdown());
         });
-        let _ = conn.close(ctl.now(), ws_proto::CloseCode::AWAY, "shutting down");
-    }
-
-    pub(crate) fn on_io_error(&mut self, error: std::io::Error) {
-        self.io_failed = true;
-        self.report(Error::from(error));
+        let _ = conn.close(clock.now(), ws_proto::CloseCode::AWAY, "shutting down");
     }
 }
 
@@ -763,6 +761,29 @@ impl<F: Factory> Hub<F> {
     /// handler is made so that the error has somewhere to go.
     pub(crate) fn connect_failed(&mut self, error: Error) {
         self.never_started(Role::Client, None, error);
+    }
+
+    /// Whether a new client connection may start while the runtime holds
+    /// `total` connections; when not, the failed connect is reported.
+    pub(crate) fn may_connect(&mut self, total: usize) -> bool {
+        let may = self.admission.may_connect(total);
+        if !may {
+            self.connect_failed(Error::from(io::Error::other("too many connections")));
+        }
+        may
+    }
+
+    /// A dial failed before its connection started: the handler of the
+    /// connection it was to continue (a redirect's next hop) hears why and
+    /// goes back to the factory; with none, as [`connect_failed`](Self::connect_failed).
+    pub(crate) fn dial_failed(&mut self, existing: Option<Conn<F::Handler>>, error: Error) {
+        match existing {
+            Some(mut conn) => {
+                conn.report(error);
+                self.connection_lost(conn);
+            }
+            None => self.connect_failed(error),
+        }
     }
 
     /// Makes a handler for a connection that never started, with a

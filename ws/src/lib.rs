@@ -108,6 +108,47 @@
 //!   with ws-rs's [`deflate::DeflateHandler`] wrapper, which no longer
 //!   needs a cargo feature. Inflated messages are bounded by
 //!   [`Settings::max_message_size`].
+//!
+//! # How it is built
+//!
+//! Three layers, each of which can be used alone:
+//!
+//! ```text
+//!   ws (this crate): Factory, Handler, Sender           ws/src/dispatch.rs, sender.rs
+//!      |  Conn<H>: a Handler behind the Session contract
+//!      v
+//!   ws_proto::session::Session  (one contract, two drivers)
+//!      |                                  |
+//!   ws-mio: EventLoop                  ws-tokio: driver::drive
+//!   ws-mio/src/event_loop.rs           ws-tokio/src/driver.rs, engine.rs
+//!      |  bytes in, bytes out; never a frame
+//!      v
+//!   ws-proto: Connection (framing, masking, UTF-8, handshakes, deflate)
+//!   ws-proto/src/connection/, decoder.rs, output.rs, deflate/
+//! ```
+//!
+//! One message's path, on either runtime:
+//!
+//! 1. The runtime reads the socket (`ws-mio/src/event_loop.rs` `read`, or
+//!    `ws-tokio/src/engine.rs`) and hands the bytes to the core:
+//!    `Connection::handle_input`.
+//! 2. The core unmasks, checks and assembles them
+//!    (`ws-proto/src/decoder.rs`, `utf8.rs`) and queues an `Event::Message`.
+//! 3. The runtime passes each event to the connection's session,
+//!    `Session::on_event`; here that is `Conn<H>` in `ws/src/dispatch.rs`,
+//!    which calls `Handler::on_message`.
+//! 4. The handler answers with `Sender::send` (`ws/src/sender.rs`). The
+//!    connection's own `Sender` is carried out at once, before the next
+//!    input: `Conn` runs its commands when the handler returns
+//!    (`DirectScope`), so replies leave in order. A `Sender` on another
+//!    thread queues a command with a [`Route`](ws_proto::session::Route),
+//!    which the runtime delivers through `Session::on_command`.
+//! 5. The core frames the reply into its output queue
+//!    (`ws-proto/src/output.rs`); the runtime writes it out and calls
+//!    `Session::on_flushed`, where `Conn` brings the back-pressure count up
+//!    to date and calls `Handler::on_drain` when it is owed. While too much
+//!    waits for a peer, the runtime stops reading from it (the thresholds
+//!    are in `ws_proto::backpressure`).
 #![deny(missing_docs)]
 
 #[cfg(not(any(feature = "mio", feature = "tokio")))]

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+pub(crate) use ws_proto::session::Route;
+
 use crate::message::Message;
 use crate::protocol::CloseCode;
 use crate::result::{Error, ErrorKind, QueueError, Result};
@@ -56,17 +58,6 @@ pub(crate) enum Command {
     Cancel(Timeout),
     Connect(url::Url),
     Shutdown,
-}
-
-/// Where a command goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Route {
-    /// One connection: its slot and its unique id.
-    Conn(usize, u64),
-    /// Every connection.
-    All,
-    /// The `WebSocket` itself.
-    Endpoint,
 }
 
 /// A runtime's way of delivering commands to its event loop.
@@ -432,7 +423,10 @@ impl Sender {
         if self.token == ALL {
             Route::All
         } else {
-            Route::Conn(self.token.0, self.connection_id)
+            Route::Conn {
+                token: self.token.0,
+                id: self.connection_id,
+            }
         }
     }
 
@@ -637,7 +631,12 @@ mod tests {
         let routes: Vec<Route> = rec.0.lock().unwrap().iter().map(|(r, _)| *r).collect();
         assert_eq!(
             routes,
-            [Route::Conn(3, 7), Route::All, Route::Endpoint, Route::All]
+            [
+                Route::Conn { token: 3, id: 7 },
+                Route::All,
+                Route::Endpoint,
+                Route::All
+            ]
         );
 
         let full = Sender::new(Token(1), 1, Arc::new(Recorder(Mutex::default(), true)));

@@ -64,7 +64,7 @@ struct Member {
 impl CommandQueue for Member {
     fn push(&self, route: Route, command: Command) -> std::result::Result<(), QueueError> {
         let server_wide = match (&route, &command) {
-            (Route::Conn(..), _) => false,
+            (Route::Conn { .. }, _) => false,
             (Route::Endpoint, Command::Shutdown) => true,
             // A new client connection belongs to the loop that opens it.
             (Route::Endpoint, _) => false,
