@@ -37,7 +37,9 @@ pub struct LoopConfig {
     /// Size of the read buffer shared by all connections. Default 64 KiB.
     pub read_buffer: usize,
     /// Stop reading from a peer while this many bytes wait to be written
-    /// to it. Default 4 MiB.
+    /// to it (the loop's and the core's), and read again once at most half
+    /// as many do. Default [`READ_PAUSE`](ws_proto::backpressure::READ_PAUSE),
+    /// 128 KiB, as on ws-tokio.
     pub write_high_water: usize,
     /// Most commands waiting in the queue. Default 65,536.
     pub queue_capacity: usize,
@@ -54,7 +56,7 @@ impl Default for LoopConfig {
     fn default() -> Self {
         Self {
             read_buffer: 64 * 1024,
-            write_high_water: 4 << 20,
+            write_high_water: ws_proto::backpressure::READ_PAUSE,
             queue_capacity: 65_536,
             max_connections: 10_000,
             nodelay: true,
@@ -212,11 +214,8 @@ enum TimerKey {
 /// gives closing connections time to free descriptors instead of spinning.
 pub const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
-/// The loop takes a connection's output from the core while less than this
-/// (or `write_high_water`, if lower) waits in its own queue for the socket:
-/// enough for large vectored writes, while the rest of a backlog stays in
-/// the core's buffers, sized to what they hold.
-const TAKE_AHEAD: usize = 256 << 10;
+/// See [`ws_proto::backpressure::MIO_TAKE_AHEAD`].
+const TAKE_AHEAD: usize = ws_proto::backpressure::MIO_TAKE_AHEAD;
 
 /// Most bytes read from one connection per wake-up (at least one read
 /// happens). A peer that floods faster than the loop parses would

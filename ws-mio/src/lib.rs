@@ -119,7 +119,7 @@
 //! ## TLS
 //!
 //! With the `rustls` feature, a session may hand the loop a rustls
-//! connection ([`Start::with_tls`]). The loop then drives rustls's own
+//! connection (`Start::with_tls`). The loop then drives rustls's own
 //! sans-IO state machine between the socket and the core: socket bytes
 //! into `read_tls` and `process_new_packets`, plaintext out of its
 //! `reader` into the core; the core's output into its `writer`, records

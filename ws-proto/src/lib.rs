@@ -18,6 +18,8 @@
 //! - [`Connection`]: all of it, with the close handshake and timers.
 //! - [`PreparedMessage`]: a message framed (and compressed) once for many
 //!   server connections, queued on each without a copy.
+//! - [`backpressure`]: every threshold that bounds what a connection
+//!   holds for a slow peer, with the table of how each is derived.
 //! - [`session`]: the contract between a runtime and what drives one
 //!   connection (the `Session` every runtime calls alike).
 //! - [`proxy`]: the tunnel through an HTTP CONNECT or SOCKS5 proxy, and
@@ -54,6 +56,7 @@
 #![deny(missing_docs)]
 
 pub mod admission;
+pub mod backpressure;
 mod chunk;
 mod close;
 mod config;

@@ -31,10 +31,11 @@ thread_local! {
 }
 
 /// The engine takes the core's output into its write buffer only while
-/// less than this waits there. The rest stays in the core, whose
-/// `Config::max_write_buffer` then refuses further sends, so a peer that
-/// stops reading cannot make a connection buffer without bound.
-const PUMP_HIGH_WATER: usize = 64 * 1024;
+/// less than this waits there (see `ws_proto::backpressure`). The rest
+/// stays in the core, whose `Config::max_write_buffer` then refuses further
+/// sends, so a peer that stops reading cannot make a connection buffer
+/// without bound.
+const PUMP_HIGH_WATER: usize = ws_proto::backpressure::TOKIO_TAKE_AHEAD;
 
 /// Most bytes read, after a write failed, of what the peer sent before it
 /// went (see [`Engine::fail_write`]): its Close frame is usually in the

@@ -20,9 +20,10 @@ use crate::error::{Error, copy_io};
 use crate::message::Message;
 use crate::upgrade::Negotiated;
 
-/// `poll_ready` waits for the transport while more than this many bytes
-/// are queued for it.
-pub(crate) const WRITE_HIGH_WATER: usize = 128 * 1024;
+/// `poll_ready` waits for the transport, and reading pauses, while more
+/// than this many bytes are queued for it (the engine's and the core's):
+/// [`ws_proto::backpressure::READ_PAUSE`], as on ws-mio.
+pub(crate) const WRITE_HIGH_WATER: usize = ws_proto::backpressure::READ_PAUSE;
 
 /// A WebSocket connection over any tokio byte stream (`TcpStream`, a TLS
 /// stream, hyper's `Upgraded`, `tokio::io::duplex` ...), after the opening

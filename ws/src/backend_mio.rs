@@ -261,12 +261,6 @@ pub(crate) struct MioBackend<F: Factory> {
     queued: Vec<url::Url>,
 }
 
-/// The output backlog past which the loop stops reading from a peer: the
-/// same as ws-tokio's write high-water mark, so that a slow reader costs the
-/// same on both runtimes (the kernel's socket buffers keep the pipe full
-/// meanwhile).
-const READ_PAUSE_BACKLOG: usize = 128 << 10;
-
 impl<F: Factory> MioBackend<F> {
     pub(crate) fn new(factory: F, settings: Settings, tls: Tls) -> Result<Self> {
         let loop_config = LoopConfig {
@@ -277,7 +271,7 @@ impl<F: Factory> MioBackend<F> {
             // it (the loop's and the core's), as on tokio, so a peer that
             // does not read costs about this plus one message; never more
             // than the cap the application chose.
-            write_high_water: settings.write_cap().min(READ_PAUSE_BACKLOG),
+            write_high_water: settings.write_cap().min(ws_proto::backpressure::READ_PAUSE),
             queue_capacity: settings
                 .queue_size
                 .saturating_mul(settings.max_connections)

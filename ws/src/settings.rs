@@ -502,11 +502,9 @@ impl Settings {
         } else {
             self.max_fragments.min(self.fragments_capacity)
         };
-        // The runtime holds each connection to `write_cap` (counting the
-        // payload of the messages not yet taken, the encoded frames after);
-        // the core's own cap is only a backstop, with room for the frame
-        // headers, so that it never refuses a message the runtime accepted.
-        let max_write_buffer = self.write_cap().saturating_mul(2).saturating_add(64 << 10);
+        // The facade holds each connection to `write_cap`; the core's own
+        // cap is only a backstop (see `ws_proto::backpressure`).
+        let max_write_buffer = ws_proto::backpressure::core_backstop(self.write_cap());
         ws_proto::Config {
             max_frame_size: self.max_frame_size.min(self.max_fragment_size),
             max_message_size: self.max_message_size,
