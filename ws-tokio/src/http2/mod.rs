@@ -1,0 +1,34 @@
+//! WebSockets over HTTP/2 (RFC 8441), both roles, on hyper and h2 (the
+//! `http2` feature, which implies `rustls`).
+//!
+//! A browser that reaches a server over HTTP/2 opens its WebSockets as
+//! streams of that connection when the server advertises
+//! `SETTINGS_ENABLE_CONNECT_PROTOCOL`: an *extended CONNECT* with
+//! `:protocol websocket`, answered with `200`, after which the stream's
+//! DATA carries ordinary WebSocket frames (masked by the client, as
+//! always). The handshake itself is the core's
+//! ([`ws_proto::ConnectRequest`], [`ws_proto::ConnectResponse`]); this
+//! module moves it over hyper (server) and h2 (client).
+//!
+//! - Server: [`serve_tls`] is one TLS listener with ALPN `h2` and
+//!   `http/1.1` that hands every request to your handler; for a WebSocket
+//!   ([`is_websocket`]) the handler calls [`upgrade`], which answers an
+//!   HTTP/1.1 upgrade (101) and an HTTP/2 extended CONNECT (200) with the
+//!   same checks and the same permessage-deflate negotiation, and yields a
+//!   [`WebSocketStream`](crate::WebSocketStream) either way.
+//!   [`serve_connection`] serves one connection you accepted yourself.
+//!
+//! Every WebSocket runs its own [`Connection`](ws_proto::Connection), so
+//! its limits ([`Config`](crate::Config)), timeouts and back-pressure are
+//! per stream: one stream's oversized message, stalled reader, close or
+//! reset does not touch its siblings. HTTP/2 flow control is per stream
+//! too: a WebSocket that stops reading stops its stream's window only.
+//!
+//! The server's example is at [`serve_tls`].
+
+mod server;
+
+pub use server::{
+    ALPN, Body, HttpVersion, PendingWebSocket, Refusal, Upgraded, WebSocket, is_websocket,
+    serve_connection, serve_tls, upgrade,
+};
