@@ -17,6 +17,9 @@
 //!   same checks and the same permessage-deflate negotiation, and yields a
 //!   [`WebSocketStream`](crate::WebSocketStream) either way.
 //!   [`serve_connection`] serves one connection you accepted yourself.
+//! - Client: [`Http2Client`] opens many WebSockets on one HTTP/2
+//!   connection, and falls back to HTTP/1.1 (a connection per WebSocket)
+//!   when the server does not advertise extended CONNECT.
 //!
 //! Every WebSocket runs its own [`Connection`](ws_proto::Connection), so
 //! its limits ([`Config`](crate::Config)), timeouts and back-pressure are
@@ -24,10 +27,13 @@
 //! reset does not touch its siblings. HTTP/2 flow control is per stream
 //! too: a WebSocket that stops reading stops its stream's window only.
 //!
-//! The server's example is at [`serve_tls`].
+//! The server's example is at [`serve_tls`], the client's at
+//! [`Http2Client`]; `examples/http2_echo.rs` runs both.
 
+mod client;
 mod server;
 
+pub use client::{ClientStream, Http2Client, Http2Stream};
 pub use server::{
     ALPN, Body, HttpVersion, PendingWebSocket, Refusal, Upgraded, WebSocket, is_websocket,
     serve_connection, serve_tls, upgrade,
