@@ -34,6 +34,9 @@ mod client;
 mod server;
 
 pub use client::{ClientStream, Http2Client, Http2Stream};
+/// The `http` and `hyper` crates of the types in this module's API.
+pub use {http, hyper};
+
 pub use server::{
     ALPN, Body, HttpVersion, PendingWebSocket, Refusal, Upgraded, WebSocket, is_websocket,
     serve_connection, serve_tls, upgrade,
