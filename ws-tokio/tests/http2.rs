@@ -540,3 +540,36 @@ async fn serve_tls_answers_pages_and_websockets_on_one_listener() {
     })
     .await;
 }
+
+/// One WebSocket whose client stops reading fills its own stream's flow
+/// control windows, in both directions (the server stops reading it when
+/// its echoes cannot leave), and only its own: a sibling on the same
+/// HTTP/2 connection keeps echoing large messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_websocket_holds_back_only_its_own_stream() {
+    bounded(async {
+        let (port, server, tls) = start(Arc::default(), true).await;
+        let client = Http2Client::connect(&url(port), Some(tls), Arc::default())
+            .await
+            .unwrap();
+        let mut stalled = client.open("/stalled", &[]).await.unwrap();
+        let mut live = client.open("/live", &[]).await.unwrap();
+        // Sends 16 MiB and never reads the echoes.
+        let sender = tokio::spawn(async move {
+            for _ in 0..32 {
+                stalled.send(Message::binary(vec![9; 512 * 1024])).await?;
+            }
+            Ok::<_, ws_tokio::Error>(stalled)
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        for i in 0..20u8 {
+            let message = Message::binary(vec![i; 200 * 1024]);
+            live.send(message.clone()).await.unwrap();
+            assert_eq!(live.recv().await.unwrap().unwrap(), message);
+        }
+        assert!(!sender.is_finished(), "the stalled WebSocket is held back");
+        sender.abort();
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}

@@ -222,7 +222,11 @@ enum Mode {
 ///
 /// Each WebSocket has its own [`Connection`](ws_proto::Connection): its
 /// limits, timeouts and back-pressure are its own, and closing or resetting
-/// one stream leaves its siblings alone. The HTTP/2 connection lives as
+/// one stream leaves its siblings alone. The HTTP/2 windows are
+/// [`STREAM_WINDOW`](super::STREAM_WINDOW) and
+/// [`CONNECTION_WINDOW`](super::CONNECTION_WINDOW), so up to
+/// [`MAX_STREAMS`](super::MAX_STREAMS) WebSockets that stop reading hold
+/// back no sibling. The HTTP/2 connection lives as
 /// long as this client (or a clone) or one of its WebSockets does.
 ///
 /// ```
@@ -346,7 +350,14 @@ impl Http2Client {
             log::debug!("ws-tokio: {origin} chose no HTTP/2: WebSockets over HTTP/1.1");
             return Ok(Mode::Http11);
         }
-        let (send, mut connection) = h2::client::handshake(stream).await.map_err(h2_error)?;
+        // The windows of the server side (see CONNECTION_WINDOW): one
+        // WebSocket that stops reading stalls its own stream only.
+        let (send, mut connection) = h2::client::Builder::new()
+            .initial_window_size(super::STREAM_WINDOW)
+            .initial_connection_window_size(super::CONNECTION_WINDOW)
+            .handshake(stream)
+            .await
+            .map_err(h2_error)?;
         let mut ping = connection
             .ping_pong()
             .ok_or_else(|| Error::Io(io::Error::other("HTTP/2 PING already taken")))?;

@@ -33,6 +33,25 @@
 mod client;
 mod server;
 
+/// The flow-control window of each HTTP/2 stream this crate receives on
+/// (RFC 9113 section 6.9.2): what a peer may send a WebSocket that does not
+/// read, before the stream stalls. 64 KiB, about the protocol's default.
+pub const STREAM_WINDOW: u32 = 64 * 1024;
+
+/// The most WebSocket streams a server made by [`serve_connection`] lets
+/// one HTTP/2 connection have open at once
+/// (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+pub const MAX_STREAMS: u32 = 256;
+
+/// The connection's flow-control window, for the data of all its streams
+/// together: [`MAX_STREAMS`] times [`STREAM_WINDOW`] (16 MiB). HTTP/2 counts
+/// unread data against both windows, so with a smaller one a few
+/// WebSockets that stop reading would exhaust it and stall their siblings
+/// (the protocol defaults, 64 KiB each, let a single one do it). With this
+/// one, up to [`MAX_STREAMS`] stalled streams hold back only themselves;
+/// the memory bound per stream stays [`STREAM_WINDOW`].
+pub const CONNECTION_WINDOW: u32 = MAX_STREAMS * STREAM_WINDOW;
+
 pub use client::{ClientStream, Http2Client, Http2Stream};
 /// The `http` and `hyper` crates of the types in this module's API.
 pub use {http, hyper};

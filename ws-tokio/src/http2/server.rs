@@ -374,7 +374,11 @@ fn upgrade_failed(e: hyper::Error) -> Error {
 /// Serves one connection with `handler`: HTTP/2 with extended CONNECT
 /// enabled (RFC 8441 `SETTINGS_ENABLE_CONNECT_PROTOCOL`) when `http2` (the
 /// TLS handshake chose ALPN `h2`), HTTP/1.1 with upgrades otherwise.
-/// Resolves when the connection ends.
+/// Resolves when the connection ends. HTTP/2 runs with the windows
+/// [`STREAM_WINDOW`](super::STREAM_WINDOW) and
+/// [`CONNECTION_WINDOW`](super::CONNECTION_WINDOW) and at most
+/// [`MAX_STREAMS`](super::MAX_STREAMS) streams, so that a stream that
+/// stops reading holds back no other.
 ///
 /// `handler` answers each request; for a WebSocket ([`is_websocket`]) it
 /// calls [`upgrade`], spawns a task that awaits the [`PendingWebSocket`],
@@ -393,6 +397,9 @@ where
     let served = if http2 {
         hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .enable_connect_protocol()
+            .initial_stream_window_size(super::STREAM_WINDOW)
+            .initial_connection_window_size(super::CONNECTION_WINDOW)
+            .max_concurrent_streams(super::MAX_STREAMS)
             .serve_connection(io, service)
             .await
     } else {
