@@ -573,3 +573,41 @@ async fn a_stalled_websocket_holds_back_only_its_own_stream() {
     })
     .await;
 }
+
+/// Timeouts are per stream too: the server's idle timeout closes the quiet
+/// WebSocket (1001) while its busy sibling on the same connection goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_timeout_closes_only_the_idle_stream() {
+    bounded(async {
+        let config = Arc::new(Config {
+            idle_timeout: Some(std::time::Duration::from_millis(300)),
+            ..Config::default()
+        });
+        let (port, server, tls) = start(config, true).await;
+        let client = Http2Client::connect(&url(port), Some(tls), Arc::default())
+            .await
+            .unwrap();
+        let mut quiet = client.open("/quiet", &[]).await.unwrap();
+        let mut busy = client.open("/busy", &[]).await.unwrap();
+        let started = tokio::time::Instant::now();
+        for i in 0..10 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            busy.send(format!("{i}")).await.unwrap();
+            assert_eq!(
+                busy.recv().await.unwrap().unwrap().as_text(),
+                Some(format!("{i}").as_str())
+            );
+        }
+        assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+        while let Some(Ok(_)) = quiet.recv().await {}
+        assert_eq!(quiet.closed().unwrap().code, CloseCode::AWAY);
+        let seen = ended(&server, 1).await;
+        let ended: Vec<&str> = seen
+            .iter()
+            .filter(|s| s.end.is_some())
+            .map(|s| s.path.as_str())
+            .collect();
+        assert_eq!(ended, ["/quiet"]);
+    })
+    .await;
+}
