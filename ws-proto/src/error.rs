@@ -187,6 +187,15 @@ pub enum HandshakeError {
     /// [`OriginPolicy`](crate::OriginPolicy) accepts (cross-site WebSocket
     /// hijacking; RFC 6455 section 10.2). Answered with 403.
     Origin(String),
+    /// An HTTP/2 request for a WebSocket used a method other than CONNECT
+    /// (RFC 8441 section 4: the extended CONNECT). Answered with 405.
+    NotConnect(String),
+    /// An extended CONNECT asked for a `:protocol` other than `websocket`
+    /// (RFC 8441 section 5). Answered with 400.
+    ConnectProtocol(String),
+    /// The server answered an extended CONNECT with a status outside 2xx
+    /// (RFC 8441 section 5, RFC 9113 section 8.5).
+    ConnectStatus(u16),
 }
 
 impl HandshakeError {
@@ -194,7 +203,7 @@ impl HandshakeError {
     pub fn status(&self) -> u16 {
         match self {
             Self::TooLarge { .. } | Self::TooManyHeaders { .. } => 431,
-            Self::Method(_) => 405,
+            Self::Method(_) | Self::NotConnect(_) => 405,
             Self::Origin(_) => 403,
             Self::UnsupportedVersion(_) => 426,
             Self::HttpVersion => 505,
@@ -239,6 +248,17 @@ impl fmt::Display for HandshakeError {
                 "a WebSocket upgrade carries no body (Content-Length or Transfer-Encoding)",
             ),
             Self::Origin(o) => write!(f, "origin {o:?} is not allowed"),
+            Self::NotConnect(m) => write!(
+                f,
+                "method {m} is not CONNECT (a WebSocket over HTTP/2 opens with an extended CONNECT, RFC 8441)"
+            ),
+            Self::ConnectProtocol(p) => {
+                write!(f, "extended CONNECT for protocol {p:?}, not websocket")
+            }
+            Self::ConnectStatus(s) => write!(
+                f,
+                "server answered the extended CONNECT with status {s} instead of 200"
+            ),
         }
     }
 }

@@ -31,7 +31,7 @@ pub fn accept_key(key: &[u8]) -> String {
 /// Header lines, in order, with case-insensitive lookup.
 pub type Headers = Vec<(String, Vec<u8>)>;
 
-fn find<'a>(headers: &'a Headers, name: &str) -> Option<&'a [u8]> {
+pub(crate) fn find<'a>(headers: &'a Headers, name: &str) -> Option<&'a [u8]> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -47,7 +47,10 @@ pub fn header_list_items(value: &str) -> impl Iterator<Item = &str> {
 
 /// Every comma-separated token of every header called `name`, trimmed,
 /// empty ones skipped (RFC 9110 section 5.6.1 lists).
-fn tokens<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+pub(crate) fn tokens<'a>(
+    headers: &'a Headers,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .iter()
         .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
@@ -60,7 +63,10 @@ fn has_token(headers: &Headers, name: &str, token: &str) -> bool {
 }
 
 /// Refuses a second line of any header in `names` (case-insensitive).
-fn check_single(headers: &Headers, names: &[&'static str]) -> Result<(), HandshakeError> {
+pub(crate) fn check_single(
+    headers: &Headers,
+    names: &[&'static str],
+) -> Result<(), HandshakeError> {
     for &name in names {
         let count = headers
             .iter()
@@ -76,7 +82,7 @@ fn check_single(headers: &Headers, names: &[&'static str]) -> Result<(), Handsha
 /// Refuses a head that announces a body: any `Transfer-Encoding`, or a
 /// `Content-Length` other than a single 0. What follows the head of an
 /// upgrade is the WebSocket stream.
-fn check_no_body(headers: &Headers) -> Result<(), HandshakeError> {
+pub(crate) fn check_no_body(headers: &Headers) -> Result<(), HandshakeError> {
     if find(headers, "Transfer-Encoding").is_some() {
         return Err(HandshakeError::UnexpectedBody);
     }

@@ -13,6 +13,9 @@
 //! - [`Utf8Validator`]: incremental UTF-8, failing at the first bad byte.
 //! - [`Decoder`]: frames to messages, with limits checked before allocating.
 //! - [`Request`] / [`Response`] / [`HeadReader`]: the opening handshake.
+//! - [`ConnectRequest`] / [`ConnectResponse`] / [`Agreement`]: the opening
+//!   handshake of a WebSocket over HTTP/2 (RFC 8441's extended CONNECT),
+//!   as plain values for any HTTP/2 library.
 //! - [`DeflateConfig`] / [`Deflater`] / [`Inflater`]: permessage-deflate
 //!   (RFC 7692), its negotiation and its bounded decompression.
 //! - [`Connection`]: all of it, with the close handshake and timers.
@@ -64,6 +67,7 @@ mod connection;
 mod decoder;
 mod deflate;
 mod error;
+mod extended_connect;
 mod frame;
 mod handshake;
 mod mask;
@@ -91,6 +95,7 @@ pub use deflate::{
     InflateError, Inflater, MAX_WINDOW_BITS, MIN_WINDOW_BITS, max_compressed_len,
 };
 pub use error::{Error, HandshakeError, ProtocolError, SendError, StateError, TimeoutKind};
+pub use extended_connect::{Agreement, CONNECT_PROTOCOL, ConnectRequest, ConnectResponse};
 pub use frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, OpCode, RSV1, RSV2, RSV3, Status,
 };

@@ -50,10 +50,21 @@ impl OriginPolicy {
 
     /// Checks a request's `Origin` against the policy.
     pub fn check(&self, request: &Request) -> Result<(), HandshakeError> {
+        self.check_parts(request.header("Origin"), request.header_str("Host"))
+    }
+
+    /// [`check`](Self::check) on the values themselves: the `Origin`
+    /// header and the host the request is for (`Host` in HTTP/1.1,
+    /// `:authority` in HTTP/2).
+    pub(crate) fn check_parts(
+        &self,
+        origin: Option<&[u8]>,
+        host: Option<&str>,
+    ) -> Result<(), HandshakeError> {
         if !self.is_enabled() {
             return Ok(());
         }
-        let Some(origin) = request.header("Origin") else {
+        let Some(origin) = origin else {
             return Ok(());
         };
         let origin = String::from_utf8_lossy(origin.trim_ascii());
@@ -61,10 +72,7 @@ impl OriginPolicy {
             .allowed
             .iter()
             .any(|a| a.trim().eq_ignore_ascii_case(&origin));
-        let same = self.same_host
-            && request
-                .header_str("Host")
-                .is_some_and(|host| same_host(&origin, host.trim()));
+        let same = self.same_host && host.is_some_and(|host| same_host(&origin, host.trim()));
         if allowed || same {
             Ok(())
         } else {

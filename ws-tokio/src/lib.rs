@@ -18,6 +18,12 @@
 //!   included; [`WebSocketStream::from_raw`] wraps one without compression.
 //!   With the `axum` feature, the extractor `axum::WebSocketUpgrade` does
 //!   both for axum 0.8 handlers, in the style of axum's own.
+//! - With the `http2` feature, WebSockets over HTTP/2 (RFC 8441), module
+//!   `http2`: one TLS listener (ALPN `h2` and `http/1.1`) that serves
+//!   HTTP/1.1 upgrades and HTTP/2 extended CONNECTs alike, compressed on
+//!   both, and a client that opens many WebSockets on one HTTP/2
+//!   connection, falling back to HTTP/1.1 when the server does not
+//!   advertise extended CONNECT.
 //! - [`topics`]: a registry of topics shared across tasks and threads;
 //!   a published message is framed once ([`PreparedMessage`]) and sent to
 //!   every subscribed connection with [`WebSocketStream::send_prepared`].
@@ -186,6 +192,8 @@ pub mod driver;
 mod engine;
 mod error;
 mod handshake;
+#[cfg(feature = "http2")]
+pub mod http2;
 mod maybe_tls;
 mod message;
 pub mod proxy;

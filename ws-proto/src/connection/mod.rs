@@ -27,6 +27,7 @@ mod timers;
 mod transmit;
 
 pub use closing::{Closed, TransportClose};
+pub(crate) use opening::check_extensions;
 pub use transmit::Transmit;
 
 /// Which end of the connection this is.

@@ -241,32 +241,13 @@ impl Connection {
         }
     }
 
-    /// Client: the extensions the server accepted. Only permessage-deflate,
-    /// once, and only when configured (RFC 6455 section 4.1: the client
-    /// fails the connection on an extension it did not offer).
+    /// Client: the extensions the server accepted ([`check_extensions`]).
     pub(super) fn check_extensions(
         &self,
         request: &Request,
         response: &Response,
     ) -> Result<Option<DeflateParams>, HandshakeError> {
-        let mut accepted = response.extensions();
-        let Some(first) = accepted.next() else {
-            return Ok(None);
-        };
-        let name = handshake::extension_name(first);
-        let config = match self.config.deflate {
-            Some(config) if name.eq_ignore_ascii_case(EXTENSION_NAME) => config,
-            _ => return Err(HandshakeError::UnofferedExtension(name.to_owned())),
-        };
-        if let Some(second) = accepted.next() {
-            let name = handshake::extension_name(second);
-            return Err(if name.eq_ignore_ascii_case(EXTENSION_NAME) {
-                HandshakeError::Extension("permessage-deflate accepted twice".into())
-            } else {
-                HandshakeError::UnofferedExtension(name.to_owned())
-            });
-        }
-        config.check_response(request.extensions(), first).map(Some)
+        check_extensions(&self.config, request.extensions(), response.extensions())
     }
 
     pub(super) fn open(
@@ -297,4 +278,34 @@ impl Connection {
             self.read_frames(now, early);
         }
     }
+}
+
+/// Client: the extensions the server accepted (`accepted`, the elements of
+/// the response's `Sec-WebSocket-Extensions`) against the request's
+/// `offers`. Only permessage-deflate, once, and only when configured (RFC
+/// 6455 section 4.1: the client fails the connection on an extension it did
+/// not offer). HTTP/1.1 and HTTP/2 (RFC 8441) handshakes share it.
+pub(crate) fn check_extensions<'a>(
+    config: &Config,
+    offers: impl IntoIterator<Item = &'a str>,
+    accepted: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<DeflateParams>, HandshakeError> {
+    let mut accepted = accepted.into_iter();
+    let Some(first) = accepted.next() else {
+        return Ok(None);
+    };
+    let name = handshake::extension_name(first);
+    let deflate = match config.deflate {
+        Some(deflate) if name.eq_ignore_ascii_case(EXTENSION_NAME) => deflate,
+        _ => return Err(HandshakeError::UnofferedExtension(name.to_owned())),
+    };
+    if let Some(second) = accepted.next() {
+        let name = handshake::extension_name(second);
+        return Err(if name.eq_ignore_ascii_case(EXTENSION_NAME) {
+            HandshakeError::Extension("permessage-deflate accepted twice".into())
+        } else {
+            HandshakeError::UnofferedExtension(name.to_owned())
+        });
+    }
+    deflate.check_response(offers, first).map(Some)
 }
