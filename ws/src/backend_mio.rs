@@ -7,8 +7,9 @@ use ws_proto::Role;
 
 use crate::backend::Backend;
 use crate::connect_url::Destination;
-use crate::dispatch::{Conn, Hub};
+use crate::dispatch::Conn;
 use crate::handler::Factory;
+use crate::hub::Hub;
 use crate::proxy::ProxySetting;
 use crate::result::{Error, ErrorKind, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Nowhere, Route, Sender, WriteLimits};
@@ -131,7 +132,7 @@ impl<F: Factory> MioHub<F> {
                 },
                 None => None,
             };
-            match hub.request_for(&mut conn, &url) {
+            match conn.request_for(&url) {
                 Some(request) => {
                     let start = start(conn);
                     #[cfg(feature = "rustls")]

@@ -32,8 +32,9 @@ use ws_tokio::proxy::ProxyStream;
 
 use crate::backend::Backend;
 use crate::connect_url::Destination;
-use crate::dispatch::{Conn, Hub};
+use crate::dispatch::Conn;
 use crate::handler::{Factory, Handler};
+use crate::hub::Hub;
 use crate::proxy::ProxySetting;
 use crate::result::{Error, QueueError, Result};
 use crate::sender::{Command, CommandQueue, Route, Sender, WriteLimits};
@@ -365,7 +366,7 @@ where
             },
             None => None,
         };
-        let Some(request) = self.hub.request_for(&mut conn, &url) else {
+        let Some(request) = conn.request_for(&url) else {
             return lost(self, conn);
         };
         let (inbox, rx) = inbox();

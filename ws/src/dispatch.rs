@@ -7,27 +7,26 @@
 //! per-connection contract, driven alike by ws-mio's event loop and by
 //! ws-tokio's `driver::drive`. The runtime gives it a
 //! [`Clock`](ws_proto::session::Clock) for the time and the handler's
-//! timeouts. The [`Hub`] plays the same role for the `WebSocket` as a whole
+//! timeouts. The `Hub` (hub.rs) plays the same role for the `WebSocket` as a whole
 //! (the `Factory`).
 
 use std::io;
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
 use ws_proto::session::{Clock, Session};
 use ws_proto::{Accept, Connection, Event, Role, SendError};
 
-use crate::admission::{Admission, Handshaking};
+use crate::admission::Handshaking;
 use crate::frame::Frame;
-use crate::handler::{Factory, Handler};
+use crate::handler::Handler;
 use crate::handler_panics::{guarded, panics_on};
 use crate::handshake::{Handshake, Request, Response};
 use crate::message::Message;
 use crate::protocol::{CloseCode, OpCode};
 use crate::result::{Error, ErrorKind, Result};
-use crate::sender::{Command, DirectScope, Outbox, Sender, SenderKey, WriteLimits};
+use crate::sender::{Command, DirectScope, Outbox, SenderKey};
 use crate::settings::Settings;
 use crate::util::Token;
 
@@ -123,7 +122,7 @@ impl<H: Handler> Conn<H> {
     /// the redirect is to be followed: the runtime dials that URL with this
     /// `Conn` in the same place (same token and id, so the handler's
     /// `Sender`s reach the new connection), building the request again with
-    /// [`Hub::request_for`].
+    /// [`Conn::request_for`].
     pub(crate) fn take_redirect(&mut self) -> Option<url::Url> {
         let next = self.hops.as_mut()?.next.take()?;
         self.io_failed = false;
@@ -161,6 +160,38 @@ impl<H: Handler> Conn<H> {
     /// permessage-deflate for it.
     pub(crate) fn core_config(&self) -> Option<Arc<ws_proto::Config>> {
         self.config.clone()
+    }
+
+    /// The request for an outgoing connection to `url`, from the handler's
+    /// `build_request`; on failure the error goes to the handler (and the
+    /// caller gives the handler back to the factory).
+    pub(crate) fn request_for(&mut self, url: &url::Url) -> Option<ws_proto::Request> {
+        match self.call(|h| h.build_request(url)) {
+            Some(Ok(mut req)) => {
+                let hops = self.hops.get_or_insert_with(Box::default);
+                hops.visited.push(url.clone());
+                req.set_url(Some(Box::new(url.clone())));
+                self.request = Some(Box::new(req.clone()));
+                Some(ws_proto::Request::from(req))
+            }
+            Some(Err(e)) => {
+                self.report(e);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A server connection's place under `max_pending_handshakes`, held
+    /// until it opens or ends.
+    pub(crate) fn set_handshaking(&mut self, place: Handshaking) {
+        self.handshaking = Some(place);
+    }
+
+    /// The core configuration of this connection, when the handler chose
+    /// one of its own (permessage-deflate).
+    pub(crate) fn set_core_config(&mut self, config: Arc<ws_proto::Config>) {
+        self.config = Some(config);
     }
 
     /// The handler, for the factory's `connection_lost`.
@@ -726,132 +757,5 @@ fn close_code_for(kind: &ErrorKind) -> CloseCode {
         ErrorKind::Protocol | ErrorKind::Http(_) => CloseCode::Protocol,
         ErrorKind::Encoding(_) => CloseCode::Invalid,
         _ => CloseCode::Error,
-    }
-}
-
-/// The `WebSocket`-wide half: the factory, and who is admitted.
-pub(crate) struct Hub<F: Factory> {
-    pub(crate) factory: F,
-    pub(crate) settings: Arc<Settings>,
-    pub(crate) admission: Admission,
-}
-
-impl<F: Factory> Hub<F> {
-    pub(crate) fn new(factory: F, settings: Settings) -> Self {
-        Self {
-            admission: Admission::new(&settings),
-            factory,
-            settings: Arc::new(settings),
-        }
-    }
-
-    /// Decides on a connection just accepted from `peer`, while the runtime
-    /// holds `total` connections. `None`: serve it. Otherwise the server is
-    /// full: the returned bytes (a 503) are for the runtime to write before
-    /// it closes the socket, and a handler made for the refused client has
-    /// heard why in `on_error` (as for a connection that never started).
-    pub(crate) fn refuse(&mut self, total: usize, peer: Option<SocketAddr>) -> Option<Vec<u8>> {
-        let refusal = self.admission.check(total).err()?;
-        let error = self.admission.refused(refusal, peer);
-        self.never_started(Role::Server, peer, error);
-        Some(self.admission.response())
-    }
-
-    /// No connection could be started (a connect failed): as in ws-rs, a
-    /// handler is made so that the error has somewhere to go.
-    pub(crate) fn connect_failed(&mut self, error: Error) {
-        self.never_started(Role::Client, None, error);
-    }
-
-    /// Whether a new client connection may start while the runtime holds
-    /// `total` connections; when not, the failed connect is reported.
-    pub(crate) fn may_connect(&mut self, total: usize) -> bool {
-        let may = self.admission.may_connect(total);
-        if !may {
-            self.connect_failed(Error::from(io::Error::other("too many connections")));
-        }
-        may
-    }
-
-    /// A dial failed before its connection started: the handler of the
-    /// connection it was to continue (a redirect's next hop) hears why and
-    /// goes back to the factory; with none, as [`connect_failed`](Self::connect_failed).
-    pub(crate) fn dial_failed(&mut self, existing: Option<Conn<F::Handler>>, error: Error) {
-        match existing {
-            Some(mut conn) => {
-                conn.report(error);
-                self.connection_lost(conn);
-            }
-            None => self.connect_failed(error),
-        }
-    }
-
-    /// Makes a handler for a connection that never started, with a
-    /// `Sender` whose commands go nowhere, and tells it `error`.
-    fn never_started(&mut self, role: Role, peer: Option<SocketAddr>, error: Error) {
-        let sender = Sender::never_started(WriteLimits::new(&self.settings));
-        if let Some(mut conn) = self.make(role, sender) {
-            conn.set_addrs(peer, None);
-            conn.report(error);
-            self.connection_lost(conn);
-        }
-    }
-
-    /// Makes the handler of a new connection; `None` when the factory panicked.
-    pub(crate) fn make(&mut self, role: Role, sender: Sender) -> Option<Conn<F::Handler>> {
-        let factory = &mut self.factory;
-        let key = sender.key();
-        let outbox = sender.outbox();
-        let handler = catch_unwind(AssertUnwindSafe(|| match role {
-            Role::Server => factory.server_connected(sender),
-            Role::Client => factory.client_connected(sender),
-        }))
-        .ok()?;
-        let deflate = catch_unwind(AssertUnwindSafe(|| handler.permessage_deflate())).ok()?;
-        let mut conn = Conn::new(handler, Arc::clone(&self.settings), key, outbox, None, None);
-        if role == Role::Server {
-            conn.handshaking = Some(self.admission.handshaking());
-        }
-        if let Some(deflate) = deflate {
-            log::trace!("permessage-deflate chosen by the handler: {deflate:?}");
-            let mut config = self.settings.core_config();
-            config.deflate = Some(deflate.core_config(&self.settings));
-            conn.config = Some(Arc::new(config));
-        }
-        Some(conn)
-    }
-
-    /// Builds the request for an outgoing connection; on failure the error
-    /// goes to the handler and the handler back to the factory.
-    pub(crate) fn request_for(
-        &mut self,
-        conn: &mut Conn<F::Handler>,
-        url: &url::Url,
-    ) -> Option<ws_proto::Request> {
-        match conn.call(|h| h.build_request(url)) {
-            Some(Ok(mut req)) => {
-                let hops = conn.hops.get_or_insert_with(Box::default);
-                hops.visited.push(url.clone());
-                req.set_url(Some(Box::new(url.clone())));
-                conn.request = Some(Box::new(req.clone()));
-                Some(ws_proto::Request::from(req))
-            }
-            Some(Err(e)) => {
-                conn.report(e);
-                None
-            }
-            None => None,
-        }
-    }
-
-    pub(crate) fn connection_lost(&mut self, conn: Conn<F::Handler>) {
-        let handler = conn.into_handler();
-        let factory = &mut self.factory;
-        let _ = catch_unwind(AssertUnwindSafe(|| factory.connection_lost(handler)));
-    }
-
-    pub(crate) fn on_shutdown(&mut self) {
-        let factory = &mut self.factory;
-        let _ = catch_unwind(AssertUnwindSafe(|| factory.on_shutdown()));
     }
 }

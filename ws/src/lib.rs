@@ -169,6 +169,7 @@ mod frame;
 mod handler;
 mod handler_panics;
 mod handshake;
+mod hub;
 mod message;
 mod protocol;
 mod proxy;
