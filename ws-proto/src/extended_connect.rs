@@ -57,7 +57,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::connection::{Connection, Role, check_extensions};
+use crate::connection::{Connection, Opened, Role, check_extensions};
 use crate::deflate::{DeflateParams, EXTENSION_NAME};
 use crate::error::HandshakeError;
 use crate::handshake::{self, Headers, extension_name, header_list_items};
@@ -274,6 +274,25 @@ pub struct ConnectResponse {
 }
 
 impl ConnectResponse {
+    /// The handshake as [`Opened`] says it for HTTP/1.1: the request
+    /// (method, path, headers) and this answer, with its reason phrase.
+    /// For the `Opened` a runtime hands out with a WebSocket established
+    /// over HTTP/2, on either side.
+    pub fn opened(self, request: ConnectRequest) -> Opened {
+        Opened {
+            request: Some(crate::Request {
+                method: request.method,
+                path: request.path,
+                headers: request.headers,
+            }),
+            response: crate::Response {
+                status: self.status,
+                reason: crate::reason_phrase(self.status).to_owned(),
+                headers: self.headers,
+                body: self.body,
+            },
+        }
+    }
     /// A response with a status, no headers and no body.
     pub fn new(status: u16) -> Self {
         Self {

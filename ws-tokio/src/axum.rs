@@ -61,10 +61,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use ::axum::body::Body;
 use ::axum::extract::FromRequestParts;
@@ -73,63 +70,12 @@ use ::axum::http::request::Parts;
 use ::axum::http::{StatusCode, Version};
 use ::axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ws_proto::{Config, HandshakeError, Request, RequestChecks};
 
 use crate::stream::WebSocketStream;
 use crate::upgrade::{self, UpgradeError};
 
-/// The connection under a [`WebSocketStream`] made by
-/// [`WebSocketUpgrade::on_upgrade`]: hyper's upgraded connection, as a
-/// tokio byte stream.
-pub struct Upgraded(TokioIo<hyper::upgrade::Upgraded>);
-
-impl fmt::Debug for Upgraded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Upgraded").finish_non_exhaustive()
-    }
-}
-
-impl AsyncRead for Upgraded {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Upgraded {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
+pub use crate::upgraded::Upgraded;
 
 /// The stream [`WebSocketUpgrade::on_upgrade`] hands to its callback.
 pub type WebSocket = WebSocketStream<Upgraded>;
@@ -229,7 +175,7 @@ impl WebSocketUpgrade {
         let task = async move {
             match on_upgrade.await {
                 Ok(upgraded) => {
-                    let io = Upgraded(TokioIo::new(upgraded));
+                    let io = Upgraded::new(upgraded);
                     callback(WebSocketStream::from_upgrade(io, negotiated, config)).await;
                 }
                 Err(e) => log::debug!("ws-tokio: the axum upgrade did not complete: {e}"),

@@ -206,6 +206,8 @@ mod tls_transport;
 pub mod topics;
 mod trace;
 pub mod upgrade;
+#[cfg(any(feature = "axum", feature = "http2"))]
+mod upgraded;
 
 #[cfg(feature = "rustls")]
 pub use admission::refuse_tls;

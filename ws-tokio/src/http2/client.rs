@@ -11,9 +11,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Version};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use ws_proto::{
-    Config, ConnectRequest, ConnectResponse, HandshakeError, Opened, Request, Response, Role,
-};
+use ws_proto::{Config, ConnectRequest, ConnectResponse, HandshakeError, Request, Role};
 
 use crate::engine::{Engine, now};
 use crate::error::Error;
@@ -477,19 +475,7 @@ impl Http2Client {
             recv: response.into_body(),
             pending: Bytes::new(),
         });
-        let opened = Opened {
-            request: Some(Request {
-                method: connect.method,
-                path: connect.path,
-                headers: connect.headers,
-            }),
-            response: Response {
-                status: answer.status,
-                reason: ws_proto::reason_phrase(answer.status).to_owned(),
-                headers: answer.headers,
-                body: Vec::new(),
-            },
-        };
+        let opened = answer.opened(connect);
         Ok(WebSocketStream::from_engine(
             Engine::new(io, conn),
             Some(opened),

@@ -13,11 +13,9 @@ use http::{HeaderName, HeaderValue, StatusCode, Version};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use ws_proto::{
-    Config, ConnectRequest, ConnectResponse, HandshakeError, Opened, Request, Response, Role,
-};
+use ws_proto::{Config, ConnectRequest, ConnectResponse, HandshakeError, Request, Role};
 
 use crate::engine::{Engine, now};
 use crate::error::Error;
@@ -43,56 +41,7 @@ pub enum HttpVersion {
     Http2,
 }
 
-/// The connection under a [`WebSocketStream`] that [`upgrade`] made:
-/// hyper's upgraded connection (an HTTP/1.1 connection taken over, or one
-/// HTTP/2 stream) as a tokio byte stream.
-pub struct Upgraded(TokioIo<hyper::upgrade::Upgraded>);
-
-impl fmt::Debug for Upgraded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Upgraded").finish_non_exhaustive()
-    }
-}
-
-impl AsyncRead for Upgraded {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Upgraded {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
+pub use crate::upgraded::Upgraded;
 
 /// The stream a [`PendingWebSocket`] gives.
 pub type WebSocket = WebSocketStream<Upgraded>;
@@ -307,25 +256,13 @@ pub fn upgrade<B>(
             let (answer, agreement) = connect.accept(&config, protocols).map_err(refuse)?;
             let response = to_response(answer.status, &answer.headers, Vec::new());
             let on_upgrade = hyper::upgrade::on(&mut *request);
-            let opened = Opened {
-                request: Some(Request {
-                    method: connect.method,
-                    path: connect.path,
-                    headers: connect.headers,
-                }),
-                response: Response {
-                    status: answer.status,
-                    reason: ws_proto::reason_phrase(answer.status).to_owned(),
-                    headers: answer.headers,
-                    body: Vec::new(),
-                },
-            };
+            let opened = answer.opened(connect);
             let protocol = agreement.protocol.clone();
             let future = async move {
                 let upgraded = on_upgrade.await.map_err(upgrade_failed)?;
                 let seed = ws_proto::os_seed().map_err(|e| Error::Io(io::Error::other(e)))?;
                 let conn = agreement.connection(config, Role::Server, now(), seed);
-                let io = Upgraded(TokioIo::new(upgraded));
+                let io = Upgraded::new(upgraded);
                 Ok(WebSocketStream::from_engine(
                     Engine::new(io, conn),
                     Some(opened),
@@ -351,7 +288,7 @@ pub fn upgrade<B>(
             let on_upgrade = hyper::upgrade::on(&mut *request);
             let future = async move {
                 let upgraded = on_upgrade.await.map_err(upgrade_failed)?;
-                let io = Upgraded(TokioIo::new(upgraded));
+                let io = Upgraded::new(upgraded);
                 Ok(WebSocketStream::from_upgrade(io, negotiated, config))
             };
             let pending = PendingWebSocket {
