@@ -21,7 +21,7 @@ use crate::close::CloseFrame;
 use crate::deflate::{INFLATE_CHUNK, InflateError, Inflater, max_compressed_len};
 use crate::error::ProtocolError;
 use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, Status};
-use crate::mask::{apply_mask, mask_into};
+use crate::mask::{mask_copy, mask_into};
 use crate::message::Message;
 use crate::utf8::Utf8Validator;
 
@@ -494,8 +494,7 @@ fn push_masked_text<const N: usize>(
     let mut block = [0u8; N];
     for piece in src.chunks(N) {
         let block = &mut block[..piece.len()];
-        block.copy_from_slice(piece);
-        apply_mask(block, key, phase);
+        mask_copy(block, piece, key, phase);
         utf8.feed_into(block, out)?;
         phase = phase.wrapping_add(piece.len());
     }
