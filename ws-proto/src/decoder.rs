@@ -471,15 +471,19 @@ fn push_text(
     mask: Option<[u8; 4]>,
     phase: usize,
 ) -> Result<(), ProtocolError> {
-    let checked = match mask {
-        None => utf8.feed_into(src, out),
-        Some(key) if src.len() <= SMALL_TEXT_BLOCKS[0] => {
+    // Unmasked text goes through the block too (XOR with a zero key is a
+    // copy): appending straight from the input ran at a fifth of the
+    // speed here (`text/client/64KiB`: 75 µs against 16 µs), as the copy
+    // of a whole message into a new `String` did before.
+    let key = mask.unwrap_or([0; 4]);
+    let checked = match src.len() {
+        n if n <= SMALL_TEXT_BLOCKS[0] => {
             push_masked_text::<{ SMALL_TEXT_BLOCKS[0] }>(out, utf8, src, key, phase)
         }
-        Some(key) if src.len() <= SMALL_TEXT_BLOCKS[1] => {
+        n if n <= SMALL_TEXT_BLOCKS[1] => {
             push_masked_text::<{ SMALL_TEXT_BLOCKS[1] }>(out, utf8, src, key, phase)
         }
-        Some(key) => push_masked_text::<TEXT_BLOCK>(out, utf8, src, key, phase),
+        _ => push_masked_text::<TEXT_BLOCK>(out, utf8, src, key, phase),
     };
     checked.map_err(|_| ProtocolError::InvalidUtf8)
 }
