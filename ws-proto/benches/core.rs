@@ -6,8 +6,12 @@
 //! Text has its own cases (`text/...` in each group), at 1 KiB and 64 KiB
 //! of mixed Latin, Greek, CJK and emoji (one to four bytes a character):
 //! UTF-8 validation alone, a server decoding a message in one read, in
-//! 4 KiB reads and in 4 KiB fragments (both cut code points in two), a
-//! client and a server encoding one, and the round trip.
+//! 4 KiB reads and in 4 KiB fragments (both cut code points in two), in the
+//! runtimes' 64 KiB reads (`text/reads64k`: one cut a message), a client
+//! decoding a server's unmasked message (`text/client`), a client and a
+//! server encoding one, and the round trip. `text/ascii/20B` is the small
+//! ASCII text of a chat line, the size where the text path must cost no
+//! more than the binary one (`decoder/20B`).
 //!
 //! `cargo bench -p ws-proto -- --warm-up-time 1 --measurement-time 3`
 
@@ -67,6 +71,9 @@ fn mask(c: &mut Criterion) {
 const TEXT_SIZES: [(usize, &str); 2] = [(1 << 10, "1KiB"), (64 << 10, "64KiB")];
 /// The read and fragment size of the "reads" and "fragments" text cases.
 const PIECE: usize = 4 << 10;
+/// The read buffer of both runtimes (ws-mio's `read_buffer`, ws-tokio's
+/// `READ_BUFFER_SIZE`): a 64 KiB message and its header come in two reads.
+const RUNTIME_READ: usize = 64 << 10;
 
 /// `len` bytes of mixed text: Latin with accents, Greek, CJK and emoji, so
 /// one to four bytes a character; ASCII pads the end to the exact length.
@@ -210,6 +217,7 @@ fn decode(c: &mut Criterion) {
         for (label, wire, read) in [
             ("text/connection", &whole, usize::MAX),
             ("text/reads", &whole, PIECE),
+            ("text/reads64k", &whole, RUNTIME_READ),
             ("text/fragments", &fragments, usize::MAX),
         ] {
             if len <= PIECE && label != "text/connection" {
@@ -230,6 +238,45 @@ fn decode(c: &mut Criterion) {
             });
         }
     }
+    // A client: the server's frames are not masked.
+    let client_config = DecoderConfig {
+        expect_masked: false,
+        ..config
+    };
+    for (len, name) in TEXT_SIZES {
+        let data = text(len).into_bytes();
+        let mut wire = Vec::with_capacity(len + 14);
+        FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Text,
+            mask: None,
+            payload_len: len as u64,
+        }
+        .write_to(&mut wire);
+        wire.extend_from_slice(&data);
+        group.throughput(Throughput::Bytes(len as u64));
+        group.bench_with_input(BenchmarkId::new("text/client", name), &wire, |b, wire| {
+            b.iter(|| {
+                let mut dec = Decoder::new(client_config);
+                match dec.decode(black_box(wire)) {
+                    Ok((_, Some(Decoded::Message(m)))) => m,
+                    other => panic!("{other:?}"),
+                }
+            });
+        });
+    }
+    let chat = masked_frame(OpCode::Text, true, b"hello, how are you?!");
+    group.throughput(Throughput::Bytes(20));
+    group.bench_with_input(BenchmarkId::new("text/ascii", "20B"), &chat, |b, wire| {
+        b.iter(|| {
+            let mut dec = Decoder::new(config);
+            match dec.decode(black_box(wire)) {
+                Ok((_, Some(Decoded::Message(m)))) => m,
+                other => panic!("{other:?}"),
+            }
+        });
+    });
     group.finish();
 }
 

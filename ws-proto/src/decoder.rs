@@ -6,6 +6,12 @@
 //! intermediate frame buffer. Limits are checked on each frame header, before
 //! anything is allocated for its payload.
 //!
+//! Text is checked as UTF-8 as it arrives and built into its `String` as it
+//! is checked: a masked piece is unmasked a block at a time into a small
+//! buffer on the stack, checked there while it is in the L1 cache, and
+//! appended. Each byte is checked once, and the message's `String` is the
+//! buffer it was assembled in (no second check or copy to make it one).
+//!
 //! With permessage-deflate ([`Decoder::set_inflater`]), the payload of a
 //! compressed message is unmasked into a small scratch buffer and inflated
 //! straight into the message, in chunks, with the message size limit applied
@@ -15,7 +21,7 @@ use crate::close::CloseFrame;
 use crate::deflate::{INFLATE_CHUNK, InflateError, Inflater, max_compressed_len};
 use crate::error::ProtocolError;
 use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode, RSV1, Status};
-use crate::mask::mask_into;
+use crate::mask::{mask_copy, mask_into};
 use crate::message::Message;
 use crate::utf8::Utf8Validator;
 
@@ -66,7 +72,10 @@ struct Partial {
     compressed: bool,
     /// Compressed payload bytes received so far.
     wire: u64,
+    /// A binary message, or the inflated bytes of a compressed text.
     data: Vec<u8>,
+    /// An uncompressed text, as much of it as is checked.
+    string: String,
     fragments: usize,
     utf8: Utf8Validator,
     /// Unmasked compressed bytes on their way to the inflater.
@@ -219,15 +228,11 @@ impl Decoder {
                 inflated.map_err(|e| inflate_error(e, max))?;
             } else {
                 let msg = self.message.as_mut().expect("data frame has a message");
-                let start = msg.data.len();
-                copy_payload(&mut msg.data, chunk, header.mask, phase);
-                // Text is validated as it arrives, so a bad sequence fails at
-                // once; the chunk that completes the message is left to the
-                // single check that makes the final String.
-                if msg.text && !(done && header.fin) {
-                    msg.utf8
-                        .feed(&msg.data[start..])
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
+                if msg.text {
+                    // Checked as it arrives, so a bad sequence fails at once.
+                    push_text(&mut msg.string, &mut msg.utf8, chunk, header.mask, phase)?;
+                } else {
+                    copy_payload(&mut msg.data, chunk, header.mask, phase);
                 }
             }
             pos += take;
@@ -323,6 +328,12 @@ impl Decoder {
                 if msg.compressed {
                     msg.wire += header.payload_len;
                     check_wire(msg.wire, c.max_message_size)?;
+                } else if msg.text {
+                    check_size(
+                        msg.string.len() as u64 + header.payload_len,
+                        c.max_message_size,
+                    )?;
+                    msg.string.reserve(reserve);
                 } else {
                     check_size(
                         msg.data.len() as u64 + header.payload_len,
@@ -339,19 +350,25 @@ impl Decoder {
                     check_size(header.payload_len, c.max_message_size)?;
                     return Ok(Start::Whole);
                 }
-                let data = if compressed {
+                let text = header.opcode == OpCode::Text;
+                let (data, string) = if compressed {
                     check_wire(header.payload_len, c.max_message_size)?;
                     // Grown by the inflater, within the limit.
-                    Vec::new()
+                    (Vec::new(), String::new())
                 } else {
                     check_size(header.payload_len, c.max_message_size)?;
-                    Vec::with_capacity(reserve)
+                    if text {
+                        (Vec::new(), String::with_capacity(reserve))
+                    } else {
+                        (Vec::with_capacity(reserve), String::new())
+                    }
                 };
                 self.message = Some(Box::new(Partial {
-                    text: header.opcode == OpCode::Text,
+                    text,
                     compressed,
                     wire: header.payload_len,
                     data,
+                    string,
                     fragments: 1,
                     utf8: Utf8Validator::new(),
                     scratch: Vec::new(),
@@ -388,11 +405,17 @@ impl Decoder {
                             .map_err(|_| ProtocolError::InvalidUtf8)?;
                     }
                     finished.map_err(|e| inflate_error(e, max))?;
+                    if msg.text {
+                        let text = crate::string_from_utf8(msg.data)
+                            .map_err(|_| ProtocolError::InvalidUtf8)?;
+                        return Ok(Some(Decoded::Message(Message::Text(text))));
+                    }
                 }
                 if msg.text {
-                    let text = crate::string_from_utf8(msg.data)
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
-                    Decoded::Message(Message::Text(text))
+                    // Every byte was checked on its way into the string;
+                    // only a character cut short by the end is left.
+                    msg.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+                    Decoded::Message(Message::Text(msg.string))
                 } else {
                     Decoded::Message(Message::Binary(msg.data))
                 }
@@ -412,16 +435,74 @@ enum Start {
 }
 
 /// The message of a single uncompressed frame whose payload is all in
-/// `payload`: unmasked while it is copied, checked as UTF-8 at once when
+/// `payload`: unmasked while it is copied, checked as UTF-8 on the way when
 /// text. No per-message state is kept.
 fn whole_message(header: FrameHeader, payload: &[u8]) -> Result<Decoded, ProtocolError> {
-    let mut data = Vec::with_capacity(payload.len());
-    copy_payload(&mut data, payload, header.mask, 0);
     Ok(Decoded::Message(if header.opcode == OpCode::Text {
-        Message::Text(crate::string_from_utf8(data).map_err(|_| ProtocolError::InvalidUtf8)?)
+        let mut text = String::with_capacity(payload.len());
+        let mut utf8 = Utf8Validator::new();
+        push_text(&mut text, &mut utf8, payload, header.mask, 0)?;
+        utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+        Message::Text(text)
     } else {
+        let mut data = Vec::with_capacity(payload.len());
+        copy_payload(&mut data, payload, header.mask, 0);
         Message::Binary(data)
     }))
+}
+
+/// Masked text goes through a block of this many bytes on the stack: small
+/// enough to stay in the L1 cache between the unmasking, the UTF-8 check
+/// and the copy into the message, large enough that the SIMD check runs on
+/// long stretches.
+const TEXT_BLOCK: usize = 4 * 1024;
+/// Shorter payloads use a block of about their size instead (256 B or
+/// 1 KiB), so that a small message does not pay for clearing the large
+/// block (safe code cannot leave it uninitialised): clearing 4 KiB took
+/// about 100 ns of the 300 ns that a 1 KiB text took to decode.
+const SMALL_TEXT_BLOCKS: [usize; 2] = [256, 1024];
+
+/// Appends the text payload bytes `src` (at payload offset `phase`) to
+/// `out`, unmasked and checked as UTF-8 on the way.
+fn push_text(
+    out: &mut String,
+    utf8: &mut Utf8Validator,
+    src: &[u8],
+    mask: Option<[u8; 4]>,
+    phase: usize,
+) -> Result<(), ProtocolError> {
+    // Unmasked text goes through the block too (XOR with a zero key is a
+    // copy): appending straight from the input ran at a fifth of the
+    // speed here (`text/client/64KiB`: 75 µs against 16 µs), as the copy
+    // of a whole message into a new `String` did before.
+    let key = mask.unwrap_or([0; 4]);
+    let checked = match src.len() {
+        n if n <= SMALL_TEXT_BLOCKS[0] => {
+            push_masked_text::<{ SMALL_TEXT_BLOCKS[0] }>(out, utf8, src, key, phase)
+        }
+        n if n <= SMALL_TEXT_BLOCKS[1] => {
+            push_masked_text::<{ SMALL_TEXT_BLOCKS[1] }>(out, utf8, src, key, phase)
+        }
+        _ => push_masked_text::<TEXT_BLOCK>(out, utf8, src, key, phase),
+    };
+    checked.map_err(|_| ProtocolError::InvalidUtf8)
+}
+
+fn push_masked_text<const N: usize>(
+    out: &mut String,
+    utf8: &mut Utf8Validator,
+    src: &[u8],
+    key: [u8; 4],
+    mut phase: usize,
+) -> Result<(), crate::Utf8Error> {
+    let mut block = [0u8; N];
+    for piece in src.chunks(N) {
+        let block = &mut block[..piece.len()];
+        mask_copy(block, piece, key, phase);
+        utf8.feed_into(block, out)?;
+        phase = phase.wrapping_add(piece.len());
+    }
+    Ok(())
 }
 
 fn check_size(len: u64, max: usize) -> Result<(), ProtocolError> {

@@ -87,7 +87,31 @@ impl Utf8Validator {
     /// Checks the next piece of the stream. Fails at the first byte that
     /// cannot be part of valid UTF-8, even when the code point it starts or
     /// continues is not complete yet.
-    pub fn feed(&mut self, mut data: &[u8]) -> Result<(), Utf8Error> {
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), Utf8Error> {
+        self.check(data, None)
+    }
+
+    /// [`Utf8Validator::feed`], appending the text checked to `out`: the
+    /// text of a stream is built as it is checked, each byte checked once
+    /// and copied once, with no second check to turn bytes into a `String`.
+    /// A code point cut by the end of `data` is appended once the piece
+    /// that completes it comes; on an error, `out` holds some of the valid
+    /// text before the bad byte.
+    ///
+    /// ```
+    /// use ws_proto::Utf8Validator;
+    /// let (mut v, mut text) = (Utf8Validator::new(), String::new());
+    /// let bytes = "ξένος 🦀".as_bytes();
+    /// v.feed_into(&bytes[..2], &mut text).unwrap();
+    /// v.feed_into(&bytes[2..], &mut text).unwrap();
+    /// assert!(v.finish().is_ok());
+    /// assert_eq!(text, "ξένος 🦀");
+    /// ```
+    pub fn feed_into(&mut self, data: &[u8], out: &mut String) -> Result<(), Utf8Error> {
+        self.check(data, Some(out))
+    }
+
+    fn check(&mut self, mut data: &[u8], mut out: Option<&mut String>) -> Result<(), Utf8Error> {
         if self.pending_len > 0 {
             // Complete the pending code point one byte at a time.
             while self.pending_len > 0 && !data.is_empty() {
@@ -95,7 +119,10 @@ impl Utf8Validator {
                 self.pending_len += 1;
                 data = &data[1..];
                 match simdutf8::compat::from_utf8(&self.pending[..self.pending_len]) {
-                    Ok(_) => {
+                    Ok(done) => {
+                        if let Some(out) = out.as_deref_mut() {
+                            out.push_str(done);
+                        }
                         self.consumed += self.pending_len as u64;
                         self.pending_len = 0;
                     }
@@ -111,34 +138,54 @@ impl Utf8Validator {
                 return Ok(());
             }
         }
-        // The SIMD check first: on valid text (the common case) it is the
-        // only pass. Only on failure does the slower `compat` check run,
-        // to find where the valid prefix ends and whether the tail is an
-        // incomplete code point or a bad byte.
-        if simdutf8::basic::from_utf8(data).is_ok() {
-            self.consumed += data.len() as u64;
+        // A piece of multi-byte text cut at an arbitrary point (a read, a
+        // fragment) most often ends inside a character. Those last one to
+        // three bytes are set apart first, so that the SIMD check sees
+        // whole characters and, on valid text, is the only pass over the
+        // piece: a check of the whole piece would fail at its end, and
+        // finding out why would take a second pass.
+        let (head, tail) = data.split_at(complete_prefix_len(data));
+        match simdutf8::basic::from_utf8(head) {
+            Ok(text) => {
+                if let Some(out) = out.as_deref_mut() {
+                    out.push_str(text);
+                }
+                self.consumed += head.len() as u64;
+            }
+            Err(_) => {
+                // Only now the slower `compat` check, for the position.
+                // `head` ends where a character starts (or where `data`
+                // ends, with no character cut short), so whatever it
+                // reports, complete or not, is an error.
+                let good = simdutf8::compat::from_utf8(head)
+                    .err()
+                    .map_or(head.len(), |e| e.valid_up_to());
+                return Err(Utf8Error {
+                    position: self.consumed + good as u64,
+                });
+            }
+        }
+        if tail.is_empty() {
             return Ok(());
         }
-        match simdutf8::compat::from_utf8(data) {
-            Ok(_) => {
-                self.consumed += data.len() as u64;
+        // At most three bytes: whether they can start a character, checked
+        // now so that a bad byte fails at once (F4 90 can never be valid).
+        match simdutf8::compat::from_utf8(tail) {
+            Err(e) if e.error_len().is_none() && e.valid_up_to() == 0 => {
+                self.pending[..tail.len()].copy_from_slice(tail);
+                self.pending_len = tail.len();
                 Ok(())
             }
-            Err(e) => {
-                let good = e.valid_up_to();
-                match e.error_len() {
-                    Some(_) => Err(Utf8Error {
-                        position: self.consumed + good as u64,
-                    }),
-                    None => {
-                        // A valid but incomplete code point ends the piece.
-                        let tail = &data[good..];
-                        self.pending[..tail.len()].copy_from_slice(tail);
-                        self.pending_len = tail.len();
-                        self.consumed += good as u64;
-                        Ok(())
-                    }
+            Err(e) => Err(Utf8Error {
+                position: self.consumed + e.valid_up_to() as u64,
+            }),
+            // Not reached: the tail is a character cut short.
+            Ok(text) => {
+                if let Some(out) = out {
+                    out.push_str(text);
                 }
+                self.consumed += tail.len() as u64;
+                Ok(())
             }
         }
     }
@@ -160,6 +207,30 @@ impl Utf8Validator {
     }
 }
 
+/// The length of `data` without the character its last bytes start, when
+/// those bytes are too few for it: the end of the last whole character, or
+/// `data.len()` when nothing is cut short (or the end is invalid anyway,
+/// which the full check then finds).
+fn complete_prefix_len(data: &[u8]) -> usize {
+    // The last byte that is not a continuation byte (10xxxxxx), looked for
+    // among the last three: a character is at most four bytes long.
+    for back in 1..=data.len().min(3) {
+        let at = data.len() - back;
+        let byte = data[at];
+        if byte & 0xc0 == 0x80 {
+            continue;
+        }
+        let needs = match byte {
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => 1,
+        };
+        return if needs > back { at } else { data.len() };
+    }
+    data.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +247,16 @@ mod tests {
                 .and_then(|_| v.feed(&bytes[cut..]))
                 .and_then(|_| v.finish());
             assert_eq!(r, whole, "cut at {cut} of {bytes:?}");
+            let mut v = Utf8Validator::new();
+            let mut text = String::new();
+            let r = v
+                .feed_into(&bytes[..cut], &mut text)
+                .and_then(|_| v.feed_into(&bytes[cut..], &mut text))
+                .and_then(|_| v.finish());
+            assert_eq!(r, whole, "feed_into, cut at {cut} of {bytes:?}");
+            if r.is_ok() {
+                assert_eq!(text.as_bytes(), bytes);
+            }
         }
         let mut v = Utf8Validator::new();
         let bytewise = bytes

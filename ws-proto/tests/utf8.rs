@@ -101,4 +101,33 @@ proptest! {
             prop_assert!(start <= e.position as usize + 3);
         }
     }
+
+    #[test]
+    fn feed_into_builds_the_text_whatever_the_split(
+        bytes in text_bytes(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.push(bytes.len());
+        cuts.sort_unstable();
+        let mut v = Utf8Validator::new();
+        let mut text = String::new();
+        let mut start = 0;
+        let mut got = Ok(());
+        for end in cuts {
+            got = v.feed_into(&bytes[start..end], &mut text);
+            if got.is_err() {
+                break;
+            }
+            start = end;
+        }
+        let got = got.and_then(|()| v.finish());
+        // The same verdict as `feed`, and on valid bytes the same text.
+        prop_assert_eq!(got, fed_in_pieces(&bytes, &[]).0);
+        prop_assert_eq!(got, std_verdict(&bytes));
+        match std::str::from_utf8(&bytes) {
+            Ok(whole) => prop_assert_eq!(text.as_str(), whole),
+            Err(e) => prop_assert!(text.len() <= e.valid_up_to()),
+        }
+    }
 }

@@ -443,6 +443,12 @@ impl<H: Handler> Conn<H> {
                 if !self.opened {
                     return;
                 }
+                if !self.settings.frame_hooks {
+                    // Without hooks the message goes to the handler as the
+                    // core made it: no round trip through a Frame, so no
+                    // second UTF-8 check and copy of a text.
+                    return self.call_result(conn, now, |h| h.on_message(msg.into()));
+                }
                 let frame = match msg {
                     ws_proto::Message::Text(t) => {
                         Frame::message(t.into_bytes(), OpCode::Text, true)
