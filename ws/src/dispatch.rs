@@ -280,7 +280,7 @@ impl<H: Handler> Conn<H> {
             frame
         };
         match frame.opcode() {
-            OpCode::Text => match ws_proto::string_from_utf8(frame.into_data()) {
+            OpCode::Text => match frame.into_text() {
                 Ok(text) => conn.send(now, ws_proto::Message::Text(text)),
                 Err(e) => {
                     self.report(Error::new(
@@ -450,16 +450,14 @@ impl<H: Handler> Conn<H> {
                     return self.call_result(conn, now, |h| h.on_message(msg.into()));
                 }
                 let frame = match msg {
-                    ws_proto::Message::Text(t) => {
-                        Frame::message(t.into_bytes(), OpCode::Text, true)
-                    }
+                    ws_proto::Message::Text(t) => Frame::text(t),
                     ws_proto::Message::Binary(b) => Frame::message(b, OpCode::Binary, true),
                 };
                 let Some(frame) = self.frame_in(conn, now, frame) else {
                     return;
                 };
                 let msg = match frame.opcode() {
-                    OpCode::Text => match ws_proto::string_from_utf8(frame.into_data()) {
+                    OpCode::Text => match frame.into_text() {
                         Ok(text) => Message::Text(text),
                         Err(e) => {
                             let e = Error::new(
@@ -657,7 +655,7 @@ impl<H: Handler> Conn<H> {
             return conn.send(now, msg.into());
         }
         let frame = match msg {
-            Message::Text(t) => Frame::message(t.into_bytes(), OpCode::Text, true),
+            Message::Text(t) => Frame::text(t),
             Message::Binary(b) => Frame::message(b, OpCode::Binary, true),
         };
         self.frame_out(conn, now, frame)

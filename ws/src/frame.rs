@@ -32,7 +32,7 @@ use crate::result::{Error, ErrorKind, Result};
 /// assert_eq!(frame.payload(), b"hello");
 /// assert_eq!(frame.len(), 2 + 5); // two header bytes, five payload bytes
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct Frame {
     finished: bool,
     rsv1: bool,
@@ -41,6 +41,52 @@ pub struct Frame {
     opcode: OpCode,
     mask: Option<[u8; 4]>,
     payload: Vec<u8>,
+    /// Whether `payload` holds the bytes of a `String` (so it is UTF-8)
+    /// and has not been open to change since: set only by [`Frame::text`],
+    /// cleared by everything that can change the payload. It lets a text
+    /// message pass through the frame hooks without a second UTF-8 check.
+    utf8: bool,
+}
+
+// Equal frames are equal field by field; whether the payload is known to be
+// UTF-8 is bookkeeping, not part of the frame.
+impl PartialEq for Frame {
+    fn eq(&self, other: &Frame) -> bool {
+        (
+            self.finished,
+            self.rsv1,
+            self.rsv2,
+            self.rsv3,
+            self.opcode,
+            self.mask,
+            &self.payload,
+        ) == (
+            other.finished,
+            other.rsv1,
+            other.rsv2,
+            other.rsv3,
+            other.opcode,
+            other.mask,
+            &other.payload,
+        )
+    }
+}
+
+impl Eq for Frame {}
+
+impl std::hash::Hash for Frame {
+    fn hash<S: std::hash::Hasher>(&self, state: &mut S) {
+        (
+            self.finished,
+            self.rsv1,
+            self.rsv2,
+            self.rsv3,
+            self.opcode,
+            self.mask,
+            &self.payload,
+        )
+            .hash(state);
+    }
 }
 
 impl Default for Frame {
@@ -53,6 +99,7 @@ impl Default for Frame {
             opcode: OpCode::Close,
             mask: None,
             payload: Vec::new(),
+            utf8: false,
         }
     }
 }
@@ -70,6 +117,32 @@ impl Frame {
             payload: data,
             ..Frame::default()
         }
+    }
+
+    /// A final text frame holding `text`, known to be UTF-8 until its payload is changed:
+    /// [`Frame::into_text`] then takes the string back without checking it again.
+    pub(crate) fn text(text: String) -> Frame {
+        Frame {
+            opcode: OpCode::Text,
+            payload: text.into_bytes(),
+            utf8: true,
+            ..Frame::default()
+        }
+    }
+
+    /// The payload as a `String`: checked as UTF-8, unless it is a string's bytes that
+    /// nothing could have changed since [`Frame::text`] made the frame.
+    pub(crate) fn into_text(self) -> std::result::Result<String, std::string::FromUtf8Error> {
+        if self.utf8 {
+            #[allow(unsafe_code)]
+            // SAFETY: `utf8` is set only by `Frame::text`, from a `String`'s
+            // bytes, and cleared by every method that hands out the payload
+            // for change or changes it (`payload_mut`, `remove_mask`,
+            // `format`); the field is private, so the bytes are still that
+            // string's.
+            return Ok(unsafe { String::from_utf8_unchecked(self.payload) });
+        }
+        ws_proto::string_from_utf8(self.payload)
     }
 
     /// Creates a Ping frame with the given application data (at most 125 bytes on the wire).
@@ -180,6 +253,7 @@ impl Frame {
 
     /// The payload, for editing in place.
     pub fn payload_mut(&mut self) -> &mut Vec<u8> {
+        self.utf8 = false;
         &mut self.payload
     }
 
@@ -255,6 +329,7 @@ impl Frame {
     /// Call it once, on a frame whose payload is still masked (as received from a client).
     pub fn remove_mask(&mut self) -> &mut Frame {
         if let Some(key) = self.mask.take() {
+            self.utf8 = false;
             ws_proto::apply_mask(&mut self.payload, key, 0);
         }
         self
@@ -340,6 +415,7 @@ impl Frame {
                 opcode,
                 mask: header.mask,
                 payload: buf[header_len..end].to_vec(),
+                utf8: false,
             }
         };
         cursor.set_position((start + end) as u64);
@@ -392,6 +468,7 @@ impl Frame {
         head[0] = (head[0] & 0xF0) | u8::from(self.opcode);
         w.write_all(&head[..len])?;
         if let Some(key) = self.mask.take() {
+            self.utf8 = false;
             ws_proto::apply_mask(&mut self.payload, key, 0);
         }
         w.write_all(&self.payload)?;
@@ -635,5 +712,33 @@ mod tests {
         assert!(text.contains("opcode: TEXT"));
         assert!(text.contains("payload: 0x6869"));
         assert!(text.contains("mask: none"));
+    }
+
+    /// A text frame's string comes back unchecked only while nothing could
+    /// have changed it: every way to change the payload drops that.
+    #[test]
+    fn text_is_taken_back_unchecked_only_while_unchanged() {
+        assert_eq!(Frame::text("ξένος".into()).into_text().unwrap(), "ξένος");
+
+        let mut edited = Frame::text("ok".into());
+        edited.payload_mut().push(0xff);
+        assert!(edited.into_text().is_err());
+
+        // Unmasking with a key whose bytes are all 0x80 turns ASCII into
+        // continuation bytes.
+        let mut unmasked = Frame::text("ok".into());
+        unmasked.mask = Some([0x80; 4]);
+        unmasked.remove_mask();
+        assert!(unmasked.into_text().is_err());
+
+        let mut written = Frame::text("ok".into());
+        written.mask = Some([0x80; 4]);
+        written.format(&mut Vec::new()).unwrap();
+        assert!(written.into_text().is_err());
+
+        // The bookkeeping is not part of the frame.
+        let built = Frame::message(b"ok".to_vec(), OpCode::Text, true);
+        assert_eq!(Frame::text("ok".into()), built);
+        assert_eq!(built.into_text().unwrap(), "ok");
     }
 }

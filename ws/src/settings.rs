@@ -402,9 +402,10 @@ pub struct Settings {
     pub write_timeout: Option<Duration>,
     /// Whether [`Handler::on_frame`](crate::Handler::on_frame) and
     /// [`Handler::on_send_frame`](crate::Handler::on_send_frame) are called. Each call moves
-    /// the payload into a [`Frame`](crate::Frame) and back, and a text message is checked for
-    /// UTF-8 again afterwards (the hook may have changed it); turn this off when the
-    /// handler does not override the hooks, for speed.
+    /// the payload into a [`Frame`](crate::Frame) and back (a move, not a copy). A text
+    /// message is checked for UTF-8 again afterwards only when the hook took its payload for
+    /// change ([`Frame::payload_mut`](crate::Frame::payload_mut) or a mask); turn the hooks
+    /// off when the handler does not override them, to save the two calls per message.
     ///
     /// Default: true (ws-rs always called them). New in this crate.
     pub frame_hooks: bool,
