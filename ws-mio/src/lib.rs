@@ -129,17 +129,23 @@
 
 #![deny(missing_docs)]
 
+mod accept;
+mod conn_io;
+mod control;
+mod endpoint;
 mod event_loop;
 mod handle;
+mod loop_config;
 mod refusal;
 mod start;
 mod transport;
 mod tunnel;
 
-pub use event_loop::{
-    ACCEPT_BATCH, ACCEPT_RETRY, ConnInfo, Control, Endpoint, EventLoop, LoopConfig, READ_BUDGET,
-};
+pub use control::Control;
+pub use endpoint::{ConnInfo, Endpoint};
+pub use event_loop::{ACCEPT_BATCH, ACCEPT_RETRY, EventLoop, READ_BUDGET};
 pub use handle::{Handle, SendFailed};
+pub use loop_config::LoopConfig;
 pub use refusal::Refusal;
 pub use start::Start;
 pub use ws_proto;
