@@ -8,10 +8,13 @@
 #   benches/load.sh                         # everything: 3 runs, ~10 minutes
 #   benches/load.sh --servers raw,facade-mio,tungstenite --loads a,d --runs 1
 #   benches/load.sh --duration 5 --out /tmp/results.md
+#   benches/load.sh --loads f --runs 3      # the fan-out alone (about 2 minutes)
 #   benches/load.sh --smoke                 # CI: every server echoes right under every load
 #
-# Options (passed to load_runner): --servers LIST, --loads LIST (a b c d t u e;
-# t and u are mixed multi-byte UTF-8 text),
+# Options (passed to load_runner): --servers LIST, --loads LIST (a b c d t u e
+# s f; t and u are mixed multi-byte UTF-8 text, s slow readers, f the fan-out:
+# 10,000 subscribers of one topic, served by native-publish, native-loop and
+# tungstenite-broadcast only, 200 subscribers in --smoke), --fanout-conns N,
 # --runs N, --duration S, --warmup S, --idle-conns N, --out FILE, --charts DIR,
 # --no-pin, --smoke. A full run writes benches/RESULTS.md and the charts in
 # benches/charts/ (one SVG per load) unless --out or --charts say otherwise;
@@ -30,7 +33,7 @@ else
   BIN=target/debug
 fi
 
-# Load e opens 10,000 connections: raise the soft limit on open files to the
+# Loads e and f open 10,000 connections: raise the soft limit on open files to the
 # hard one for the runner and everything it starts (which raise it too).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::io;
 
-/// Every echo server of `benches/examples/load_server.rs`, the order of
+/// Every echo server of `benches/examples/load_server/main.rs`, the order of
 /// the runner's tables: raw TCP (the ceiling), this project's three, the
 /// peers.
 pub const SERVERS: [&str; 8] = [

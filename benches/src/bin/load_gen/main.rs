@@ -7,6 +7,8 @@
 //!     load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] --server-pid PID
 //!     load_gen --slow-readers --addr ADDR --conns N --size BYTES [--duration S]
 //!              --server-pid PID
+//!     load_gen --fanout --addr ADDR --conns N --size BYTES [--warmup S] [--duration S]
+//!              [--min-messages N] [--max-window S] [--server-pid PID]
 //!
 //! Closed loop (default): N connections, each with one message in flight:
 //! write the message, wait for the whole echo, record the round trip, write
@@ -32,6 +34,10 @@
 //! over time while N peers send and never read, and how a healthy client
 //! beside them fares.
 //!
+//! Fan-out (`--fanout`): see [`fanout`]; N subscribers of one topic, one
+//! of them publishing numbered messages with a bounded window, every
+//! delivery checked; deliveries/s and the server's CPU per delivery.
+//!
 //! The client does the same small work for every server: one frame per load
 //! is encoded and masked once, then written again and again; echoes are
 //! parsed (headers only) and compared with what was sent. With `--raw` the
@@ -51,6 +57,7 @@ use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use ws_benches::load::{self, EchoReader, Report};
 
+mod fanout;
 mod slow_readers;
 
 struct Opts {
@@ -69,6 +76,7 @@ struct Opts {
     idle: bool,
     idle_secs: f64,
     slow_readers: bool,
+    fanout: bool,
 }
 
 fn usage(msg: &str) -> ! {
@@ -78,7 +86,9 @@ fn usage(msg: &str) -> ! {
          [--duration S] [--min-messages N] [--max-window S] [--server-pid PID] [--no-verify]\n\
          \x20      load_gen --idle --addr ADDR --conns N [--idle-secs S] [--raw] [--server-pid PID]\n\
          \x20      load_gen --slow-readers --addr ADDR --conns N --size BYTES [--duration S] \
-         --server-pid PID"
+         --server-pid PID\n\
+         \x20      load_gen --fanout --addr ADDR --conns N --size BYTES [--warmup S] \
+         [--duration S] [--min-messages N] [--max-window S] [--server-pid PID]"
     );
     exit(2);
 }
@@ -100,6 +110,7 @@ fn parse_opts() -> Opts {
         idle: false,
         idle_secs: 2.0,
         slow_readers: false,
+        fanout: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -131,6 +142,7 @@ fn parse_opts() -> Opts {
             "--idle" => o.idle = true,
             "--idle-secs" => o.idle_secs = num(&arg, value(&arg)),
             "--slow-readers" => o.slow_readers = true,
+            "--fanout" => o.fanout = true,
             "-h" | "--help" => usage("load generator for benches/load.sh"),
             other => usage(&format!("unknown argument {other:?}")),
         }
@@ -166,7 +178,9 @@ fn main() {
                 _ => "binary",
             },
         );
-    if o.slow_readers {
+    if o.fanout {
+        fanout::run(&o, &mut report);
+    } else if o.slow_readers {
         slow_readers::run(&o, &mut report);
     } else if o.idle {
         idle(&o, &frame, reader, &mut report);

@@ -1,7 +1,8 @@
 //! The charts of a run, beside `RESULTS.md`: for each throughput load,
 //! messages/s as a ratio to raw TCP and server CPU per message for every
 //! server; for the idle load, RSS per connection; for the slow readers,
-//! every server's RSS over time. Each names the machine, the date and the
+//! every server's RSS over time; for the fan-out, deliveries per server
+//! CPU-second and server CPU per delivery. Each names the machine, the date and the
 //! command.
 
 use std::path::{Path, PathBuf};
@@ -9,8 +10,8 @@ use std::path::{Path, PathBuf};
 use ws_benches::chart::{Bar, Chart, Kind, Line, LineChart, Panel, render, render_lines};
 use ws_benches::load::parse_series;
 
-use crate::report::{IDLE, Results, THROUGHPUT, command_line, fmt, group, machine, stats};
-use crate::{Harness, Load, OURS};
+use crate::report::{FANOUT, IDLE, Results, THROUGHPUT, command_line, fmt, group, machine, stats};
+use crate::{FANOUT_OURS, Harness, Load, OURS};
 
 fn two_decimals(v: f64) -> String {
     format!("{v:.2}")
@@ -23,7 +24,7 @@ fn whole(v: f64) -> String {
 fn kind(server: &str) -> Kind {
     if server == "raw" {
         Kind::Reference
-    } else if OURS.contains(&server) {
+    } else if OURS.contains(&server) || FANOUT_OURS.contains(&server) {
         Kind::Ours
     } else {
         Kind::Peer
@@ -74,9 +75,10 @@ pub(crate) fn charts(
     let median = |load: &Load, server: &str, key: &str| {
         stats(results, load.key, server, key).map(|(m, _, _)| m)
     };
-    let bars = |value: &dyn Fn(&str) -> Option<f64>| -> Vec<Bar> {
+    let bars = |load: &Load, value: &dyn Fn(&str) -> Option<f64>| -> Vec<Bar> {
         h.o.servers
             .iter()
+            .filter(|s| load.measures(s))
             .map(|server| Bar {
                 label: server.clone(),
                 value: value(server),
@@ -112,14 +114,32 @@ pub(crate) fn charts(
             ));
             continue;
         }
-        let panels = if load.idle {
+        let panels = if load.fanout {
+            let (per_cpu, cpu) = (&FANOUT[2], &FANOUT[1]);
+            vec![
+                Panel {
+                    title: "deliveries per server CPU-second".into(),
+                    axis: "deliveries per CPU-second (higher is better)".into(),
+                    format: fmt,
+                    mark: None,
+                    bars: bars(load, &|s| median(load, s, per_cpu.key)),
+                },
+                Panel {
+                    title: "server CPU per delivery".into(),
+                    axis: "µs of server CPU per delivery (lower is better)".into(),
+                    format: fmt,
+                    mark: None,
+                    bars: bars(load, &|s| median(load, s, cpu.key)),
+                },
+            ]
+        } else if load.idle {
             let m = &IDLE[0];
             vec![Panel {
                 title: m.name.to_string(),
                 axis: "bytes per connection (lower is better)".into(),
                 format: whole,
                 mark: None,
-                bars: bars(&|s| median(load, s, m.key)),
+                bars: bars(load, &|s| median(load, s, m.key)),
             }]
         } else {
             let (rate, cpu) = (&THROUGHPUT[0], &THROUGHPUT[2]);
@@ -130,7 +150,7 @@ pub(crate) fn charts(
                     axis: "ratio to the raw TCP echo (higher is better)".into(),
                     format: two_decimals,
                     mark: Some(1.0),
-                    bars: bars(&|s| median(load, s, rate.key).map(|v| v / raw)),
+                    bars: bars(load, &|s| median(load, s, rate.key).map(|v| v / raw)),
                 },
                 // Without the ceiling, the figures themselves.
                 None => Panel {
@@ -138,7 +158,7 @@ pub(crate) fn charts(
                     axis: "messages/s (higher is better)".into(),
                     format: fmt,
                     mark: None,
-                    bars: bars(&|s| median(load, s, rate.key)),
+                    bars: bars(load, &|s| median(load, s, rate.key)),
                 },
             };
             vec![
@@ -148,7 +168,7 @@ pub(crate) fn charts(
                     axis: "µs of server CPU per message (lower is better)".into(),
                     format: fmt,
                     mark: None,
-                    bars: bars(&|s| median(load, s, cpu.key)),
+                    bars: bars(load, &|s| median(load, s, cpu.key)),
                 },
             ]
         };

@@ -4,7 +4,7 @@
 //!
 //!     load_runner [--servers LIST] [--loads LIST] [--runs N] [--duration S]
 //!                 [--warmup S] [--idle-conns N] [--out FILE] [--charts DIR]
-//!                 [--jsonl FILE]
+//!                 [--jsonl FILE] [--fanout-conns N]
 //!                 [--bin-dir DIR] [--no-pin] [--command TEXT] [--smoke]
 //!
 //! Servers: raw, facade-mio, facade-tokio, native, tungstenite,
@@ -12,7 +12,12 @@
 //! a (100 connections x 20 B text), b (100 x 1 KiB binary), c (10 x 64 KiB
 //! binary), d (1 x 16 MiB binary), e (RSS per idle connection, 10,000
 //! connections), t (10 x 64 KiB text of mixed one- to four-byte UTF-8
-//! characters) and u (100 x 1 KiB of the same text).
+//! characters) and u (100 x 1 KiB of the same text), s (slow readers) and
+//! f (fan-out: 10,000 subscribers of one topic, 1 KiB binary messages
+//! published as fast as they are delivered; see `ws_benches::fanout`).
+//! Load f has servers of its own (native-publish, native-loop,
+//! tungstenite-broadcast), which serve no other load; `--servers` takes
+//! either kind, and each load runs the ones it has.
 //!
 //! For each load, run 1 measures every server, then run 2 every server
 //! again, and so on, so that drift on a shared machine hits all alike. Each
@@ -35,6 +40,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use ws_benches::fanout::FANOUT_SERVERS;
 use ws_benches::load::{Report, SERVERS};
 
 mod charts;
@@ -46,7 +52,18 @@ use report::{fmt, group, render};
 
 const PEERS: [&str; 4] = ["tungstenite", "fastwebsockets", "tokio-websockets", "ws-rs"];
 const OURS: [&str; 3] = ["facade-mio", "facade-tokio", "native"];
-const LOADS: [&str; 8] = ["a", "b", "c", "d", "t", "u", "e", "s"];
+/// This project's servers of the fan-out load; the facade's
+/// `facade-mio-publish` joins them (and `FANOUT_SERVERS`) once it exists.
+const FANOUT_OURS: [&str; 2] = ["native-publish", "native-loop"];
+/// The key of the fan-out load.
+const FANOUT_LOAD: &str = "f";
+const LOADS: [&str; 9] = ["a", "b", "c", "d", "t", "u", "e", "s", "f"];
+
+/// Every server name `--servers` takes: the echo servers, then the fan-out
+/// ones.
+fn all_servers() -> Vec<&'static str> {
+    SERVERS.iter().chain(&FANOUT_SERVERS).copied().collect()
+}
 
 #[derive(Clone, Debug)]
 struct Load {
@@ -61,6 +78,9 @@ struct Load {
     /// `conns` peers send `size`-byte messages and never read
     /// (`load_gen --slow-readers`): the server's RSS over time.
     slow: bool,
+    /// `conns` subscribers of one topic (`load_gen --fanout`): deliveries/s
+    /// and server CPU per delivery.
+    fanout: bool,
     min_messages: u64,
 }
 
@@ -68,12 +88,24 @@ impl Load {
     /// Whether `server` is measured under this load: the raw TCP echo has
     /// no back-pressure at all, so slow readers would make it hold all they
     /// send; it is left out of load s.
+    /// Load f runs the fan-out servers only, and they run no other load.
     fn measures(&self, server: &str) -> bool {
+        if self.fanout != FANOUT_SERVERS.contains(&server) {
+            return false;
+        }
         !(self.slow && server == "raw")
     }
 
     fn title(&self) -> String {
-        if self.slow {
+        if self.fanout {
+            format!(
+                "({}) fan-out: {} subscribers of one topic x {} binary, published as fast \
+                 as delivered",
+                self.key,
+                group(self.conns as f64),
+                bytes(self.size)
+            )
+        } else if self.slow {
             format!(
                 "({}) {} slow readers sending {} messages, and a healthy client",
                 self.key,
@@ -119,6 +151,8 @@ struct Opts {
     warmup: f64,
     idle_conns: usize,
     idle_secs: f64,
+    /// Subscribers of load f.
+    fanout_conns: usize,
     /// How long load s samples the server's RSS.
     slow_secs: f64,
     max_window: f64,
@@ -136,11 +170,11 @@ fn usage(msg: &str) -> ! {
     eprintln!("load_runner: {msg}");
     eprintln!(
         "usage: load_runner [--servers LIST] [--loads LIST] [--runs N] [--duration S] \
-         [--warmup S] [--idle-conns N] [--out FILE] [--charts DIR] [--jsonl FILE] \
+         [--warmup S] [--idle-conns N] [--fanout-conns N] [--out FILE] [--charts DIR] [--jsonl FILE] \
          [--bin-dir DIR] \
          [--no-pin] [--command TEXT] [--smoke]\n\
          servers: {}\nloads: {}",
-        SERVERS.join(","),
+        all_servers().join(","),
         LOADS.join(",")
     );
     exit(2);
@@ -167,13 +201,14 @@ fn parse_opts() -> Opts {
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     let mut o = Opts {
-        servers: SERVERS.iter().map(|s| s.to_string()).collect(),
+        servers: all_servers().iter().map(|s| s.to_string()).collect(),
         loads: LOADS.iter().map(|s| s.to_string()).collect(),
         runs: 3,
         duration: 3.0,
         warmup: 0.5,
         idle_conns: 10_000,
         idle_secs: 2.0,
+        fanout_conns: 10_000,
         slow_secs: 8.0,
         max_window: 60.0,
         smoke: false,
@@ -185,6 +220,7 @@ fn parse_opts() -> Opts {
         command: None,
     };
     let (mut runs, mut duration, mut warmup, mut idle_conns) = (None, None, None, None);
+    let mut fanout_conns = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || {
@@ -196,12 +232,13 @@ fn parse_opts() -> Opts {
                 .unwrap_or_else(|_| usage(&format!("bad number {v:?}")))
         }
         match arg.as_str() {
-            "--servers" => o.servers = list(&value(), &SERVERS, "server"),
+            "--servers" => o.servers = list(&value(), &all_servers(), "server"),
             "--loads" => o.loads = list(&value(), &LOADS, "load"),
             "--runs" => runs = Some(num(value())),
             "--duration" => duration = Some(num(value())),
             "--warmup" => warmup = Some(num(value())),
             "--idle-conns" => idle_conns = Some(num(value())),
+            "--fanout-conns" => fanout_conns = Some(num(value())),
             "--out" => o.out = Some(PathBuf::from(value())),
             "--charts" => o.charts = Some(PathBuf::from(value())),
             "--jsonl" => o.jsonl = Some(PathBuf::from(value())),
@@ -219,6 +256,7 @@ fn parse_opts() -> Opts {
         o.warmup = 0.1;
         o.idle_conns = 50;
         o.idle_secs = 0.2;
+        o.fanout_conns = 200;
         o.slow_secs = 1.0;
         o.max_window = 20.0;
     }
@@ -226,6 +264,7 @@ fn parse_opts() -> Opts {
     o.duration = duration.unwrap_or(o.duration);
     o.warmup = warmup.unwrap_or(o.warmup);
     o.idle_conns = idle_conns.unwrap_or(o.idle_conns).max(1);
+    o.fanout_conns = fanout_conns.unwrap_or(o.fanout_conns).max(1);
     if o.servers.is_empty() || o.loads.is_empty() {
         usage("nothing to run");
     }
@@ -241,6 +280,7 @@ fn loads(o: &Opts) -> Vec<Load> {
         utf8: false,
         idle: false,
         slow: false,
+        fanout: false,
         min_messages: 5,
     };
     let utf8 = |key, conns, size| Load {
@@ -281,6 +321,10 @@ fn loads(o: &Opts) -> Vec<Load> {
     all.push(Load {
         slow: true,
         ..l("s", readers, size, false)
+    });
+    all.push(Load {
+        fanout: true,
+        ..l("f", o.fanout_conns, 1024, false)
     });
     all.retain(|load| o.loads.iter().any(|k| k == load.key));
     all
@@ -380,7 +424,17 @@ impl Harness {
         if server == "raw" {
             cmd.arg("--raw");
         }
-        let limit = if load.slow {
+        let limit = if load.fanout {
+            cmd.arg("--fanout")
+                .args(["--warmup", &self.o.warmup.to_string()])
+                .args(["--duration", &self.o.duration.to_string()])
+                .args(["--min-messages", &load.min_messages.to_string()])
+                .args(["--max-window", &self.o.max_window.to_string()]);
+            // Opening the connections, one after the other, takes a while.
+            Duration::from_secs_f64(
+                self.o.warmup + self.o.max_window + 120.0 + load.conns as f64 / 200.0,
+            )
+        } else if load.slow {
             cmd.args([
                 "--slow-readers",
                 "--duration",
@@ -518,10 +572,16 @@ fn main() {
         .iter()
         .map(|load| h.o.runs * h.o.servers.iter().filter(|s| load.measures(s)).count())
         .sum();
+    // Servers that some load runs (load f has servers of its own).
+    let active =
+        h.o.servers
+            .iter()
+            .filter(|s| loads.iter().any(|l| l.measures(s)))
+            .count();
     let mut progress = Progress::start(
         &format!(
             "{} servers x {} loads x {} run{}",
-            h.o.servers.len(),
+            active,
             loads.len(),
             h.o.runs,
             if h.o.runs == 1 { "" } else { "s" }
@@ -621,8 +681,8 @@ fn main() {
     }
     if h.o.smoke {
         eprintln!(
-            "load_runner: smoke passed: {} servers x {} loads echo correctly",
-            h.o.servers.len(),
+            "load_runner: smoke passed: {} servers x {} loads echo (or deliver) correctly",
+            active,
             loads.len()
         );
     }
@@ -634,7 +694,9 @@ fn estimate(o: &Opts, loads: &[Load]) -> Duration {
     let secs: f64 = loads
         .iter()
         .map(|load| {
-            let each = if load.slow {
+            let each = if load.fanout {
+                1.0 + o.warmup + o.duration + load.conns as f64 / 2_000.0
+            } else if load.slow {
                 1.5 + o.slow_secs
             } else if load.idle {
                 1.0 + o.idle_secs + load.conns as f64 / 2_000.0
@@ -650,7 +712,20 @@ fn estimate(o: &Opts, loads: &[Load]) -> Duration {
 
 fn summarize(r: &Report, load: &Load) -> String {
     let n = |k| r.get_num(k).unwrap_or(f64::NAN);
-    if load.slow {
+    if load.fanout {
+        format!(
+            "{} deliveries/s, {} us CPU/delivery, {} deliveries/CPU-s, RSS {} KiB at the end \
+             ({} deliveries); busy: server {:.0}%, gen {:.0}%, other {:.0}%",
+            fmt(n("deliveries_per_s")),
+            fmt(n("cpu_us_per_delivery")),
+            fmt(n("deliveries_per_cpu_s")),
+            n("rss_end_kib"),
+            n("deliveries"),
+            n("server_cpu_util") * 100.0,
+            n("gen_cpu_util") * 100.0,
+            n("other_cpu_util") * 100.0
+        )
+    } else if load.slow {
         format!(
             "RSS {} -> peak {} KiB, {} MiB/reader; healthy client {} msg/s, p99 {} us, max {} us",
             n("rss_before_kib"),

@@ -7,7 +7,9 @@ use std::process::Command;
 
 use ws_benches::load::{Report, median};
 
-use crate::{Harness, Load, OURS, Opts, PEERS, read_trim, run_text};
+use ws_benches::fanout::{FANOUT_PEER, WINDOW};
+
+use crate::{FANOUT_LOAD, FANOUT_OURS, Harness, Load, OURS, Opts, PEERS, read_trim, run_text};
 
 /// Three significant digits, with k and M for thousands and millions.
 pub(crate) fn fmt(v: f64) -> String {
@@ -145,6 +147,40 @@ pub(crate) const SLOW: [Metric; 4] = [
     },
 ];
 
+/// The figures of the fan-out load (f).
+pub(crate) const FANOUT: [Metric; 5] = [
+    Metric {
+        key: "deliveries_per_s",
+        name: "deliveries/s",
+        higher_is_better: true,
+        ratios: true,
+    },
+    Metric {
+        key: "cpu_us_per_delivery",
+        name: "server CPU µs/delivery",
+        higher_is_better: false,
+        ratios: true,
+    },
+    Metric {
+        key: "deliveries_per_cpu_s",
+        name: "deliveries per server CPU-second",
+        higher_is_better: true,
+        ratios: true,
+    },
+    Metric {
+        key: "rss_end_kib",
+        name: "server RSS at the end, KiB",
+        higher_is_better: false,
+        ratios: true,
+    },
+    Metric {
+        key: "busy",
+        name: "cores busy: server / gen / other",
+        higher_is_better: false,
+        ratios: false,
+    },
+];
+
 pub(crate) type Results = BTreeMap<(String, String), Vec<Report>>;
 
 /// Median, min and max of a metric over a server's successful runs.
@@ -168,9 +204,15 @@ pub(crate) fn stats(
     Some((median(&values), min, max))
 }
 
-/// The best peer's median for a metric, and which peer it is.
+/// The best peer's median for a metric, and which peer it is (for the
+/// fan-out load, the one peer that serves it).
 pub(crate) fn best_peer(results: &Results, load: &str, m: &Metric) -> Option<(f64, &'static str)> {
-    PEERS
+    let peers: &[&'static str] = if load == FANOUT_LOAD {
+        &[FANOUT_PEER]
+    } else {
+        &PEERS
+    };
+    peers
         .iter()
         .filter_map(|p| stats(results, load, p, m.key).map(|s| (s.0, *p)))
         .reduce(|a, b| {
@@ -300,32 +342,43 @@ pub(crate) fn render(
     );
     let mut header = String::from("| server |");
     let mut rule = String::from("|---|");
-    let mut cols: Vec<(&str, &Metric)> = Vec::new();
+    let mut cols: Vec<(&Load, &Metric)> = Vec::new();
     for load in loads {
-        if load.slow {
-            cols.push((load.key, &SLOW[0]));
+        if load.fanout {
+            cols.push((load, &FANOUT[2]));
+            cols.push((load, &FANOUT[0]));
+        } else if load.slow {
+            cols.push((load, &SLOW[0]));
         } else if load.idle {
-            cols.push((load.key, &IDLE[0]));
+            cols.push((load, &IDLE[0]));
         } else {
-            cols.push((load.key, &THROUGHPUT[0]));
-            cols.push((load.key, &THROUGHPUT[2]));
+            cols.push((load, &THROUGHPUT[0]));
+            cols.push((load, &THROUGHPUT[2]));
         }
     }
-    for (key, m) in &cols {
+    for (load, m) in &cols {
         let short = match m.key {
             "msgs_per_s" => "msg/s",
             "cpu_us_per_msg" => "CPU/msg",
             "growth_per_reader_mib" => "RSS/reader",
+            "deliveries_per_cpu_s" => "deliveries/CPU-s",
+            "deliveries_per_s" => "deliveries/s",
             _ => "RSS/conn",
         };
-        let _ = write!(header, " {key} {short} |");
+        let _ = write!(header, " {} {short} |", load.key);
         rule.push_str("---:|");
     }
     let _ = writeln!(w, "{header}\n{rule}");
-    for server in OURS.iter().filter(|s| o.servers.iter().any(|x| x == *s)) {
+    let ours = OURS.iter().chain(&FANOUT_OURS);
+    for server in ours.filter(|s| o.servers.iter().any(|x| x == *s)) {
+        if !cols.iter().any(|(load, _)| load.measures(server)) {
+            continue;
+        }
         let mut row = format!("| {server} |");
-        for (key, m) in &cols {
+        for (load, m) in &cols {
+            let key = load.key;
             let cell = match stats(results, key, server, m.key) {
+                _ if !load.measures(server) => "·".into(),
                 Some((med, _, _)) => ratio(med, best_peer(results, key, m).map(|b| b.0)),
                 None => "failed".into(),
             };
@@ -336,12 +389,16 @@ pub(crate) fn render(
     let _ = writeln!(
         w,
         "\nmsg/s: above 1 is faster than the best peer; CPU/msg and RSS/conn: below 1 is \
-         cheaper.\n"
+         cheaper. Load f is measured by its own servers, against tokio-tungstenite with a \
+         `tokio::sync::broadcast` fan-out (·: a server that does not serve that load); \
+         deliveries/CPU-s: above 1 is cheaper.\n"
     );
 
     for load in loads {
         let _ = writeln!(w, "## {}\n", load.title());
-        let metrics: &[Metric] = if load.slow {
+        let metrics: &[Metric] = if load.fanout {
+            &FANOUT
+        } else if load.slow {
             &SLOW
         } else if load.idle {
             &IDLE
@@ -383,7 +440,10 @@ pub(crate) fn render(
                         } else {
                             format!("**{}** ({}–{})", fmt(med), fmt(min), fmt(max))
                         };
-                        if m.ratios {
+                        if m.ratios && load.fanout {
+                            let peer = best_peer(results, load.key, m).map(|b| b.0);
+                            let _ = write!(c, " · {}", ratio(med, peer));
+                        } else if m.ratios {
                             let raw = stats(results, load.key, "raw", m.key).map(|s| s.0);
                             let peer = best_peer(results, load.key, m).map(|b| b.0);
                             let _ = write!(c, " · {} / {}", ratio(med, raw), ratio(med, peer));
@@ -403,8 +463,11 @@ pub(crate) fn render(
             .filter(|m| m.ratios)
             .filter_map(|m| best_peer(results, load.key, m).map(|b| format!("{} {}", m.name, b.1)))
             .collect();
-        if !best.is_empty() {
+        if !best.is_empty() && !load.fanout {
             let _ = writeln!(w, "\nBest peer: {}.", best.join("; "));
+        }
+        if load.fanout {
+            fanout_notes(w, results, load);
         }
         if load.slow {
             let _ = writeln!(
@@ -435,7 +498,7 @@ pub(crate) fn render(
     let _ = writeln!(w, "## Server settings\n");
     let _ = writeln!(
         w,
-        "All from `benches/examples/load_server.rs` (`load_server --describe`). Every \
+        "All from `benches/examples/load_server/main.rs` (`load_server --describe`). Every \
          WebSocket server echoes text and binary messages with their opcode, takes messages \
          and frames of up to 64 MiB, serves at least 20,000 connections, sends each echo as \
          one frame and compresses nothing. The facade servers run with `frame_hooks: false` \
@@ -462,6 +525,43 @@ pub(crate) fn render(
          raw TCP server the echo is the frame's own bytes."
     );
     md
+}
+
+/// What load f measures, and the issue's goal as measured.
+fn fanout_notes(w: &mut String, results: &Results, load: &Load) {
+    let _ = writeln!(
+        w,
+        "\nEach cell: **median** (min–max) · ratio to {FANOUT_PEER}. {} connections \
+         subscribe to one topic (each before its handshake is answered); the first one \
+         also publishes: it sends {} binary messages numbered in their first 8 bytes, and \
+         the server publishes each binary message it receives to every connection, the \
+         publisher included. Closed loop: message k is sent only once every subscriber \
+         has received message k - {WINDOW}, so at most {WINDOW} messages are outstanding \
+         and a server never holds more than {WINDOW} x {} deliveries; every subscriber \
+         checks that each message arrives whole, binary and numbered one more than the \
+         one before (a lost, repeated or corrupt message fails the run). A delivery is one \
+         message received by one subscriber; server CPU as for the other loads (on-CPU \
+         time over the window), RSS at the window's end.",
+        group(load.conns as f64),
+        crate::bytes(load.size),
+        group(load.conns as f64),
+    );
+    let key = "deliveries_per_cpu_s";
+    let median = |s: &str| stats(results, load.key, s, key).map(|v| v.0);
+    if let (Some(publish), loop_, peer) = (
+        median("native-publish"),
+        median("native-loop"),
+        median(FANOUT_PEER),
+    ) {
+        let _ = writeln!(
+            w,
+            "\nGoal (issue 20), in deliveries per server CPU-second: native-publish at least \
+             3x native-loop and ahead of {FANOUT_PEER}. Measured: {} x native-loop, {} x \
+             {FANOUT_PEER}.",
+            ratio(publish, loop_),
+            ratio(publish, peer)
+        );
+    }
 }
 
 /// The versions of the peers in Cargo.lock, if it is at hand.

@@ -14,7 +14,10 @@
 //! - `fastwebsockets`: fastwebsockets with its hyper 1 upgrade;
 //! - `tokio-websockets`: tokio-websockets, set up as its own echo example
 //!   and benchmark set it up;
-//! - `ws-rs`: the original ws-rs, version 0.9.2.
+//! - `ws-rs`: the original ws-rs, version 0.9.2;
+//! - `native-publish`, `native-loop`, `tungstenite-broadcast`: the servers
+//!   of the fan-out load only, which publish what they receive to every
+//!   connection instead of echoing it (see [`fanout`]).
 //!
 //! Every WebSocket server echoes each text or binary message back with the
 //! same opcode, takes messages of up to 64 MiB (frames too), serves at least
@@ -36,7 +39,11 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::exit;
 
+use ws_benches::fanout::FANOUT_SERVERS;
 use ws_benches::load::SERVERS;
+
+mod fanout;
+
 /// Largest message and frame every server accepts: 16 MiB (load d) and
 /// plenty of slack.
 const MAX_MESSAGE: usize = 64 << 20;
@@ -49,12 +56,16 @@ fn usage(msg: &str) -> ! {
         "usage: load_server --impl {} [--addr ADDR] [--threads N]",
         SERVERS.join("|")
     );
+    eprintln!("       (fan-out load only: {})", FANOUT_SERVERS.join("|"));
     eprintln!("       load_server --describe");
     exit(2);
 }
 
 /// What each server is configured with, for RESULTS.md.
 fn describe(name: &str) -> &'static str {
+    if let Some(text) = fanout::describe(name) {
+        return text;
+    }
     match name {
         "raw" => {
             "mio 1 loop, one thread; 256 KiB shared read buffer, write back at once, \
@@ -120,7 +131,7 @@ fn main() {
                     .unwrap_or_else(|| usage("--threads needs a number"));
             }
             "--describe" => {
-                for name in SERVERS {
+                for name in SERVERS.iter().chain(&FANOUT_SERVERS) {
                     println!("{name}\t{}", describe(name));
                 }
                 return;
@@ -144,6 +155,7 @@ fn main() {
         "fastwebsockets" => tokio_servers::serve(addr, tokio_servers::fastwebsockets),
         "tokio-websockets" => tokio_servers::serve(addr, tokio_servers::tokio_websockets),
         "ws-rs" => ws_rs_server::serve(addr),
+        name if FANOUT_SERVERS.contains(&name) => fanout::serve(addr, name),
         _ => unreachable!("checked by describe"),
     };
     if let Err(e) = result {
