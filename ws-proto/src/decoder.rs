@@ -15,7 +15,9 @@
 //! With permessage-deflate ([`Decoder::set_inflater`]), the payload of a
 //! compressed message is unmasked into a small scratch buffer and inflated
 //! straight into the message, in chunks, with the message size limit applied
-//! to the inflated bytes as they are produced.
+//! to the inflated bytes as they are produced. A compressed text is inflated
+//! a piece at a time, and each piece is checked and appended to the text's
+//! `String` as above.
 
 use crate::close::CloseFrame;
 use crate::deflate::{INFLATE_CHUNK, InflateError, Inflater, max_compressed_len};
@@ -72,10 +74,14 @@ struct Partial {
     compressed: bool,
     /// Compressed payload bytes received so far.
     wire: u64,
-    /// A binary message, or the inflated bytes of a compressed text.
+    /// A binary message; for a compressed text, the bytes of the last
+    /// inflate call, on their way into `string`.
     data: Vec<u8>,
-    /// An uncompressed text, as much of it as is checked.
+    /// A text, as much of it as is checked.
     string: String,
+    /// Bytes inflated so far (a compressed text's `data` is emptied after
+    /// each call, so it cannot say).
+    inflated: usize,
     fragments: usize,
     utf8: Utf8Validator,
     /// Unmasked compressed bytes on their way to the inflater.
@@ -202,30 +208,19 @@ impl Decoder {
                     .as_mut()
                     .expect("compressed implies an inflater");
                 let max = self.config.max_message_size;
-                let start = msg.data.len();
-                let inflated = match header.mask {
-                    None => inflater.inflate(chunk, &mut msg.data, max),
+                match header.mask {
+                    None => inflate_part(inflater, msg, chunk, max)?,
                     Some(key) => {
-                        chunk
-                            .chunks(INFLATE_CHUNK)
-                            .enumerate()
-                            .try_for_each(|(i, part)| {
-                                msg.scratch.clear();
-                                mask_into(&mut msg.scratch, part, key, phase + i * INFLATE_CHUNK);
-                                inflater.inflate(&msg.scratch, &mut msg.data, max)
-                            })
+                        for (i, part) in chunk.chunks(INFLATE_CHUNK).enumerate() {
+                            let mut scratch = std::mem::take(&mut msg.scratch);
+                            scratch.clear();
+                            mask_into(&mut scratch, part, key, phase + i * INFLATE_CHUNK);
+                            let inflated = inflate_part(inflater, msg, &scratch, max);
+                            msg.scratch = scratch;
+                            inflated?;
+                        }
                     }
-                };
-                // The bytes inflated before a corrupt spot come first in the
-                // message: their UTF-8 is checked before the inflate error is
-                // reported, so the error does not depend on how the input
-                // was split into reads.
-                if msg.text {
-                    msg.utf8
-                        .feed(&msg.data[start..])
-                        .map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
-                inflated.map_err(|e| inflate_error(e, max))?;
             } else {
                 let msg = self.message.as_mut().expect("data frame has a message");
                 if msg.text {
@@ -369,6 +364,7 @@ impl Decoder {
                     wire: header.payload_len,
                     data,
                     string,
+                    inflated: 0,
                     fragments: 1,
                     utf8: Utf8Validator::new(),
                     scratch: Vec::new(),
@@ -396,20 +392,7 @@ impl Decoder {
                         .as_mut()
                         .expect("compressed implies an inflater");
                     let max = self.config.max_message_size;
-                    let start = msg.data.len();
-                    let finished = inflater.finish(&mut msg.data, max);
-                    // As in `decode`: the inflated bytes before the error first.
-                    if msg.text && finished.is_err() {
-                        msg.utf8
-                            .feed(&msg.data[start..])
-                            .map_err(|_| ProtocolError::InvalidUtf8)?;
-                    }
-                    finished.map_err(|e| inflate_error(e, max))?;
-                    if msg.text {
-                        let text = crate::string_from_utf8(msg.data)
-                            .map_err(|_| ProtocolError::InvalidUtf8)?;
-                        return Ok(Some(Decoded::Message(Message::Text(text))));
-                    }
+                    inflate_part(inflater, &mut msg, &[], max)?;
                 }
                 if msg.text {
                     // Every byte was checked on its way into the string;
@@ -503,6 +486,48 @@ fn push_masked_text<const N: usize>(
         phase = phase.wrapping_add(piece.len());
     }
     Ok(())
+}
+
+/// Inflates `input`, the next compressed bytes of `msg` (an empty `input`
+/// ends the message: the inflater's [`finish`](Inflater::finish)), within
+/// `max` bytes for the whole message. A text is checked as UTF-8 as it is
+/// inflated and moved into its `String` piece by piece, so each of its
+/// bytes is checked once and its `String` needs no final check or copy.
+fn inflate_part(
+    inflater: &mut Inflater,
+    msg: &mut Partial,
+    input: &[u8],
+    max: usize,
+) -> Result<(), ProtocolError> {
+    let start = if msg.text { 0 } else { msg.data.len() };
+    if msg.text {
+        msg.data.clear();
+    }
+    let room = max.saturating_sub(msg.inflated);
+    let before = msg.data.len();
+    let inflated = if input.is_empty() {
+        inflater.finish(&mut msg.data, before + room)
+    } else {
+        inflater.inflate(input, &mut msg.data, before + room)
+    };
+    msg.inflated += msg.data.len() - before;
+    // The bytes inflated before a corrupt spot or the limit come first in
+    // the message: their UTF-8 is checked before the inflate error is
+    // reported, so the error does not depend on how the input was split
+    // into reads.
+    if msg.text {
+        msg.utf8
+            .feed_into(&msg.data[start..], &mut msg.string)
+            .map_err(|_| ProtocolError::InvalidUtf8)?;
+    }
+    inflated.map_err(|e| match e {
+        // The inflater counts what this call's buffer holds.
+        InflateError::TooLarge { .. } => ProtocolError::MessageTooLarge {
+            len: msg.inflated as u64,
+            max,
+        },
+        e => inflate_error(e, max),
+    })
 }
 
 fn check_size(len: u64, max: usize) -> Result<(), ProtocolError> {

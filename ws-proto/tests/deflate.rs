@@ -612,3 +612,72 @@ fn incompressible_message_in_one_frame_within_the_limits() {
         );
     }
 }
+
+/// A compressed text of mixed multi-byte characters, fragmented and fed in
+/// reads that cut characters anywhere, arrives whole; a compressed text
+/// that inflates past the limit fails with the same error however it is
+/// split (the text is checked and built a piece at a time).
+#[test]
+fn compressed_text_is_built_piece_by_piece() {
+    let deflate = Some(DeflateConfig::default());
+    let mixed: String = "Grüße, κόσμε, 世界, 🦀🌍! "
+        .chars()
+        .cycle()
+        .take(40_000)
+        .collect();
+    for (fragment_size, read) in [
+        (usize::MAX, 1),
+        (1000, 7),
+        (4096, 4093),
+        (usize::MAX, 65536),
+    ] {
+        let client = Config {
+            fragment_size,
+            ..config(deflate)
+        };
+        let (mut c, mut s) = pair_with(client, config(deflate));
+        let now = Instant::now();
+        c.send(now, Message::Text(mixed.clone())).unwrap();
+        let wire = drain(&mut c, now);
+        assert!(
+            parse_frames(&wire)
+                .iter()
+                .all(|f| f.opcode != OpCode::Text || f.rsv == RSV1)
+        );
+        for piece in wire.chunks(read) {
+            s.handle_input(now, piece);
+        }
+        assert_eq!(
+            events(&mut s),
+            [Event::Message(Message::Text(mixed.clone()))],
+            "fragments of {fragment_size}, reads of {read}"
+        );
+    }
+
+    let limit = 100_000;
+    let big: String = "ξ".repeat(limit);
+    for read in [1000, 65536] {
+        let server = Config {
+            max_message_size: limit,
+            ..config(deflate)
+        };
+        let (mut c, mut s) = pair_with(config(deflate), server);
+        let now = Instant::now();
+        c.send(now, Message::Text(big.clone())).unwrap();
+        for piece in drain(&mut c, now).chunks(read) {
+            s.handle_input(now, piece);
+        }
+        let ev = events(&mut s);
+        let closed = closed(&ev);
+        assert_eq!(closed.code, CloseCode::TOO_BIG, "reads of {read}");
+        assert!(
+            matches!(
+                closed.error,
+                Some(Error::Protocol(ProtocolError::MessageTooLarge { len, max }))
+                    if len == limit as u64 + 1 && max == limit
+            ),
+            "reads of {read}: {:?}",
+            closed.error
+        );
+    }
+}
