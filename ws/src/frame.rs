@@ -52,23 +52,7 @@ pub struct Frame {
 // UTF-8 is bookkeeping, not part of the frame.
 impl PartialEq for Frame {
     fn eq(&self, other: &Frame) -> bool {
-        (
-            self.finished,
-            self.rsv1,
-            self.rsv2,
-            self.rsv3,
-            self.opcode,
-            self.mask,
-            &self.payload,
-        ) == (
-            other.finished,
-            other.rsv1,
-            other.rsv2,
-            other.rsv3,
-            other.opcode,
-            other.mask,
-            &other.payload,
-        )
+        self.fields() == other.fields()
     }
 }
 
@@ -76,16 +60,7 @@ impl Eq for Frame {}
 
 impl std::hash::Hash for Frame {
     fn hash<S: std::hash::Hasher>(&self, state: &mut S) {
-        (
-            self.finished,
-            self.rsv1,
-            self.rsv2,
-            self.rsv3,
-            self.opcode,
-            self.mask,
-            &self.payload,
-        )
-            .hash(state);
+        self.fields().hash(state);
     }
 }
 
@@ -105,6 +80,20 @@ impl Default for Frame {
 }
 
 impl Frame {
+    /// What makes two frames equal: every field but the bookkeeping.
+    #[allow(clippy::type_complexity)]
+    fn fields(&self) -> (bool, bool, bool, bool, OpCode, Option<[u8; 4]>, &[u8]) {
+        (
+            self.finished,
+            self.rsv1,
+            self.rsv2,
+            self.rsv3,
+            self.opcode,
+            self.mask,
+            &self.payload,
+        )
+    }
+
     /// Creates a data frame: `code` should be [`OpCode::Text`], [`OpCode::Binary`] or
     /// [`OpCode::Continue`], and `finished` says whether it is the last frame of its message.
     ///

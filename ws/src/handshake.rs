@@ -350,19 +350,14 @@ impl Request {
     where
         W: Write,
     {
-        let mut out = Vec::new();
-        self.inner.write_to(&mut out);
-        w.write_all(&out)?;
-        Ok(())
+        write_http(w, |out| self.inner.write_to(out))
     }
 }
 
 impl fmt::Display for Request {
     /// The request as HTTP text; bytes that are not UTF-8 are replaced with U+FFFD.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Vec::new();
-        self.inner.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
+        display_http(f, |out| self.inner.write_to(out))
     }
 }
 
@@ -564,19 +559,14 @@ impl Response {
     where
         W: Write,
     {
-        let mut out = Vec::new();
-        self.inner.write_to(&mut out);
-        w.write_all(&out)?;
-        Ok(())
+        write_http(w, |out| self.inner.write_to(out))
     }
 }
 
 impl fmt::Display for Response {
     /// The response as HTTP text; bytes that are not UTF-8 are replaced with U+FFFD.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = Vec::new();
-        self.inner.write_to(&mut out);
-        f.write_str(&String::from_utf8_lossy(&out))
+        display_http(f, |out| self.inner.write_to(out))
     }
 }
 
@@ -650,6 +640,22 @@ fn remove_items(headers: &mut Vec<(String, Vec<u8>)>, name: &str, matches: impl 
         *value = kept.join(", ").into_bytes();
         true
     });
+}
+
+/// Writes the HTTP text that `write_to` produces to `w`.
+fn write_http<W: Write>(w: &mut W, write_to: impl FnOnce(&mut Vec<u8>)) -> Result<()> {
+    let mut out = Vec::new();
+    write_to(&mut out);
+    w.write_all(&out)?;
+    Ok(())
+}
+
+/// Shows the HTTP text that `write_to` produces, with bytes that are not
+/// UTF-8 replaced by U+FFFD.
+fn display_http(f: &mut fmt::Formatter<'_>, write_to: impl FnOnce(&mut Vec<u8>)) -> fmt::Result {
+    let mut out = Vec::new();
+    write_to(&mut out);
+    f.write_str(&String::from_utf8_lossy(&out))
 }
 
 #[cfg(test)]
